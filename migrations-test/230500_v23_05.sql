@@ -1,0 +1,19 @@
+-- Webitel v23.05.
+-- Changes: cc_calls_history leg ids switch from varchar to uuid (WTEL-3467):
+-- id, parent_id, bridged_id, transfer_from, transfer_to. Existing values are cast;
+-- the primary key and the indexes on these columns are rebuilt by ALTER TYPE.
+-- cc_agent_state_history gains attempt_id (int4);
+-- cc_member_attempt_history.import_id widened to varchar(120).
+
+ALTER TABLE call_center.cc_calls_history
+    ALTER COLUMN id            TYPE uuid USING id::uuid,
+    ALTER COLUMN parent_id     TYPE uuid USING parent_id::uuid,
+    ALTER COLUMN bridged_id    TYPE uuid USING bridged_id::uuid,
+    ALTER COLUMN transfer_from TYPE uuid USING transfer_from::uuid,
+    ALTER COLUMN transfer_to   TYPE uuid USING transfer_to::uuid;
+
+ALTER TABLE call_center.cc_agent_state_history
+    ADD COLUMN attempt_id integer;
+
+ALTER TABLE call_center.cc_member_attempt_history
+    ALTER COLUMN import_id TYPE varchar(120);

@@ -1,0 +1,16 @@
+-- Webitel v24.04.
+-- Changes: cc_calls_history gains schema_ids (int4[]), hangup_phrase (varchar),
+-- blind_transfers (jsonb array of {number, time, user});
+-- cc_member_attempt_history gains variables (jsonb); storage.files gains sha256sum.
+-- (attempt_history.result is still varchar(25) here: Webitel widens it in 24.08->24.10.)
+
+ALTER TABLE call_center.cc_calls_history
+    ADD COLUMN schema_ids      integer[],
+    ADD COLUMN hangup_phrase   varchar,
+    ADD COLUMN blind_transfers jsonb;
+
+ALTER TABLE call_center.cc_member_attempt_history
+    ADD COLUMN variables jsonb;
+
+ALTER TABLE storage.files
+    ADD COLUMN sha256sum varchar;

@@ -1,0 +1,49 @@
+//! Command-line definitions: global flags and one subcommand per dataset.
+
+use clap::{Parser, Subcommand};
+
+use crate::datasets::calls::CallsArgs;
+use crate::demo::DemoArgs;
+use crate::export::OutputArgs;
+use crate::source::ConnArgs;
+
+const AFTER_HELP: &str = "\
+Exit codes: 0 success, 1 other error, 2 bad input, 3 database or connection error,
+4 output error, 130/143 interrupted by SIGINT/SIGTERM (nothing is published).
+
+Examples:
+  webitel-export demo
+  webitel-export calls --from 2026-09-01 --to 2026-10-01 --tz Europe/Kyiv -o calls.parquet
+  webitel-export calls --domain 1 --number '+38050' --missed -o missed.csv";
+
+/// Stream Webitel contact-center data from PostgreSQL to CSV, Parquet or JSON Lines.
+///
+/// Reads the Webitel database directly over SQL, in one read-only snapshot, and writes files
+/// atomically (a temporary file renamed into place only when complete).
+#[derive(Parser)]
+#[command(name = "webitel-export", version, after_help = AFTER_HELP)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Export call legs (call_center.cc_calls_history) with SearchHistoryCall's filters.
+    Calls(CallsCommand),
+    /// Run everything on an embedded demo database: seed, export calls, clean up.
+    Demo(DemoArgs),
+    /// Print docs/datasets.md (every column: type, nullability, source, formula).
+    #[command(hide = true)]
+    DatasetDocs,
+}
+
+#[derive(clap::Args)]
+pub struct CallsCommand {
+    #[command(flatten)]
+    pub conn: ConnArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    #[command(flatten)]
+    pub filters: CallsArgs,
+}

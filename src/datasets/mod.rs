@@ -1,0 +1,42 @@
+//! One module per dataset: its row type (declared with [`crate::record!`]), its filters and
+//! the compile-checked query that reads it.
+
+pub mod calls;
+
+use crate::record::{Column, Record};
+
+/// A dataset's name and columns: the registry `docs/datasets.md` and the tests iterate.
+pub struct DatasetInfo {
+    pub name: &'static str,
+    pub source: &'static str,
+    pub columns: &'static [Column],
+}
+
+/// Every dataset, in the order of `docs/datasets.md`.
+pub const DATASETS: &[DatasetInfo] = &[DatasetInfo {
+    name: "calls",
+    source: "call_center.cc_calls_history (one row per call leg)",
+    columns: calls::CallRow::COLUMNS,
+}];
+
+/// Renders docs/datasets.md from the registry, so the document cannot drift from the code.
+pub fn render_docs() -> String {
+    let mut out = String::from(
+        "# Datasets\n\n\
+         Generated from the row types in `src/datasets/` (`cargo test` fails when this file is \
+         stale; regenerate with `UPDATE_DOCS=1 cargo test --test integration docs`).\n\n\
+         Types: `timestamp (UTC)` is Parquet `TIMESTAMP(MICROS, isAdjustedToUTC=true)` and RFC 3339 \
+         with `Z` in CSV/JSON; `json` is Parquet STRING with the JSON logical type and JSON text in \
+         CSV; lists are Parquet LIST and JSON arrays in CSV; `uuid (text)` is the canonical text form.\n",
+    );
+    for dataset in DATASETS {
+        out.push_str(&format!("\n## {}\n\nSource: `{}`.\n\n", dataset.name, dataset.source));
+        out.push_str("| column | type | null | meaning, source and formula |\n|---|---|---|---|\n");
+        for c in dataset.columns {
+            let doc = c.doc.split_whitespace().collect::<Vec<_>>().join(" ");
+            let null = if c.nullable { "yes" } else { "no" };
+            out.push_str(&format!("| `{}` | {} | {} | {} |\n", c.name, c.kind.doc_name(), null, doc.replace('|', "\\|")));
+        }
+    }
+    out
+}

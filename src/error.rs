@@ -1,0 +1,126 @@
+//! Errors grouped by failure domain, each with its exit code.
+//!
+//! Lower layers report facts; callers add context (the flag, the path). `main` prints the
+//! error as one line on stderr and exits with [`Error::exit_code`].
+
+use std::path::PathBuf;
+
+/// Exit codes, documented in README.md and `--help`.
+pub mod exit {
+    /// Bad input: flags, dates, patterns, unknown domain.
+    pub const INPUT: u8 = 2;
+    /// The database: connection, authentication, query, timeout.
+    pub const DATABASE: u8 = 3;
+    /// The output: unwritable path, disk full.
+    pub const OUTPUT: u8 = 4;
+    /// Anything else.
+    pub const OTHER: u8 = 1;
+    /// Stopped by SIGINT.
+    pub const SIGINT: u8 = 130;
+    /// Stopped by SIGTERM.
+    pub const SIGTERM: u8 = 143;
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The user asked for something invalid.
+    #[error("{0}")]
+    Input(String),
+
+    /// The database refused or failed; `context` says what we were doing.
+    #[error("{context}: {}", describe_db_error(.source))]
+    Database {
+        context: String,
+        #[source]
+        source: sqlx::Error,
+    },
+
+    /// Writing the output failed.
+    #[error("{path}: {source}")]
+    Output {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// Encoding a format failed (Parquet, CSV, JSON).
+    #[error("writing {format}: {message}")]
+    Encode {
+        format: &'static str,
+        message: String,
+    },
+
+    /// A signal stopped the export.
+    #[error("interrupted by {name}, nothing was published")]
+    Interrupted { name: &'static str, code: u8 },
+
+    #[error("{0}")]
+    Other(String),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub fn input(message: impl Into<String>) -> Self {
+        Error::Input(message.into())
+    }
+
+    /// Wraps a database error with what we were doing. A few server errors are really input
+    /// errors (an invalid regular expression, a malformed JSON value) and are classed so.
+    pub fn database(context: impl Into<String>, source: sqlx::Error) -> Self {
+        let context = context.into();
+        if let Some(db) = source.as_database_error() {
+            // 2201B invalid_regular_expression, 22P02 invalid_text_representation.
+            if matches!(db.code().as_deref(), Some("2201B" | "22P02")) {
+                return Error::Input(format!("{context}: {}", db.message()));
+            }
+        }
+        Error::Database { context, source }
+    }
+
+    pub fn output(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Output {
+            path: path.into(),
+            source,
+        }
+    }
+
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::Input(_) => exit::INPUT,
+            Error::Database { .. } => exit::DATABASE,
+            Error::Output { .. } | Error::Encode { .. } => exit::OUTPUT,
+            Error::Interrupted { code, .. } => *code,
+            Error::Other(_) => exit::OTHER,
+        }
+    }
+
+    /// The message as exactly one line: what a cron mail or a log collector shows.
+    pub fn one_line(&self) -> String {
+        let text = self.to_string();
+        text.split_whitespace().collect::<Vec<_>>().join(" ")
+    }
+}
+
+/// sqlx's own wording plus a hint for the failures an administrator meets first.
+/// sqlx never puts the password in these messages; neither do we.
+fn describe_db_error(err: &sqlx::Error) -> String {
+    if let Some(db) = err.as_database_error() {
+        let code = db.code().unwrap_or_default();
+        let hint = match code.as_ref() {
+            "28P01" | "28000" => " (check the user name and password, or ~/.pgpass)",
+            "42501" => " (the role lacks SELECT on a table: see the read-only role in README.md)",
+            "57014" => " (raise --statement-timeout or narrow the time range)",
+            "3D000" => " (check the database name)",
+            "42P01" | "42703" => " (is this a Webitel database? run with the right --database-url)",
+            _ => "",
+        };
+        return format!("{} [SQLSTATE {code}]{hint}", db.message());
+    }
+    match err {
+        sqlx::Error::Io(io) => format!("{io} (is the server running and reachable?)"),
+        sqlx::Error::Tls(tls) => format!("TLS: {tls} (check --sslmode and --sslrootcert)"),
+        sqlx::Error::PoolTimedOut => "timed out connecting".to_string(),
+        other => other.to_string(),
+    }
+}

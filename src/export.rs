@@ -1,0 +1,210 @@
+//! The one line every dataset goes down: typed row stream → batches → sink → atomic publish.
+//!
+//! The database side (decoding rows) runs on the async task; encoding runs on a blocking
+//! thread, so the two overlap on two cores. They meet in a bounded channel of row batches:
+//! memory is capped at `CHANNEL_BATCHES × BATCH_ROWS` rows in flight, whatever the row count.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use futures_util::{Stream, StreamExt};
+
+use crate::error::{Error, Result};
+use crate::record::Record;
+use crate::sink::publish::{Destination, OutputWriter};
+use crate::sink::{Compression, Format, Sink, SinkOptions};
+
+const BATCH_ROWS: usize = 1024;
+const CHANNEL_BATCHES: usize = 4;
+
+/// Output flags shared by every dataset.
+#[derive(clap::Args, Clone, Debug)]
+#[command(next_help_heading = "Output")]
+pub struct OutputArgs {
+    /// Output file; `-` or nothing writes to stdout. Written atomically (temp file + rename).
+    #[arg(short, long, value_name = "PATH")]
+    pub output: Option<PathBuf>,
+    /// Output format [default: from the extension, else csv].
+    #[arg(short, long, value_enum)]
+    pub format: Option<Format>,
+    /// Parquet compression.
+    #[arg(long, value_enum, default_value = "zstd")]
+    pub compression: Compression,
+    /// No progress line and no summary on stderr.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+/// Where and how to write one export.
+#[derive(Clone, Debug)]
+pub struct ExportOptions {
+    pub output: Option<PathBuf>,
+    pub sink: SinkOptions,
+    pub quiet: bool,
+}
+
+impl OutputArgs {
+    pub fn to_options(&self) -> ExportOptions {
+        let format = self
+            .format
+            .or_else(|| self.output.as_deref().and_then(Format::from_path))
+            .unwrap_or(Format::Csv);
+        ExportOptions {
+            output: self.output.clone(),
+            sink: SinkOptions {
+                format,
+                compression: self.compression,
+                ..SinkOptions::default()
+            },
+            quiet: self.quiet,
+        }
+    }
+}
+
+/// What an export did.
+#[derive(Clone, Debug)]
+pub struct Summary {
+    pub dataset: &'static str,
+    pub rows: u64,
+    pub bytes: u64,
+    pub elapsed: Duration,
+    pub destination: String,
+}
+
+impl Summary {
+    pub fn line(&self) -> String {
+        let secs = self.elapsed.as_secs_f64();
+        let rate = if secs > 0.0 { self.rows as f64 / secs } else { 0.0 };
+        format!(
+            "{}: {} rows, {} bytes, {:.2} s ({:.0} rows/s) -> {}",
+            self.dataset, self.rows, self.bytes, secs, rate, self.destination
+        )
+    }
+}
+
+/// Opens the destination before the database is contacted, so a bad path fails first.
+pub fn open_destination(options: &ExportOptions) -> Result<(Destination, OutputWriter)> {
+    Destination::open(options.output.as_deref())
+}
+
+/// Streams every row into the sink, then publishes. On any error nothing is published.
+pub async fn write_all<R, S>(
+    dataset: &'static str,
+    rows: S,
+    destination: Destination,
+    writer: OutputWriter,
+    options: &ExportOptions,
+) -> Result<Summary>
+where
+    R: Record,
+    S: Stream<Item = Result<R>>,
+{
+    let started = Instant::now();
+    let shown = destination.display();
+    let (batches_tx, batches_rx) = tokio::sync::mpsc::channel::<Vec<R>>(CHANNEL_BATCHES);
+    let sink_options = options.sink.clone();
+    let progress = Progress::new(dataset, !options.quiet && std::io::stderr().is_terminal());
+    let encoder = tokio::task::spawn_blocking(move || encode(writer, &sink_options, batches_rx, progress));
+
+    let read = read_batches(rows, batches_tx).await;
+    let encoded = encoder
+        .await
+        .map_err(|e| Error::Other(format!("encoder thread failed: {e}")))?;
+    // A read error is the cause; an encode error after it is only its consequence.
+    read?;
+    let (writer, rows) = encoded.map_err(|e| with_path(e, &shown))?;
+    let bytes = destination.publish(writer)?;
+    Ok(Summary {
+        dataset,
+        rows,
+        bytes,
+        elapsed: started.elapsed(),
+        destination: shown,
+    })
+}
+
+async fn read_batches<R, S>(rows: S, batches: tokio::sync::mpsc::Sender<Vec<R>>) -> Result<()>
+where
+    S: Stream<Item = Result<R>>,
+{
+    let mut rows = std::pin::pin!(rows);
+    let mut batch = Vec::with_capacity(BATCH_ROWS);
+    while let Some(row) = rows.next().await {
+        batch.push(row?);
+        if batch.len() == BATCH_ROWS {
+            let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH_ROWS));
+            if batches.send(full).await.is_err() {
+                // The encoder stopped: its own error is reported by the caller.
+                return Ok(());
+            }
+        }
+    }
+    if !batch.is_empty() {
+        let _ = batches.send(batch).await;
+    }
+    Ok(())
+}
+
+fn encode<R: Record>(
+    writer: OutputWriter,
+    options: &SinkOptions,
+    mut batches: tokio::sync::mpsc::Receiver<Vec<R>>,
+    mut progress: Progress,
+) -> Result<(OutputWriter, u64)> {
+    let mut sink = Sink::new::<R>(writer, options)?;
+    let mut rows = 0u64;
+    while let Some(batch) = batches.blocking_recv() {
+        sink.write_rows(&batch)?;
+        rows += batch.len() as u64;
+        progress.tick(rows);
+    }
+    progress.done();
+    Ok((sink.finish()?, rows))
+}
+
+/// Encoding errors are raised below the layer that knows the path; name it here.
+fn with_path(e: Error, shown: &str) -> Error {
+    match e {
+        Error::Encode { format, message } => Error::Encode {
+            format,
+            message: format!("{shown}: {message}"),
+        },
+        other => other,
+    }
+}
+
+/// A one-line progress display on stderr, only when stderr is a terminal.
+struct Progress {
+    dataset: &'static str,
+    enabled: bool,
+    started: Instant,
+    last: Instant,
+}
+
+impl Progress {
+    fn new(dataset: &'static str, enabled: bool) -> Self {
+        let now = Instant::now();
+        Progress {
+            dataset,
+            enabled,
+            started: now,
+            last: now,
+        }
+    }
+
+    fn tick(&mut self, rows: u64) {
+        if !self.enabled || self.last.elapsed() < Duration::from_millis(300) {
+            return;
+        }
+        self.last = Instant::now();
+        let rate = rows as f64 / self.started.elapsed().as_secs_f64().max(1e-9);
+        eprint!("\r{}: {rows} rows, {rate:.0} rows/s   ", self.dataset);
+    }
+
+    fn done(&self) {
+        if self.enabled {
+            eprint!("\r\x1b[2K");
+        }
+    }
+}

@@ -1,0 +1,95 @@
+//! The `webitel-export` binary: parse, run, map the outcome to one stderr line and an exit code.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use webitel_export::cli::{Cli, Command};
+use webitel_export::error::{Error, exit};
+use webitel_export::{datasets, demo};
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage_error(e),
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => return fail(&Error::Other(format!("starting the runtime: {e}"))),
+    };
+    match runtime.block_on(run_until_signal(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(&e),
+    }
+}
+
+/// Runs the command; SIGINT or SIGTERM drops it mid-way, which removes any temporary file.
+async fn run_until_signal(cli: Cli) -> Result<(), Error> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate()).map_err(|e| Error::Other(e.to_string()))?;
+    tokio::select! {
+        result = run(cli) => result,
+        _ = tokio::signal::ctrl_c() => Err(Error::Interrupted { name: "SIGINT", code: exit::SIGINT }),
+        _ = term.recv() => Err(Error::Interrupted { name: "SIGTERM", code: exit::SIGTERM }),
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), Error> {
+    match cli.command {
+        Command::Calls(cmd) => {
+            // Everything that can be checked offline is checked before connecting.
+            let filter = cmd.filters.to_filter()?;
+            cmd.conn.validate()?;
+            let options = cmd.output.to_options();
+            let quiet = options.quiet;
+            let summary = datasets::calls::export(&cmd.conn, &filter, options).await?;
+            if !quiet {
+                eprintln!("{}", summary.line());
+            }
+            Ok(())
+        }
+        Command::Demo(args) => demo::run(&args).await,
+        Command::DatasetDocs => {
+            print!("{}", datasets::render_docs());
+            Ok(())
+        }
+    }
+}
+
+fn fail(e: &Error) -> ExitCode {
+    if is_broken_pipe(e) {
+        // `webitel-export calls | head`: the reader left; that is success.
+        return ExitCode::SUCCESS;
+    }
+    eprintln!("webitel-export: {}", e.one_line());
+    ExitCode::from(e.exit_code())
+}
+
+fn is_broken_pipe(e: &Error) -> bool {
+    match e {
+        Error::Output { source, .. } => source.kind() == std::io::ErrorKind::BrokenPipe,
+        Error::Encode { message, .. } => message.contains("Broken pipe"),
+        _ => false,
+    }
+}
+
+/// clap's errors span several lines; keep help/version as they are and make errors one line.
+fn usage_error(e: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+        let _ = e.print();
+        return ExitCode::SUCCESS;
+    }
+    if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+        let _ = e.print();
+        return ExitCode::from(exit::INPUT);
+    }
+    let text = e.render().to_string();
+    let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("invalid arguments");
+    let first = first.trim_start_matches("error: ");
+    eprintln!("webitel-export: {first} (see --help)");
+    ExitCode::from(exit::INPUT)
+}

@@ -1,0 +1,194 @@
+//! Atomic publishing of an output file.
+//!
+//! The export writes into a hidden temporary file beside the destination
+//! (`.<name>.tmp-XXXXXX`, same directory so the final rename is atomic and never crosses a
+//! filesystem). Only after the last byte is written and fsynced is it renamed over the
+//! destination, and the directory fsynced. On any error, or when the export is dropped
+//! mid-way (a signal), the temporary file is removed and an older file at the destination is
+//! left exactly as it was.
+
+use std::fs::File;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+
+/// Where the rows go: standard output, or a file published atomically.
+pub enum Destination {
+    Stdout,
+    File(PendingFile),
+}
+
+/// A temporary file that becomes `dest` on [`PendingFile::publish`]. Dropping it unpublished
+/// deletes it.
+pub struct PendingFile {
+    dest: PathBuf,
+    temp: tempfile::TempPath,
+}
+
+impl Destination {
+    /// Prepares the destination before anything is read from the database, so an unwritable
+    /// path fails fast. `None` or `-` means standard output.
+    pub fn open(path: Option<&Path>) -> Result<(Destination, OutputWriter)> {
+        match path {
+            Some(p) if p.as_os_str() != "-" => {
+                let (pending, file) = PendingFile::create(p)?;
+                let writer = OutputWriter::new(Target::File(io::BufWriter::with_capacity(1 << 20, file)));
+                Ok((Destination::File(pending), writer))
+            }
+            _ => Ok((Destination::Stdout, OutputWriter::new(Target::Stdout(io::stdout())))),
+        }
+    }
+
+    /// Makes the written bytes visible: renames the temporary file into place (stdout needs
+    /// only a flush). Returns the number of bytes written.
+    pub fn publish(self, writer: OutputWriter) -> Result<u64> {
+        let bytes = writer.bytes;
+        match (self, writer.target) {
+            (Destination::File(pending), Target::File(buffered)) => {
+                let file = buffered
+                    .into_inner()
+                    .map_err(|e| Error::output(&pending.dest, e.into_error()))?;
+                pending.publish(&file)?;
+            }
+            (_, mut target) => target.flush().map_err(|e| Error::output("stdout", e))?,
+        }
+        Ok(bytes)
+    }
+
+    /// The path shown in messages.
+    pub fn display(&self) -> String {
+        match self {
+            Destination::Stdout => "stdout".to_string(),
+            Destination::File(p) => p.dest.display().to_string(),
+        }
+    }
+}
+
+/// The byte stream a sink writes into; counts what it writes.
+pub struct OutputWriter {
+    target: Target,
+    bytes: u64,
+}
+
+enum Target {
+    Stdout(io::Stdout),
+    File(io::BufWriter<File>),
+}
+
+impl OutputWriter {
+    fn new(target: Target) -> Self {
+        OutputWriter { target, bytes: 0 }
+    }
+}
+
+impl Write for OutputWriter {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.target.write(buf)?;
+        self.bytes += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.target.flush()
+    }
+}
+
+impl Write for Target {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Target::Stdout(s) => s.write(buf),
+            Target::File(f) => f.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Target::Stdout(s) => s.flush(),
+            Target::File(f) => f.flush(),
+        }
+    }
+}
+
+impl PendingFile {
+    fn create(dest: &Path) -> Result<(PendingFile, File)> {
+        let name = dest
+            .file_name()
+            .ok_or_else(|| Error::input(format!("output path '{}' has no file name", dest.display())))?;
+        if dest.is_dir() {
+            return Err(Error::input(format!("output path '{}' is a directory", dest.display())));
+        }
+        let dir = match dest.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let prefix = format!(".{}.tmp-", name.to_string_lossy());
+        let named = tempfile::Builder::new()
+            .prefix(&prefix)
+            .tempfile_in(&dir)
+            .map_err(|e| Error::output(&dir, e))?;
+        let (file, temp) = named.into_parts();
+        Ok((
+            PendingFile {
+                dest: dest.to_path_buf(),
+                temp,
+            },
+            file,
+        ))
+    }
+
+    /// fsyncs `file` (the writer's handle to the temporary file), renames it over the
+    /// destination and fsyncs the directory so the rename survives a crash.
+    fn publish(self, file: &File) -> Result<PathBuf> {
+        file.sync_all().map_err(|e| Error::output(&self.dest, e))?;
+        let dest = self.dest;
+        self.temp
+            .persist(&dest)
+            .map_err(|e| Error::output(&dest, e.error))?;
+        if let Some(dir) = dest.parent().filter(|d| !d.as_os_str().is_empty()) {
+            // Not every filesystem lets a directory be opened for fsync; the rename is done.
+            if let Ok(d) = File::open(dir) {
+                let _ = d.sync_all();
+            }
+        }
+        Ok(dest)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unpublished_file_leaves_no_trace_and_keeps_the_old_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let dest = dir.path().join("calls.csv");
+        std::fs::write(&dest, "old").unwrap();
+        {
+            let (pending, mut file) = PendingFile::create(&dest).unwrap();
+            file.write_all(b"half").unwrap();
+            drop(pending);
+        }
+        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(names, vec![std::ffi::OsString::from("calls.csv")]);
+        assert_eq!(std::fs::read_to_string(&dest).unwrap(), "old");
+    }
+
+    #[test]
+    fn publish_replaces_the_destination() {
+        let dir = tempfile::tempdir().unwrap();
+        let dest = dir.path().join("calls.csv");
+        std::fs::write(&dest, "old").unwrap();
+        let (pending, mut file) = PendingFile::create(&dest).unwrap();
+        file.write_all(b"new").unwrap();
+        pending.publish(&file).unwrap();
+        assert_eq!(std::fs::read_to_string(&dest).unwrap(), "new");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn missing_directory_is_an_output_error() {
+        let err = PendingFile::create(Path::new("/nonexistent-dir/x/calls.csv")).err().unwrap();
+        assert_eq!(err.exit_code(), 4);
+    }
+}

@@ -1,0 +1,169 @@
+//! Connecting to the Webitel database and opening the read-only snapshot every export reads.
+//!
+//! Connection settings come from `--database-url`, `WEBITEL_DATABASE_URL`, `DATABASE_URL`, or
+//! else the libpq variables (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE,
+//! PGSSLROOTCERT) and `~/.pgpass`, which sqlx reads itself. The password is never printed:
+//! this module derives no `Debug` for the arguments and error texts never contain the URL.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgSslMode};
+use sqlx::{Connection, Postgres, Transaction};
+
+use crate::error::{Error, Result};
+use crate::timearg::parse_duration;
+
+/// How to reach the database. Shared by every subcommand that reads it.
+#[derive(clap::Args, Clone, Default)]
+pub struct ConnArgs {
+    /// PostgreSQL URL, e.g. postgres://exporter@db:5432/webitel?sslmode=verify-full.
+    /// Falls back to WEBITEL_DATABASE_URL, DATABASE_URL, then PGHOST/PGUSER/… and ~/.pgpass.
+    #[arg(long, env = "WEBITEL_DATABASE_URL", hide_env_values = true, value_name = "URL")]
+    pub database_url: Option<String>,
+
+    /// TLS mode: disable, prefer, require, verify-ca, verify-full (overrides the URL).
+    #[arg(long, value_name = "MODE", value_parser = parse_ssl_mode)]
+    pub sslmode: Option<PgSslMode>,
+
+    /// PEM file with the CA certificate(s) that sign the server certificate.
+    #[arg(long, value_name = "FILE")]
+    pub sslrootcert: Option<PathBuf>,
+
+    /// Cancel any statement that runs longer than this (30s, 5m, 1h; 0 = no limit).
+    #[arg(long, value_name = "DURATION", default_value = "0")]
+    pub statement_timeout: String,
+
+    /// Give up connecting after this long.
+    #[arg(long, value_name = "DURATION", default_value = "15s")]
+    pub connect_timeout: String,
+}
+
+fn parse_ssl_mode(value: &str) -> Result<PgSslMode, String> {
+    value
+        .parse::<PgSslMode>()
+        .map_err(|_| "expected disable, allow, prefer, require, verify-ca or verify-full".to_string())
+}
+
+impl ConnArgs {
+    /// Connection options, validated without touching the network.
+    pub fn options(&self) -> Result<PgConnectOptions> {
+        let url = self
+            .database_url
+            .clone()
+            .or_else(|| std::env::var("DATABASE_URL").ok())
+            .filter(|u| !u.trim().is_empty());
+        let mut options = match url {
+            // The parse error names what is wrong, never the URL itself (it may hold a password).
+            Some(url) => url.parse::<PgConnectOptions>().map_err(|e| {
+                Error::input(format!("invalid --database-url: {}", url_error_reason(&e)))
+            })?,
+            None => PgConnectOptions::new(),
+        };
+        options = options
+            .application_name("webitel-export")
+            // Belt and braces: even a statement outside our snapshot could not write.
+            .options([("default_transaction_read_only", "on")]);
+        if let Some(mode) = self.sslmode {
+            options = options.ssl_mode(mode);
+        }
+        if let Some(cert) = &self.sslrootcert {
+            if !cert.is_file() {
+                return Err(Error::input(format!(
+                    "--sslrootcert '{}' is not a readable file",
+                    cert.display()
+                )));
+            }
+            options = options.ssl_root_cert(cert);
+        }
+        Ok(options)
+    }
+
+    pub fn statement_timeout(&self) -> Result<Duration> {
+        parse_duration("--statement-timeout", &self.statement_timeout)
+    }
+
+    fn connect_timeout(&self) -> Result<Duration> {
+        parse_duration("--connect-timeout", &self.connect_timeout)
+    }
+
+    /// Checks every setting that can be checked offline.
+    pub fn validate(&self) -> Result<()> {
+        self.options()?;
+        self.statement_timeout()?;
+        self.connect_timeout()?;
+        Ok(())
+    }
+
+    /// Opens one connection.
+    pub async fn connect(&self) -> Result<PgConnection> {
+        let options = self.options()?;
+        let limit = self.connect_timeout()?;
+        let target = describe_target(&options);
+        match tokio::time::timeout(limit, PgConnection::connect_with(&options)).await {
+            Ok(Ok(conn)) => Ok(conn),
+            Ok(Err(e)) => Err(Error::database(format!("connecting to {target}"), e)),
+            Err(_) => Err(Error::Database {
+                context: format!("connecting to {target}"),
+                source: sqlx::Error::PoolTimedOut,
+            }),
+        }
+    }
+}
+
+/// `user@host:port/database`, without the password, for messages.
+pub fn describe_target(options: &PgConnectOptions) -> String {
+    format!(
+        "{}@{}:{}/{}",
+        options.get_username(),
+        options.get_host(),
+        options.get_port(),
+        options.get_database().unwrap_or(options.get_username())
+    )
+}
+
+fn url_error_reason(e: &sqlx::Error) -> String {
+    match e {
+        sqlx::Error::Configuration(inner) => inner.to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// The one transaction an export reads from: `REPEATABLE READ READ ONLY`, so every query of
+/// a run sees the same snapshot and the server refuses any write.
+pub async fn begin_snapshot(
+    conn: &mut PgConnection,
+    statement_timeout: Duration,
+) -> Result<Transaction<'_, Postgres>> {
+    let mut tx = conn
+        .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        .await
+        .map_err(|e| Error::database("opening a read-only snapshot", e))?;
+    if !statement_timeout.is_zero() {
+        let millis = format!("{}ms", statement_timeout.as_millis());
+        sqlx::query_file_scalar!("queries/set_statement_timeout.sql", millis)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(|e| Error::database("setting statement_timeout", e))?;
+    }
+    Ok(tx)
+}
+
+/// Fails with exit code 2 when any of `domains` is not a Webitel domain.
+pub async fn check_domains(tx: &mut Transaction<'_, Postgres>, domains: &[i64]) -> Result<()> {
+    if domains.is_empty() {
+        return Ok(());
+    }
+    let unknown = sqlx::query_file_scalar!("queries/unknown_domains.sql", domains)
+        .fetch_all(&mut **tx)
+        .await
+        .map_err(|e| Error::database("checking --domain", e))?;
+    if unknown.is_empty() {
+        return Ok(());
+    }
+    let list: Vec<String> = unknown.iter().map(i64::to_string).collect();
+    Err(Error::input(format!(
+        "unknown domain {} (no such dc in directory.wbt_domain)",
+        list.join(", ")
+    )))
+}
