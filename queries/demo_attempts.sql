@@ -1,27 +1,29 @@
 -- Demo data, part 3: dialer members and queue attempts for every call family that has an
 -- attempt_id (inbound queue calls, dialer and preview calls), derived from the legs written by
 -- demo_calls.sql so the two always agree. $1 seed.
-WITH a_leg AS (
+WITH agent_leg AS (
+    -- The first agent leg of each family carries the attempt (a transfer adds a second).
+    SELECT DISTINCT ON (b.parent_id)
+           b.parent_id, b.attempt_id, b.id, b.agent_id, b.team_id, b.created_at, b.bridged_at
+    FROM call_center.cc_calls_history b
+    WHERE b.parent_id IS NOT NULL AND b.attempt_id IS NOT NULL AND b.agent_id IS NOT NULL
+    ORDER BY b.parent_id, b.created_at
+),
+a_leg AS (
     SELECT c.id, c.domain_id, c.queue_id, c.member_id, c.attempt_id, c.direction, c.destination,
            c.from_number, c.created_at, c.answered_at, c.bridged_at, c.hangup_at, c.cause,
            c.payload, c.amd_result, c.amd_ai_result,
-           COALESCE(agent_leg.agent_id, c.agent_id) AS handled_by,
-           COALESCE(agent_leg.team_id, c.team_id) AS handled_team,
-           agent_leg.id AS agent_leg_id,
-           COALESCE(agent_leg.created_at, c.created_at) AS offered_at,
-           COALESCE(agent_leg.bridged_at, CASE WHEN c.agent_id IS NOT NULL THEN c.bridged_at END)
+           COALESCE(al.agent_id, c.agent_id) AS handled_by,
+           COALESCE(al.team_id, c.team_id) AS handled_team,
+           al.id AS agent_leg_id,
+           COALESCE(al.created_at, c.created_at) AS offered_at,
+           COALESCE(al.bridged_at, CASE WHEN c.agent_id IS NOT NULL THEN c.bridged_at END)
                AS agent_bridged_at,
            hashint8extended(c.attempt_id, $1::int8 + 40) & 2147483647 AS r
     FROM call_center.cc_calls_history c
-    LEFT JOIN LATERAL (
-        -- The first agent leg of the family carries the attempt (transfers add a second).
-        SELECT b.id, b.agent_id, b.team_id, b.created_at, b.bridged_at
-        FROM call_center.cc_calls_history b
-        WHERE b.parent_id = c.id AND b.attempt_id = c.attempt_id AND b.agent_id IS NOT NULL
-        ORDER BY b.created_at
-        LIMIT 1
-    ) agent_leg ON true
+    LEFT JOIN agent_leg al ON al.parent_id = c.id AND al.attempt_id = c.attempt_id
     WHERE c.parent_id IS NULL AND c.attempt_id IS NOT NULL
+    OFFSET 0
 ),
 outcome AS (
     SELECT a.*,
@@ -33,6 +35,7 @@ outcome AS (
            END AS result,
            CASE WHEN a.direction = 'outbound' THEN a.destination ELSE a.from_number END AS customer
     FROM a_leg a
+    OFFSET 0
 ),
 members AS (
     INSERT INTO call_center.cc_member (id, queue_id, domain_id, name, priority, variables,

@@ -10,7 +10,9 @@
 --   7 attended transfer: agent 1 consults agent 2, then transfers (three legs)
 --   8 blind transfer to another extension (three legs)
 -- Everything derives from hashint8extended(f, seed + k): same seed, same rows. Legs are
--- produced in (family, leg) order, so LIMIT $3 cuts deterministically.
+-- produced in (family, leg) order, so LIMIT $3 cuts deterministically. Each stage ends with
+-- OFFSET 0: it keeps the planner from inlining the stage, which would recompute every derived
+-- value (md5 ids, hashes, CASEs) once per reference instead of once per row.
 WITH fam AS (
     SELECT f, dc, kind, outcome, k1, k2, r,
            dc * 1000 + k1 AS agent1, dc * 1000 + k2 AS agent2,
@@ -51,6 +53,7 @@ WITH fam AS (
     ) drawn0
     -- k_shift is 1..29, so the second agent always differs from the first.
     CROSS JOIN LATERAL (SELECT 1 + (k1 - 1 + k_shift) % 30 AS k2) second
+    OFFSET 0
 ),
 shaped AS (
     -- Per family: whether the customer side was answered/bridged and how many legs exist.
@@ -68,6 +71,7 @@ shaped AS (
                WHEN 5 THEN 1 WHEN 6 THEN 2 ELSE 3
            END AS legs
     FROM fam
+    OFFSET 0
 ),
 leg AS (
     SELECT s.*, n,
@@ -94,6 +98,7 @@ leg AS (
            END AS start_s
     FROM shaped s
     CROSS JOIN LATERAL generate_series(1, s.legs) AS n
+    OFFSET 0
 ),
 timed AS (
     SELECT leg.*,
@@ -130,6 +135,7 @@ timed AS (
                ELSE wait + talk
            END AS hangup_s
     FROM leg
+    OFFSET 0
 )
 INSERT INTO call_center.cc_calls_history (
     id, domain_id, parent_id, bridged_id, transfer_from, transfer_to, blind_transfer, app_id,

@@ -9,6 +9,7 @@ WITH recorded AS (
         FROM call_center.cc_calls_history h
         WHERE h.parent_id IS NULL AND h.bridged_at IS NOT NULL AND h.hangup_at IS NOT NULL
     ) c
+    OFFSET 0
 ),
 files AS (
     INSERT INTO storage.files (domain_id, uuid, name, view_name, size, mime_type, channel,

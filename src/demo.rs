@@ -70,18 +70,27 @@ pub async fn create_webitel_database(server: &LocalPostgres, name: &str) -> Resu
     Ok(url)
 }
 
-/// Fills a database that has the Webitel schema with `legs` call legs and everything they
-/// refer to. Deterministic for a given `seed`. Generation runs inside the server
-/// (`generate_series`), so a million legs take seconds, not minutes.
-pub async fn seed(conn: &mut PgConnection, legs: u64, seed: i64) -> Result<SeedSummary> {
+/// Tables the generator bulk-loads (their secondary indexes are rebuilt after the load).
+const SEEDED_TABLES: [&str; 4] = [
+    "call_center.cc_calls_history",
+    "call_center.cc_member",
+    "call_center.cc_member_attempt_history",
+    "storage.files",
+];
+
+/// Fills the database at `url` (which has the Webitel schema) with `legs` call legs and
+/// everything they refer to. Deterministic for a given `seed`. Generation runs inside the
+/// server (`generate_series`), on two connections where steps are independent, so a million
+/// legs take well under a minute on two cores.
+pub async fn seed(url: &str, legs: u64, seed: i64) -> Result<SeedSummary> {
     let legs = i64::try_from(legs).map_err(|_| Error::input("--calls is too large"))?;
     // About 1.83 legs per call family (see demo_calls.sql); a margin so LIMIT always bites.
     let families = legs * 6 / 10 + 100;
-    let mut tx = conn.begin().await.map_err(|e| Error::database("seeding", e))?;
-    sqlx::query_file_scalar!("queries/demo_session.sql")
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(|e| Error::database("seeding", e))?;
+    let mut first = connect(url).await?;
+    let mut second = connect(url).await?;
+
+    let indexes = drop_secondary_indexes(&mut first).await?;
+    let mut tx = begin_seeding(&mut first).await?;
     let reference = sqlx::query_file_scalar!("queries/demo_reference.sql")
         .fetch_one(&mut *tx)
         .await
@@ -90,17 +99,26 @@ pub async fn seed(conn: &mut PgConnection, legs: u64, seed: i64) -> Result<SeedS
         .execute(&mut *tx)
         .await
         .map_err(|e| Error::database("seeding call legs", e))?;
-    let attempts = sqlx::query_file_scalar!("queries/demo_attempts.sql", seed)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(|e| Error::database("seeding attempts", e))?;
-    let files = sqlx::query_file_scalar!("queries/demo_files.sql", seed)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(|e| Error::database("seeding recordings", e))?;
     tx.commit().await.map_err(|e| Error::database("seeding", e))?;
-    // Planner statistics, so the exports get the plans a real database would.
-    conn.execute(sqlx::raw_sql("ANALYZE"))
+
+    // Attempts and recordings both derive from the legs, not from each other.
+    let (attempts, files) = tokio::try_join!(
+        seed_step(&mut first, "seeding attempts", |tx| Box::pin(async move {
+            sqlx::query_file_scalar!("queries/demo_attempts.sql", seed).fetch_one(&mut **tx).await
+        })),
+        seed_step(&mut second, "seeding recordings", |tx| Box::pin(async move {
+            sqlx::query_file_scalar!("queries/demo_files.sql", seed).fetch_one(&mut **tx).await
+        })),
+    )?;
+
+    let (even, odd): (Vec<_>, Vec<_>) = indexes.iter().enumerate().partition(|(i, _)| i % 2 == 0);
+    tokio::try_join!(
+        create_indexes(&mut first, even.into_iter().map(|(_, d)| d)),
+        create_indexes(&mut second, odd.into_iter().map(|(_, d)| d)),
+    )?;
+    // Planner statistics, so exports get the plans a real database would.
+    first
+        .execute(sqlx::raw_sql("ANALYZE"))
         .await
         .map_err(|e| Error::database("analyzing the demo database", e))?;
     Ok(SeedSummary {
@@ -109,16 +127,73 @@ pub async fn seed(conn: &mut PgConnection, legs: u64, seed: i64) -> Result<SeedS
     })
 }
 
+async fn connect(url: &str) -> Result<PgConnection> {
+    PgConnection::connect(url)
+        .await
+        .map_err(|e| Error::database("connecting to the demo database", e))
+}
+
+async fn begin_seeding(conn: &mut PgConnection) -> Result<sqlx::Transaction<'_, sqlx::Postgres>> {
+    let mut tx = conn.begin().await.map_err(|e| Error::database("seeding", e))?;
+    sqlx::query_file!("queries/demo_session.sql")
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|e| Error::database("seeding", e))?;
+    Ok(tx)
+}
+
+type StepFuture<'a> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<i64, sqlx::Error>> + Send + 'a>>;
+
+/// Runs one generator statement in its own transaction.
+async fn seed_step(
+    conn: &mut PgConnection,
+    what: &'static str,
+    step: impl for<'t> FnOnce(&'t mut sqlx::Transaction<'_, sqlx::Postgres>) -> StepFuture<'t>,
+) -> Result<i64> {
+    let mut tx = begin_seeding(conn).await?;
+    let rows = step(&mut tx).await.map_err(|e| Error::database(what, e))?;
+    tx.commit().await.map_err(|e| Error::database(what, e))?;
+    Ok(rows)
+}
+
+/// Drops the secondary indexes of [`SEEDED_TABLES`]; returns their definitions.
+async fn drop_secondary_indexes(conn: &mut PgConnection) -> Result<Vec<String>> {
+    let tables: Vec<String> = SEEDED_TABLES.iter().map(|t| t.to_string()).collect();
+    let indexes = sqlx::query_file!("queries/demo_secondary_indexes.sql", &tables)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(|e| Error::database("listing indexes", e))?;
+    for index in &indexes {
+        // DDL cannot be a prepared statement; the name comes from the catalog, quoted by format('%I').
+        let drop = format!("DROP INDEX {}", index.name);
+        conn.execute(sqlx::raw_sql(sqlx::AssertSqlSafe(drop)))
+            .await
+            .map_err(|e| Error::database("dropping an index before the bulk load", e))?;
+    }
+    Ok(indexes.into_iter().map(|i| i.definition).collect())
+}
+
+async fn create_indexes<'a>(
+    conn: &mut PgConnection,
+    definitions: impl Iterator<Item = &'a String>,
+) -> Result<()> {
+    let mut tx = begin_seeding(conn).await?;
+    for definition in definitions {
+        // pg_get_indexdef output: the server's own DDL for the index it had.
+        tx.execute(sqlx::raw_sql(sqlx::AssertSqlSafe(definition.clone())))
+            .await
+            .map_err(|e| Error::database("rebuilding an index after the bulk load", e))?;
+    }
+    tx.commit().await.map_err(|e| Error::database("rebuilding indexes", e))
+}
+
 /// Runs the demo end to end.
 pub async fn run(args: &DemoArgs) -> Result<()> {
     let started = Instant::now();
     let server = LocalPostgres::start_default().await?;
     let url = create_webitel_database(&server, "webitel").await?;
-    let mut conn = PgConnection::connect(&url)
-        .await
-        .map_err(|e| Error::database("connecting to the demo database", e))?;
-    let seeded = seed(&mut conn, args.calls, args.seed).await?;
-    conn.close().await.ok();
+    let seeded = seed(&url, args.calls, args.seed).await?;
     println!(
         "demo: PostgreSQL from {}, seeded {} call legs and {} related rows in {:.1} s",
         server.bin_dir().display(),
