@@ -71,6 +71,15 @@ impl LocalPostgres {
                 .arg(&data)
                 .args(["-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-locale", "--no-sync"]),
         )?;
+        // Everyone is trusted, except members of the role `password_required`: the test suite
+        // needs one place where a wrong password is really refused.
+        fs::write(
+            data.join("pg_hba.conf"),
+            "local all all trust\n\
+             host all +password_required 127.0.0.1/32 scram-sha-256\n\
+             host all all 127.0.0.1/32 trust\n",
+        )
+        .map_err(|e| Error::Other(format!("writing pg_hba.conf: {e}")))?;
         let port = free_port()?;
         let log = fs::File::create(dir.path().join("postgres.log"))
             .map_err(|e| Error::Other(format!("creating the server log: {e}")))?;
@@ -249,4 +258,26 @@ fn free_port() -> Result<u16> {
         .local_addr()
         .map(|a| a.port())
         .map_err(|e| Error::Other(format!("finding a free port: {e}")))
+}
+
+/// Starts a `postgres:14` container (feature `testcontainers`, needs a Docker engine) and
+/// returns the URL of its `postgres` database. The container is left to testcontainers' reaper.
+#[cfg(feature = "testcontainers")]
+pub async fn start_container() -> Result<String> {
+    use testcontainers_modules::postgres::Postgres;
+    use testcontainers_modules::testcontainers::ImageExt;
+    use testcontainers_modules::testcontainers::runners::AsyncRunner;
+
+    let container = Postgres::default()
+        .with_tag("14")
+        .start()
+        .await
+        .map_err(|e| Error::Other(format!("starting a postgres:14 container: {e}")))?;
+    let port = container
+        .get_host_port_ipv4(5432)
+        .await
+        .map_err(|e| Error::Other(format!("reading the container's port: {e}")))?;
+    // Keep it running for the whole test binary; the reaper removes it afterwards.
+    std::mem::forget(container);
+    Ok(format!("postgres://postgres:postgres@127.0.0.1:{port}/postgres"))
 }

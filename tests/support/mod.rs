@@ -1,0 +1,245 @@
+//! The PostgreSQL fixture: one server per test run, one fresh database per test.
+//!
+//! Which server, decided once (see ARCHITECTURE.md):
+//! 1. `WEBITEL_TEST_DATABASE_URL` (or `DATABASE_URL`): an existing server we may create
+//!    databases on;
+//! 2. local server binaries (`PG_BIN`, `pg_config --bindir`, `/usr/lib/postgresql/*/bin`):
+//!    a throwaway cluster, removed when the test binary exits;
+//! 3. with `--features testcontainers`, a `postgres:14` container.
+//!
+//! The Webitel schema (`migrations-test/`) is applied once to a template database; each test
+//! clones it (`CREATE DATABASE … TEMPLATE`), which takes milliseconds.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, OnceLock};
+
+use sqlx::{Connection, Executor, PgConnection};
+use webitel_export::pg_server::LocalPostgres;
+
+const TEMPLATE: &str = "webitel_export_template";
+
+struct Server {
+    /// URL of any database on the server, with the path replaced per database.
+    base: String,
+    /// Which server this is, printed once.
+    description: String,
+}
+
+static SERVER: OnceLock<Server> = OnceLock::new();
+static LOCAL: Mutex<Option<LocalPostgres>> = Mutex::new(None);
+static COUNTER: AtomicUsize = AtomicUsize::new(0);
+
+extern "C" fn stop_local_server() {
+    if let Ok(mut guard) = LOCAL.lock() {
+        guard.take();
+    }
+}
+
+fn server() -> &'static Server {
+    SERVER.get_or_init(|| {
+        // Its own thread and runtime: tests call this from inside their runtimes, and the
+        // server outlives any one test's runtime.
+        std::thread::spawn(|| {
+            let rt = tokio::runtime::Runtime::new().expect("runtime");
+            let server = rt.block_on(start_server());
+            rt.block_on(create_template(&server));
+            eprintln!("test PostgreSQL: {}", server.description);
+            server
+        })
+        .join()
+        .expect("starting the test PostgreSQL")
+    })
+}
+
+async fn start_server() -> Server {
+    let existing = std::env::var("WEBITEL_TEST_DATABASE_URL")
+        .or_else(|_| std::env::var("DATABASE_URL"))
+        .ok()
+        .filter(|u| !u.is_empty());
+    if let Some(url) = existing {
+        return Server {
+            description: format!("existing server {}", redact(&url)),
+            base: url,
+        };
+    }
+    if LocalPostgres::find_bin_dir().is_some() {
+        let local = LocalPostgres::start_default().await.expect("starting a local PostgreSQL");
+        let base = local.url("postgres");
+        let description = format!("throwaway cluster from {}", local.bin_dir().display());
+        *LOCAL.lock().unwrap() = Some(local);
+        // Statics are never dropped: stop the server when the test binary exits.
+        // SAFETY: registering a plain extern "C" function with no captured state.
+        unsafe { libc::atexit(stop_local_server) };
+        return Server { base, description };
+    }
+    container_server().await
+}
+
+#[cfg(feature = "testcontainers")]
+async fn container_server() -> Server {
+    let url = webitel_export::pg_server::start_container()
+        .await
+        .expect("no PostgreSQL: set WEBITEL_TEST_DATABASE_URL, install server binaries, or run Docker");
+    Server { description: format!("container {}", redact(&url)), base: url }
+}
+
+#[cfg(not(feature = "testcontainers"))]
+async fn container_server() -> Server {
+    panic!(
+        "no PostgreSQL for the tests: set WEBITEL_TEST_DATABASE_URL, install PostgreSQL server \
+         binaries (or set PG_BIN), or build with --features testcontainers and a Docker engine"
+    )
+}
+
+fn redact(url: &str) -> String {
+    match url.split_once('@') {
+        Some((creds, rest)) => match creds.rsplit_once(':') {
+            Some((user, _)) if user.contains("//") => format!("{user}:***@{rest}"),
+            _ => url.to_string(),
+        },
+        None => url.to_string(),
+    }
+}
+
+/// `base` with its database replaced by `db`.
+fn url_for(base: &str, db: &str) -> String {
+    let (head, tail) = match base.find('?') {
+        Some(i) => (&base[..i], &base[i..]),
+        None => (base, ""),
+    };
+    let slash = head.rfind('/').expect("database URL has a path");
+    let head = if head[..slash].ends_with('/') { head } else { &head[..slash] };
+    let head = head.trim_end_matches('/');
+    format!("{head}/{db}{tail}")
+}
+
+async fn create_template(server: &Server) {
+    let mut admin = PgConnection::connect(&server.base).await.expect("connect to test server");
+    let drop = format!("DROP DATABASE IF EXISTS {TEMPLATE}");
+    admin.execute(sqlx::raw_sql(sqlx::AssertSqlSafe(drop))).await.expect("drop old template");
+    let create = format!("CREATE DATABASE {TEMPLATE} ENCODING 'UTF8' TEMPLATE template0");
+    admin.execute(sqlx::raw_sql(sqlx::AssertSqlSafe(create))).await.expect("create template");
+    let mut conn = PgConnection::connect(&url_for(&server.base, TEMPLATE)).await.expect("connect template");
+    webitel_export::demo::MIGRATOR.run(&mut conn).await.expect("apply migrations-test");
+    conn.close().await.ok();
+}
+
+/// A fresh database with the Webitel schema, for one test.
+pub struct TestDb {
+    pub url: String,
+    pub name: String,
+}
+
+impl TestDb {
+    pub async fn new() -> TestDb {
+        let server = server();
+        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+        let name = format!("wxtest_{}_{n}", std::process::id());
+        let mut admin = PgConnection::connect(&server.base).await.expect("connect to test server");
+        let create = format!("CREATE DATABASE {name} TEMPLATE {TEMPLATE}");
+        admin.execute(sqlx::raw_sql(sqlx::AssertSqlSafe(create))).await.expect("create test database");
+        TestDb { url: url_for(&server.base, &name), name }
+    }
+
+    /// A fresh database filled by the demo generator.
+    pub async fn seeded(legs: u64, seed: i64) -> TestDb {
+        let db = TestDb::new().await;
+        webitel_export::demo::seed(&db.url, legs, seed).await.expect("demo seed");
+        db
+    }
+
+    /// A fresh database with a SQL fixture from tests/fixtures applied.
+    pub async fn with_fixture(file: &str) -> TestDb {
+        let db = TestDb::new().await;
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(file);
+        let sql = std::fs::read_to_string(&path).expect("read fixture");
+        db.execute(&sql).await;
+        db
+    }
+
+    pub async fn connect(&self) -> PgConnection {
+        PgConnection::connect(&self.url).await.expect("connect test database")
+    }
+
+    /// Runs a SQL script (test fixtures only).
+    pub async fn execute(&self, sql: &str) {
+        let mut conn = self.connect().await;
+        conn.execute(sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string())))
+            .await
+            .unwrap_or_else(|e| panic!("fixture SQL failed: {e}"));
+    }
+
+    /// The server's URL for another database name (or the admin database).
+    pub fn server_url(db: &str) -> String {
+        url_for(&server().base, db)
+    }
+}
+
+/// Runs the real binary.
+pub fn run(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_webitel-export"))
+        .args(args)
+        .env_remove("DATABASE_URL")
+        .env_remove("WEBITEL_DATABASE_URL")
+        .output()
+        .expect("run webitel-export")
+}
+
+/// Runs the binary and asserts it succeeded; returns stdout.
+pub fn run_ok(args: &[&str]) -> String {
+    let out = run(args);
+    assert!(
+        out.status.success(),
+        "webitel-export {args:?} failed ({:?}): {}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf-8 stdout")
+}
+
+/// Asserts the run failed with `code` and a single-line message; returns that message.
+pub fn assert_fails(out: &Output, code: i32) -> String {
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert_eq!(out.status.code(), Some(code), "expected exit {code}, stderr: {stderr}");
+    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 1, "expected one error line, got: {stderr}");
+    lines[0].to_string()
+}
+
+/// A temporary directory for outputs.
+pub fn out_dir() -> tempfile::TempDir {
+    tempfile::tempdir().expect("temp dir")
+}
+
+/// The files in `dir`, by name.
+pub fn files_in(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .expect("read dir")
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// Parses CSV text into a header and rows of cells.
+pub fn parse_csv(text: &str) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut reader = csv::ReaderBuilder::new().from_reader(text.as_bytes());
+    let header = reader.headers().expect("header").iter().map(str::to_string).collect();
+    let rows = reader
+        .records()
+        .map(|r| r.expect("record").iter().map(str::to_string).collect())
+        .collect();
+    (header, rows)
+}
+
+pub fn path_str(p: &Path) -> &str {
+    p.to_str().expect("utf-8 path")
+}
+
+pub fn tmp_path(dir: &tempfile::TempDir, name: &str) -> PathBuf {
+    dir.path().join(name)
+}

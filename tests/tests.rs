@@ -1,0 +1,11 @@
+//! One integration-test binary (one link step on a two-core machine); a module per capability.
+//! Every test talks to a real PostgreSQL through tests/support.
+
+mod support;
+
+mod calls_columns;
+mod calls_filters;
+mod demo;
+mod docs;
+mod errors;
+mod formats;
