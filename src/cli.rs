@@ -30,7 +30,7 @@ pub struct Cli {
 #[derive(Subcommand)]
 pub enum Command {
     /// Export call legs (call_center.cc_calls_history) with SearchHistoryCall's filters.
-    Calls(CallsCommand),
+    Calls(Box<CallsCommand>),
     /// Run everything on an embedded demo database: seed, export calls, clean up.
     Demo(DemoArgs),
     /// Print docs/datasets.md (every column: type, nullability, source, formula).

@@ -99,16 +99,24 @@ pub async fn seed(url: &str, legs: u64, seed: i64) -> Result<SeedSummary> {
         .execute(&mut *tx)
         .await
         .map_err(|e| Error::database("seeding call legs", e))?;
-    tx.commit().await.map_err(|e| Error::database("seeding", e))?;
+    tx.commit()
+        .await
+        .map_err(|e| Error::database("seeding", e))?;
 
     // Attempts and recordings both derive from the legs, not from each other.
     let (attempts, files) = tokio::try_join!(
         seed_step(&mut first, "seeding attempts", |tx| Box::pin(async move {
-            sqlx::query_file_scalar!("queries/demo_attempts.sql", seed).fetch_one(&mut **tx).await
+            sqlx::query_file_scalar!("queries/demo_attempts.sql", seed)
+                .fetch_one(&mut **tx)
+                .await
         })),
-        seed_step(&mut second, "seeding recordings", |tx| Box::pin(async move {
-            sqlx::query_file_scalar!("queries/demo_files.sql", seed).fetch_one(&mut **tx).await
-        })),
+        seed_step(&mut second, "seeding recordings", |tx| Box::pin(
+            async move {
+                sqlx::query_file_scalar!("queries/demo_files.sql", seed)
+                    .fetch_one(&mut **tx)
+                    .await
+            }
+        )),
     )?;
 
     let (even, odd): (Vec<_>, Vec<_>) = indexes.iter().enumerate().partition(|(i, _)| i % 2 == 0);
@@ -134,7 +142,10 @@ async fn connect(url: &str) -> Result<PgConnection> {
 }
 
 async fn begin_seeding(conn: &mut PgConnection) -> Result<sqlx::Transaction<'_, sqlx::Postgres>> {
-    let mut tx = conn.begin().await.map_err(|e| Error::database("seeding", e))?;
+    let mut tx = conn
+        .begin()
+        .await
+        .map_err(|e| Error::database("seeding", e))?;
     sqlx::query_file!("queries/demo_session.sql")
         .fetch_one(&mut *tx)
         .await
@@ -185,7 +196,9 @@ async fn create_indexes<'a>(
             .await
             .map_err(|e| Error::database("rebuilding an index after the bulk load", e))?;
     }
-    tx.commit().await.map_err(|e| Error::database("rebuilding indexes", e))
+    tx.commit()
+        .await
+        .map_err(|e| Error::database("rebuilding indexes", e))
 }
 
 /// Runs the demo end to end.

@@ -75,7 +75,11 @@ pub struct Summary {
 impl Summary {
     pub fn line(&self) -> String {
         let secs = self.elapsed.as_secs_f64();
-        let rate = if secs > 0.0 { self.rows as f64 / secs } else { 0.0 };
+        let rate = if secs > 0.0 {
+            self.rows as f64 / secs
+        } else {
+            0.0
+        };
         format!(
             "{}: {} rows, {} bytes, {:.2} s ({:.0} rows/s) -> {}",
             self.dataset, self.rows, self.bytes, secs, rate, self.destination
@@ -105,7 +109,8 @@ where
     let (batches_tx, batches_rx) = tokio::sync::mpsc::channel::<Vec<R>>(CHANNEL_BATCHES);
     let sink_options = options.sink.clone();
     let progress = Progress::new(dataset, !options.quiet && std::io::stderr().is_terminal());
-    let encoder = tokio::task::spawn_blocking(move || encode(writer, &sink_options, batches_rx, progress));
+    let encoder =
+        tokio::task::spawn_blocking(move || encode(writer, &sink_options, batches_rx, progress));
 
     let read = read_batches(rows, batches_tx).await;
     let encoded = encoder

@@ -88,7 +88,10 @@ fn usage_error(e: clap::Error) -> ExitCode {
         return ExitCode::from(exit::INPUT);
     }
     let text = e.render().to_string();
-    let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("invalid arguments");
+    let first = text
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("invalid arguments");
     let first = first.trim_start_matches("error: ");
     eprintln!("webitel-export: {first} (see --help)");
     ExitCode::from(exit::INPUT)

@@ -66,10 +66,16 @@ impl LocalPostgres {
         let data = dir.path().join("data");
         run_as(
             owner,
-            Command::new(bin.join("initdb"))
-                .arg("-D")
-                .arg(&data)
-                .args(["-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-locale", "--no-sync"]),
+            Command::new(bin.join("initdb")).arg("-D").arg(&data).args([
+                "-U",
+                "postgres",
+                "-A",
+                "trust",
+                "-E",
+                "UTF8",
+                "--no-locale",
+                "--no-sync",
+            ]),
         )?;
         // Everyone is trusted, except members of the role `password_required`: the test suite
         // needs one place where a wrong password is really refused.
@@ -96,15 +102,29 @@ impl LocalPostgres {
             .arg(dir.path())
             .args(["-c", "listen_addresses=127.0.0.1"])
             // A throwaway server: durability buys nothing, speed matters for demo and tests.
-            .args(["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"])
-            .args(["-c", "max_connections=200", "-c", "shared_buffers=256MB", "-c", "jit=off"])
+            .args([
+                "-c",
+                "fsync=off",
+                "-c",
+                "synchronous_commit=off",
+                "-c",
+                "full_page_writes=off",
+            ])
+            .args([
+                "-c",
+                "max_connections=200",
+                "-c",
+                "shared_buffers=256MB",
+                "-c",
+                "jit=off",
+            ])
             .stdin(Stdio::null())
             .stdout(log.try_clone().map_err(|e| Error::Other(e.to_string()))?)
             .stderr(log);
         set_user(&mut command, owner);
-        let child = command
-            .spawn()
-            .map_err(|e| Error::Other(format!("starting {}: {e}", bin.join("postgres").display())))?;
+        let child = command.spawn().map_err(|e| {
+            Error::Other(format!("starting {}: {e}", bin.join("postgres").display()))
+        })?;
         let server = LocalPostgres {
             child: Some(child),
             dir: Some(dir),
@@ -148,7 +168,11 @@ impl LocalPostgres {
     /// Leaves the server running after this process exits; returns its data directory.
     pub fn keep(mut self) -> PathBuf {
         self.child.take();
-        self.dir.take().map(|d| d.keep()).unwrap_or_default().join("data")
+        self.dir
+            .take()
+            .map(|d| d.keep())
+            .unwrap_or_default()
+            .join("data")
     }
 
     async fn wait_ready(&self, limit: Duration) -> Result<()> {
@@ -170,7 +194,9 @@ impl LocalPostgres {
     }
 
     fn log_tail(&self) -> String {
-        let Some(dir) = &self.dir else { return String::new() };
+        let Some(dir) = &self.dir else {
+            return String::new();
+        };
         let log = fs::read_to_string(dir.path().join("postgres.log")).unwrap_or_default();
         log.lines().rev().take(3).collect::<Vec<_>>().join(" | ")
     }
@@ -279,5 +305,7 @@ pub async fn start_container() -> Result<String> {
         .map_err(|e| Error::Other(format!("reading the container's port: {e}")))?;
     // Keep it running for the whole test binary; the reaper removes it afterwards.
     std::mem::forget(container);
-    Ok(format!("postgres://postgres:postgres@127.0.0.1:{port}/postgres"))
+    Ok(format!(
+        "postgres://postgres:postgres@127.0.0.1:{port}/postgres"
+    ))
 }

@@ -19,7 +19,12 @@ use crate::timearg::parse_duration;
 pub struct ConnArgs {
     /// PostgreSQL URL, e.g. postgres://exporter@db:5432/webitel?sslmode=verify-full.
     /// Falls back to WEBITEL_DATABASE_URL, DATABASE_URL, then PGHOST/PGUSER/… and ~/.pgpass.
-    #[arg(long, env = "WEBITEL_DATABASE_URL", hide_env_values = true, value_name = "URL")]
+    #[arg(
+        long,
+        env = "WEBITEL_DATABASE_URL",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
     pub database_url: Option<String>,
 
     /// TLS mode: disable, prefer, require, verify-ca, verify-full (overrides the URL).
@@ -40,9 +45,9 @@ pub struct ConnArgs {
 }
 
 fn parse_ssl_mode(value: &str) -> Result<PgSslMode, String> {
-    value
-        .parse::<PgSslMode>()
-        .map_err(|_| "expected disable, allow, prefer, require, verify-ca or verify-full".to_string())
+    value.parse::<PgSslMode>().map_err(|_| {
+        "expected disable, allow, prefer, require, verify-ca or verify-full".to_string()
+    })
 }
 
 impl ConnArgs {

@@ -146,19 +146,47 @@ mod tests {
 
     #[test]
     fn window_must_be_ordered() {
-        let ok = Window::parse(("--from", Some("2026-01-01")), ("--to", Some("2026-01-02")), Tz::UTC);
+        let ok = Window::parse(
+            ("--from", Some("2026-01-01")),
+            ("--to", Some("2026-01-02")),
+            Tz::UTC,
+        );
         assert!(ok.is_ok());
-        let err = Window::parse(("--from", Some("2026-01-02")), ("--to", Some("2026-01-02")), Tz::UTC)
-            .unwrap_err();
+        let err = Window::parse(
+            ("--from", Some("2026-01-02")),
+            ("--to", Some("2026-01-02")),
+            Tz::UTC,
+        )
+        .unwrap_err();
         assert!(err.to_string().contains("must be before"));
     }
 
     #[test]
     fn durations() {
-        assert_eq!(parse_duration("--statement-timeout", "30s").unwrap().as_secs(), 30);
-        assert_eq!(parse_duration("--statement-timeout", "5m").unwrap().as_secs(), 300);
-        assert_eq!(parse_duration("--statement-timeout", "250ms").unwrap().as_millis(), 250);
-        assert_eq!(parse_duration("--statement-timeout", "12").unwrap().as_secs(), 12);
+        assert_eq!(
+            parse_duration("--statement-timeout", "30s")
+                .unwrap()
+                .as_secs(),
+            30
+        );
+        assert_eq!(
+            parse_duration("--statement-timeout", "5m")
+                .unwrap()
+                .as_secs(),
+            300
+        );
+        assert_eq!(
+            parse_duration("--statement-timeout", "250ms")
+                .unwrap()
+                .as_millis(),
+            250
+        );
+        assert_eq!(
+            parse_duration("--statement-timeout", "12")
+                .unwrap()
+                .as_secs(),
+            12
+        );
         assert!(parse_duration("--statement-timeout", "5 parsecs").is_err());
         assert!(parse_duration("--statement-timeout", "-1s").is_err());
     }

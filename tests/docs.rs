@@ -13,7 +13,10 @@ fn datasets_md_is_current() {
         std::fs::write(path, &expected).unwrap();
     }
     let actual = std::fs::read_to_string(path).unwrap_or_default();
-    assert!(actual == expected, "docs/datasets.md is stale: run UPDATE_DOCS=1 cargo test --test integration docs");
+    assert!(
+        actual == expected,
+        "docs/datasets.md is stale: run UPDATE_DOCS=1 cargo test --test integration docs"
+    );
 }
 
 #[test]
@@ -21,14 +24,26 @@ fn column_names_are_unique_snake_case_and_documented() {
     for dataset in DATASETS {
         let mut seen = HashSet::new();
         for c in dataset.columns {
-            assert!(seen.insert(c.name), "{}: duplicate column {}", dataset.name, c.name);
             assert!(
-                c.name.chars().all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '_'),
+                seen.insert(c.name),
+                "{}: duplicate column {}",
+                dataset.name,
+                c.name
+            );
+            assert!(
+                c.name
+                    .chars()
+                    .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '_'),
                 "{}: {} is not snake_case",
                 dataset.name,
                 c.name
             );
-            assert!(c.doc.trim().len() > 10, "{}: {} is not documented", dataset.name, c.name);
+            assert!(
+                c.doc.trim().len() > 10,
+                "{}: {} is not documented",
+                dataset.name,
+                c.name
+            );
         }
     }
 }

@@ -12,8 +12,16 @@ fn fails_cleanly(db_url: &str, args: &[&str], code: i32) -> String {
     let mut full = vec!["calls", "--database-url", db_url, "-o", path_str(&dest)];
     full.extend_from_slice(args);
     let message = assert_fails(&run(&full), code);
-    assert_eq!(std::fs::read_to_string(&dest).unwrap(), "previous good export", "{args:?}");
-    assert_eq!(files_in(dir.path()), vec!["calls.csv"], "{args:?} left a file behind");
+    assert_eq!(
+        std::fs::read_to_string(&dest).unwrap(),
+        "previous good export",
+        "{args:?}"
+    );
+    assert_eq!(
+        files_in(dir.path()),
+        vec!["calls.csv"],
+        "{args:?} left a file behind"
+    );
     message
 }
 
@@ -24,11 +32,23 @@ async fn bad_input_is_one_line_exit_2_and_leaves_the_old_file() {
         (vec!["--from", "2026-13-01"], "--from"),
         (vec!["--from", "yesterday"], "--from"),
         (vec!["--to", "2026-02-30"], "--to"),
-        (vec!["--from", "2026-09-02", "--to", "2026-09-01"], "must be before"),
-        (vec!["--from", "2026-09-01", "--to", "2026-09-01"], "must be before"),
-        (vec!["--stored-from", "2026-09-02", "--stored-to", "2026-09-01"], "--stored-from"),
+        (
+            vec!["--from", "2026-09-02", "--to", "2026-09-01"],
+            "must be before",
+        ),
+        (
+            vec!["--from", "2026-09-01", "--to", "2026-09-01"],
+            "must be before",
+        ),
+        (
+            vec!["--stored-from", "2026-09-02", "--stored-to", "2026-09-01"],
+            "--stored-from",
+        ),
         (vec!["--tz", "Mars/Olympus"], "--tz"),
-        (vec!["--from", "2026-03-29T03:30", "--tz", "Europe/Kyiv"], "DST"),
+        (
+            vec!["--from", "2026-03-29T03:30", "--tz", "Europe/Kyiv"],
+            "DST",
+        ),
         (vec!["--number", "(unclosed"], "--number"),
         (vec!["--number", "a{2,1}"], "--number"),
         (vec!["--var", "novalue"], "--var"),
@@ -46,28 +66,50 @@ async fn bad_input_is_one_line_exit_2_and_leaves_the_old_file() {
     ];
     for (args, needle) in cases {
         let message = fails_cleanly(&db.url, &args, 2);
-        assert!(message.contains(needle), "{args:?}: message {message:?} should mention {needle}");
+        assert!(
+            message.contains(needle),
+            "{args:?}: message {message:?} should mention {needle}"
+        );
     }
 }
 
 #[tokio::test]
 async fn an_unwritable_destination_is_exit_4_before_touching_the_database() {
     // An unreachable database URL proves the path is checked first: exit 4, not 3.
-    let out = run(&["calls", "--database-url", "postgres://x@127.0.0.1:1/x", "-o", "/nonexistent-dir/calls.csv"]);
+    let out = run(&[
+        "calls",
+        "--database-url",
+        "postgres://x@127.0.0.1:1/x",
+        "-o",
+        "/nonexistent-dir/calls.csv",
+    ]);
     let message = assert_fails(&out, 4);
     assert!(message.contains("/nonexistent-dir"), "{message}");
     let dir = out_dir();
-    let out = run(&["calls", "--database-url", "postgres://x@127.0.0.1:1/x", "-o", path_str(dir.path())]);
+    let out = run(&[
+        "calls",
+        "--database-url",
+        "postgres://x@127.0.0.1:1/x",
+        "-o",
+        path_str(dir.path()),
+    ]);
     assert_fails(&out, 2);
 }
 
 #[tokio::test]
 async fn an_unreachable_server_is_exit_3_with_a_hint() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let url = format!("postgres://exporter:s3cr3t-pw@127.0.0.1:{port}/webitel");
     let message = fails_cleanly(&url, &[], 3);
     assert!(message.contains("127.0.0.1"), "{message}");
-    assert!(!message.contains("s3cr3t-pw"), "the password leaked: {message}");
+    assert!(
+        !message.contains("s3cr3t-pw"),
+        "the password leaked: {message}"
+    );
 }
 
 #[tokio::test]
@@ -79,23 +121,39 @@ async fn the_readme_role_can_export_and_a_wrong_password_is_exit_3_never_printed
     }
     // The documented read-only role, with a password; the throwaway server asks members of
     // `password_required` for one.
-    let role_sql = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/readonly-role.sql"))
-        .unwrap()
-        .replace("change-me", "right-password");
+    let role_sql = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/docs/readonly-role.sql"
+    ))
+    .unwrap()
+    .replace("change-me", "right-password");
     db.execute(&role_sql).await;
     db.execute(
         "DO $$ BEGIN CREATE ROLE password_required NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
          GRANT password_required TO webitel_export;",
     )
     .await;
-    let url = db.url.replace("postgres://postgres@", "postgres://webitel_export:Wr0ng-Passw0rd@");
+    let url = db.url.replace(
+        "postgres://postgres@",
+        "postgres://webitel_export:Wr0ng-Passw0rd@",
+    );
     let message = fails_cleanly(&url, &[], 3);
     assert!(message.contains("password"), "{message}");
-    assert!(!message.contains("Wr0ng-Passw0rd"), "the password leaked: {message}");
+    assert!(
+        !message.contains("Wr0ng-Passw0rd"),
+        "the password leaked: {message}"
+    );
 
-    let good = db.url.replace("postgres://postgres@", "postgres://webitel_export:right-password@");
+    let good = db.url.replace(
+        "postgres://postgres@",
+        "postgres://webitel_export:right-password@",
+    );
     let out = run(&["calls", "--database-url", &good, "-q"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let (_, rows) = crate::support::parse_csv(&String::from_utf8(out.stdout).unwrap());
     assert_eq!(rows.len(), 16);
 }
@@ -111,5 +169,8 @@ async fn a_bad_url_is_exit_2_without_echoing_it() {
 async fn a_statement_timeout_is_exit_3_and_publishes_nothing() {
     let db = TestDb::seeded(3000, 7).await;
     let message = fails_cleanly(&db.url, &["--statement-timeout", "1ms"], 3);
-    assert!(message.contains("statement timeout") || message.contains("57014"), "{message}");
+    assert!(
+        message.contains("statement timeout") || message.contains("57014"),
+        "{message}"
+    );
 }

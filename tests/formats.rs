@@ -3,9 +3,9 @@
 
 use std::fs::File;
 
+use arrow_array::Array;
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Int64Type, TimestampMicrosecondType};
-use arrow_array::Array;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::basic::{LogicalType, Repetition, TimeUnit, TimestampType, Type as Physical};
 
@@ -17,39 +17,87 @@ async fn parquet_has_typed_columns_and_the_same_values_as_csv() {
     let dir = out_dir();
     let parquet = dir.path().join("calls.parquet");
     let csv = dir.path().join("calls.csv");
-    run_ok(&["calls", "--database-url", &db.url, "-q", "-o", path_str(&parquet)]);
-    run_ok(&["calls", "--database-url", &db.url, "-q", "-o", path_str(&csv)]);
+    run_ok(&[
+        "calls",
+        "--database-url",
+        &db.url,
+        "-q",
+        "-o",
+        path_str(&parquet),
+    ]);
+    run_ok(&[
+        "calls",
+        "--database-url",
+        &db.url,
+        "-q",
+        "-o",
+        path_str(&csv),
+    ]);
 
     let builder = ParquetRecordBatchReaderBuilder::try_new(File::open(&parquet).unwrap()).unwrap();
     let schema = builder.metadata().file_metadata().schema_descr_ptr();
     let column = |name: &str| {
-        schema.columns().iter().find(|c| c.name() == name || c.path().string() == format!("{name}.list.item"))
+        schema
+            .columns()
+            .iter()
+            .find(|c| c.name() == name || c.path().string() == format!("{name}.list.item"))
             .unwrap_or_else(|| panic!("no column {name}"))
             .clone()
     };
     let id = column("id");
     assert_eq!(id.physical_type(), Physical::BYTE_ARRAY);
     assert_eq!(id.logical_type_ref(), Some(&LogicalType::String));
-    assert_eq!(id.self_type().get_basic_info().repetition(), Repetition::REQUIRED);
+    assert_eq!(
+        id.self_type().get_basic_info().repetition(),
+        Repetition::REQUIRED
+    );
     let created = column("created_at");
     assert_eq!(created.physical_type(), Physical::INT64);
     assert_eq!(
         created.logical_type_ref(),
-        Some(&LogicalType::Timestamp(TimestampType { is_adjusted_to_u_t_c: true, unit: TimeUnit::MICROS }))
+        Some(&LogicalType::Timestamp(TimestampType {
+            is_adjusted_to_u_t_c: true,
+            unit: TimeUnit::MICROS
+        }))
     );
-    assert_eq!(column("answered_at").self_type().get_basic_info().repetition(), Repetition::OPTIONAL);
+    assert_eq!(
+        column("answered_at")
+            .self_type()
+            .get_basic_info()
+            .repetition(),
+        Repetition::OPTIONAL
+    );
     assert_eq!(column("domain_id").physical_type(), Physical::INT64);
     assert_eq!(column("talk_sec").physical_type(), Physical::INT32);
     assert_eq!(column("has_children").physical_type(), Physical::BOOLEAN);
-    assert_eq!(column("variables").logical_type_ref(), Some(&LogicalType::Json));
-    let files = schema.columns().iter().find(|c| c.path().string().starts_with("recording_file_ids.")).unwrap();
+    assert_eq!(
+        column("variables").logical_type_ref(),
+        Some(&LogicalType::Json)
+    );
+    let files = schema
+        .columns()
+        .iter()
+        .find(|c| c.path().string().starts_with("recording_file_ids."))
+        .unwrap();
     assert_eq!(files.physical_type(), Physical::INT64);
     assert_eq!(files.max_rep_level(), 1, "recording_file_ids is a LIST");
     let root = schema.root_schema();
-    let tags = root.get_fields().iter().find(|f| f.name() == "tags").unwrap();
-    assert_eq!(tags.get_basic_info().logical_type_ref(), Some(&LogicalType::List));
+    let tags = root
+        .get_fields()
+        .iter()
+        .find(|f| f.name() == "tags")
+        .unwrap();
+    assert_eq!(
+        tags.get_basic_info().logical_type_ref(),
+        Some(&LogicalType::List)
+    );
     assert!(
-        builder.metadata().file_metadata().created_by().unwrap().starts_with("webitel-export"),
+        builder
+            .metadata()
+            .file_metadata()
+            .created_by()
+            .unwrap()
+            .starts_with("webitel-export"),
         "created_by names the tool"
     );
 
@@ -60,22 +108,51 @@ async fn parquet_has_typed_columns_and_the_same_values_as_csv() {
     let mut seen = 0;
     for batch in &batches {
         let ids = batch.column_by_name("id").unwrap().as_string::<i32>();
-        let created = batch.column_by_name("created_at").unwrap().as_primitive::<TimestampMicrosecondType>();
-        let duration = batch.column_by_name("duration_sec").unwrap().as_primitive::<Int64Type>();
-        let files = batch.column_by_name("recording_file_ids").unwrap().as_list::<i32>();
-        let variables = batch.column_by_name("variables").unwrap().as_string::<i32>();
+        let created = batch
+            .column_by_name("created_at")
+            .unwrap()
+            .as_primitive::<TimestampMicrosecondType>();
+        let duration = batch
+            .column_by_name("duration_sec")
+            .unwrap()
+            .as_primitive::<Int64Type>();
+        let files = batch
+            .column_by_name("recording_file_ids")
+            .unwrap()
+            .as_list::<i32>();
+        let variables = batch
+            .column_by_name("variables")
+            .unwrap()
+            .as_string::<i32>();
         for i in 0..batch.num_rows() {
-            let row = csv_rows.iter().find(|r| r[col("id")] == ids.value(i)).expect("same legs");
+            let row = csv_rows
+                .iter()
+                .find(|r| r[col("id")] == ids.value(i))
+                .expect("same legs");
             let ts = chrono::DateTime::from_timestamp_micros(created.value(i)).unwrap();
-            assert_eq!(ts.to_rfc3339_opts(chrono::SecondsFormat::Micros, true), row[col("created_at")]);
-            let d = if duration.is_null(i) { String::new() } else { duration.value(i).to_string() };
+            assert_eq!(
+                ts.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+                row[col("created_at")]
+            );
+            let d = if duration.is_null(i) {
+                String::new()
+            } else {
+                duration.value(i).to_string()
+            };
             assert_eq!(d, row[col("duration_sec")]);
             let f = if files.is_null(i) {
                 String::new()
             } else {
                 let v = files.value(i);
                 let v = v.as_primitive::<Int64Type>();
-                format!("[{}]", v.values().iter().map(|x| x.to_string()).collect::<Vec<_>>().join(","))
+                format!(
+                    "[{}]",
+                    v.values()
+                        .iter()
+                        .map(|x| x.to_string())
+                        .collect::<Vec<_>>()
+                        .join(",")
+                )
             };
             assert_eq!(f, row[col("recording_file_ids")]);
             if !variables.is_null(i) {
@@ -92,7 +169,14 @@ async fn parquet_has_typed_columns_and_the_same_values_as_csv() {
 #[tokio::test]
 async fn csv_round_trips_quotes_newlines_cyrillic_and_null_versus_empty() {
     let db = TestDb::with_fixture("calls.sql").await;
-    let text = run_ok(&["calls", "--database-url", &db.url, "-q", "--id", "00000000-0000-0000-0000-000000000001"]);
+    let text = run_ok(&[
+        "calls",
+        "--database-url",
+        &db.url,
+        "-q",
+        "--id",
+        "00000000-0000-0000-0000-000000000001",
+    ]);
     let (header, rows) = parse_csv(&text);
     let col = |name: &str| header.iter().position(|h| h == name).unwrap();
     assert_eq!(rows.len(), 1);
@@ -104,18 +188,40 @@ async fn csv_round_trips_quotes_newlines_cyrillic_and_null_versus_empty() {
     assert_eq!(vars["city"], "Київ");
     // to_name is '' in the database and parent_id is NULL: the raw CSV keeps them apart.
     let raw_record = text.split("\r\n").nth(1).unwrap();
-    assert!(raw_record.starts_with("00000000-0000-0000-0000-000000000001,,"), "NULL parent_id is an empty field");
-    assert!(raw_record.contains(",queue,0800300,\"\",0800300,"), "empty to_name is \"\": {raw_record}");
+    assert!(
+        raw_record.starts_with("00000000-0000-0000-0000-000000000001,,"),
+        "NULL parent_id is an empty field"
+    );
+    assert!(
+        raw_record.contains(",queue,0800300,\"\",0800300,"),
+        "empty to_name is \"\": {raw_record}"
+    );
     assert!(text.starts_with("id,parent_id,bridged_id,"));
 }
 
 #[tokio::test]
 async fn jsonl_rows_are_json_objects_with_typed_values() {
     let db = TestDb::with_fixture("calls.sql").await;
-    let text = run_ok(&["calls", "--database-url", &db.url, "-q", "-f", "jsonl", "--domain", "1", "--top-level"]);
-    let rows: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let text = run_ok(&[
+        "calls",
+        "--database-url",
+        &db.url,
+        "-q",
+        "-f",
+        "jsonl",
+        "--domain",
+        "1",
+        "--top-level",
+    ]);
+    let rows: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(rows.len(), 5);
-    let first = rows.iter().find(|r| r["id"] == "00000000-0000-0000-0000-000000000001").unwrap();
+    let first = rows
+        .iter()
+        .find(|r| r["id"] == "00000000-0000-0000-0000-000000000001")
+        .unwrap();
     assert_eq!(first["duration_sec"], 322);
     assert_eq!(first["variables"]["city"], "Київ");
     assert_eq!(first["recording_file_ids"], serde_json::json!([1]));
@@ -129,7 +235,16 @@ async fn output_replaces_the_destination_atomically_and_leaves_no_temporary_file
     let dir = out_dir();
     let dest = dir.path().join("calls.csv");
     std::fs::write(&dest, "old").unwrap();
-    run_ok(&["calls", "--database-url", &db.url, "-q", "-o", path_str(&dest), "--domain", "3"]);
+    run_ok(&[
+        "calls",
+        "--database-url",
+        &db.url,
+        "-q",
+        "-o",
+        path_str(&dest),
+        "--domain",
+        "3",
+    ]);
     let text = std::fs::read_to_string(&dest).unwrap();
     assert_eq!(text.lines().count(), 2, "header and one leg: {text}");
     assert_eq!(crate::support::files_in(dir.path()), vec!["calls.csv"]);

@@ -289,16 +289,25 @@ impl CallsArgs {
     /// Checks every filter that can be checked without the database.
     pub fn to_filter(&self) -> Result<CallsFilter> {
         let tz = parse_tz(&self.tz)?;
-        let window = |from: (&'static str, &Option<String>), to: (&'static str, &Option<String>)| {
+        let window = |from: (&'static str, &Option<String>),
+                      to: (&'static str, &Option<String>)| {
             Window::parse((from.0, from.1.as_deref()), (to.0, to.1.as_deref()), tz)
         };
-        let (min_duration, max_duration) =
-            ordered("--min-duration", self.min_duration, "--max-duration", self.max_duration)?;
-        let (min_talk, max_talk) = ordered("--min-talk", self.min_talk, "--max-talk", self.max_talk)?;
+        let (min_duration, max_duration) = ordered(
+            "--min-duration",
+            self.min_duration,
+            "--max-duration",
+            self.max_duration,
+        )?;
+        let (min_talk, max_talk) =
+            ordered("--min-talk", self.min_talk, "--max-talk", self.max_talk)?;
         Ok(CallsFilter {
             domains: self.domains.clone(),
             created: window(("--from", &self.from), ("--to", &self.to))?,
-            stored: window(("--stored-from", &self.stored_from), ("--stored-to", &self.stored_to))?,
+            stored: window(
+                ("--stored-from", &self.stored_from),
+                ("--stored-to", &self.stored_to),
+            )?,
             answered: window(
                 ("--answered-from", &self.answered_from),
                 ("--answered-to", &self.answered_to),
@@ -343,7 +352,9 @@ fn ordered(
     if let (Some(lo), Some(hi)) = (min, max)
         && lo > hi
     {
-        return Err(Error::input(format!("{min_flag} {lo} is greater than {max_flag} {hi}")));
+        return Err(Error::input(format!(
+            "{min_flag} {lo} is greater than {max_flag} {hi}"
+        )));
     }
     Ok((min, max))
 }
@@ -380,13 +391,16 @@ pub fn variables_json(pairs: &[String]) -> Result<Option<String>> {
     }
     let mut object = serde_json::Map::new();
     for pair in pairs {
-        let (key, value) = pair.split_once('=').ok_or_else(|| {
-            Error::input(format!("invalid --var '{pair}': expected KEY=VALUE"))
-        })?;
+        let (key, value) = pair
+            .split_once('=')
+            .ok_or_else(|| Error::input(format!("invalid --var '{pair}': expected KEY=VALUE")))?;
         if key.is_empty() {
             return Err(Error::input(format!("invalid --var '{pair}': empty key")));
         }
-        object.insert(key.to_string(), serde_json::Value::String(value.to_string()));
+        object.insert(
+            key.to_string(),
+            serde_json::Value::String(value.to_string()),
+        );
     }
     Ok(Some(serde_json::Value::Object(object).to_string()))
 }
@@ -507,7 +521,9 @@ mod tests {
 
     #[test]
     fn variables_become_a_json_object() {
-        let json = variables_json(&["lang=uk".into(), "місто=Київ".into()]).unwrap().unwrap();
+        let json = variables_json(&["lang=uk".into(), "місто=Київ".into()])
+            .unwrap()
+            .unwrap();
         let v: serde_json::Value = serde_json::from_str(&json).unwrap();
         assert_eq!(v["lang"], "uk");
         assert_eq!(v["місто"], "Київ");
@@ -527,7 +543,17 @@ mod tests {
 
     #[test]
     fn min_above_max_is_rejected() {
-        let args = CallsArgs { tz: "UTC".into(), min_talk: Some(10), max_talk: Some(5), ..Default::default() };
-        assert!(args.to_filter().unwrap_err().to_string().contains("--min-talk"));
+        let args = CallsArgs {
+            tz: "UTC".into(),
+            min_talk: Some(10),
+            max_talk: Some(5),
+            ..Default::default()
+        };
+        assert!(
+            args.to_filter()
+                .unwrap_err()
+                .to_string()
+                .contains("--min-talk")
+        );
     }
 }

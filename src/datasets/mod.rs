@@ -30,12 +30,21 @@ pub fn render_docs() -> String {
          CSV; lists are Parquet LIST and JSON arrays in CSV; `uuid (text)` is the canonical text form.\n",
     );
     for dataset in DATASETS {
-        out.push_str(&format!("\n## {}\n\nSource: `{}`.\n\n", dataset.name, dataset.source));
+        out.push_str(&format!(
+            "\n## {}\n\nSource: `{}`.\n\n",
+            dataset.name, dataset.source
+        ));
         out.push_str("| column | type | null | meaning, source and formula |\n|---|---|---|---|\n");
         for c in dataset.columns {
             let doc = c.doc.split_whitespace().collect::<Vec<_>>().join(" ");
             let null = if c.nullable { "yes" } else { "no" };
-            out.push_str(&format!("| `{}` | {} | {} | {} |\n", c.name, c.kind.doc_name(), null, doc.replace('|', "\\|")));
+            out.push_str(&format!(
+                "| `{}` | {} | {} | {} |\n",
+                c.name,
+                c.kind.doc_name(),
+                null,
+                doc.replace('|', "\\|")
+            ));
         }
     }
     out

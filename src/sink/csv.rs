@@ -69,7 +69,9 @@ impl<W: Write> CsvSink<W> {
             Cell::Text(s) => self.push_text(s),
             Cell::Int32(v) => self.buf.extend_from_slice(digits.format(v).as_bytes()),
             Cell::Int64(v) => self.buf.extend_from_slice(digits.format(v).as_bytes()),
-            Cell::Bool(v) => self.buf.extend_from_slice(if v { b"true" } else { b"false" }),
+            Cell::Bool(v) => self
+                .buf
+                .extend_from_slice(if v { b"true" } else { b"false" }),
             Cell::Timestamp(t) => push_timestamp(&mut self.buf, t),
             // Lists are JSON arrays: unambiguous, and every BI tool parses them.
             Cell::Int32List(_) | Cell::Int64List(_) | Cell::TextList(_) => {
@@ -130,9 +132,21 @@ mod tests {
     #[test]
     fn null_empty_and_quoting() {
         let text = render(&[
-            Sample { a: None, b: None, c: None },
-            Sample { a: Some(String::new()), b: Some(-5), c: Some(vec!["x\"y".into()]) },
-            Sample { a: Some("a,b\n\"c\"".into()), b: Some(7), c: Some(vec![]) },
+            Sample {
+                a: None,
+                b: None,
+                c: None,
+            },
+            Sample {
+                a: Some(String::new()),
+                b: Some(-5),
+                c: Some(vec!["x\"y".into()]),
+            },
+            Sample {
+                a: Some("a,b\n\"c\"".into()),
+                b: Some(7),
+                c: Some(vec![]),
+            },
         ]);
         assert_eq!(
             text,

@@ -95,8 +95,12 @@ pub fn push_json_list(buf: &mut Vec<u8>, cell: Cell<'_>) {
     }
     let mut digits = itoa::Buffer::new();
     match cell {
-        Cell::Int32List(v) => list(buf, v, |b, x| b.extend_from_slice(digits.format(*x).as_bytes())),
-        Cell::Int64List(v) => list(buf, v, |b, x| b.extend_from_slice(digits.format(*x).as_bytes())),
+        Cell::Int32List(v) => list(buf, v, |b, x| {
+            b.extend_from_slice(digits.format(*x).as_bytes())
+        }),
+        Cell::Int64List(v) => list(buf, v, |b, x| {
+            b.extend_from_slice(digits.format(*x).as_bytes())
+        }),
         Cell::TextList(v) => list(buf, v, |b, s| push_json_string(b, s)),
         _ => {}
     }
@@ -129,13 +133,25 @@ mod tests {
     fn rows_parse_back_as_json() {
         let mut sink = JsonlSink::new::<Sample>(Vec::new());
         sink.write_rows(&[
-            Sample { id: "a\"b".into(), payload: Some(r#"{"k": "Привіт"}"#.into()), ids: Some(vec![1, 2]), flag: true },
-            Sample { id: "c".into(), payload: None, ids: None, flag: false },
+            Sample {
+                id: "a\"b".into(),
+                payload: Some(r#"{"k": "Привіт"}"#.into()),
+                ids: Some(vec![1, 2]),
+                flag: true,
+            },
+            Sample {
+                id: "c".into(),
+                payload: None,
+                ids: None,
+                flag: false,
+            },
         ])
         .unwrap();
         let text = String::from_utf8(sink.finish().unwrap()).unwrap();
-        let rows: Vec<serde_json::Value> =
-            text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        let rows: Vec<serde_json::Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
         assert_eq!(rows[0]["id"], "a\"b");
         assert_eq!(rows[0]["payload"]["k"], "Привіт");
         assert_eq!(rows[0]["ids"], serde_json::json!([1, 2]));

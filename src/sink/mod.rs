@@ -82,10 +82,12 @@ impl Default for SinkOptions {
 }
 
 /// One of the format encoders, writing to `W`.
+// One sink exists per export; the size difference between variants costs nothing.
+#[allow(clippy::large_enum_variant)]
 pub enum Sink<W: Write + Send> {
     Csv(csv::CsvSink<W>),
     Jsonl(jsonl::JsonlSink<W>),
-    Parquet(Box<parquet::ParquetSink<W>>),
+    Parquet(parquet::ParquetSink<W>),
 }
 
 impl<W: Write + Send> Sink<W> {
@@ -94,7 +96,7 @@ impl<W: Write + Send> Sink<W> {
         Ok(match options.format {
             Format::Csv => Sink::Csv(csv::CsvSink::new::<R>(writer)?),
             Format::Jsonl => Sink::Jsonl(jsonl::JsonlSink::new::<R>(writer)),
-            Format::Parquet => Sink::Parquet(Box::new(parquet::ParquetSink::new::<R>(writer, options)?)),
+            Format::Parquet => Sink::Parquet(parquet::ParquetSink::new::<R>(writer, options)?),
         })
     }
 
@@ -142,7 +144,10 @@ pub fn push_timestamp(buf: &mut Vec<u8>, t: DateTime<Utc>) {
     let year = t.year();
     if !(0..=9999).contains(&year) {
         // Outside the four-digit range RFC 3339 has no fixed form; let chrono write it.
-        buf.extend_from_slice(t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true).as_bytes());
+        buf.extend_from_slice(
+            t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+                .as_bytes(),
+        );
         return;
     }
     let year = year.unsigned_abs();
@@ -193,9 +198,15 @@ mod tests {
     #[test]
     fn format_from_extension() {
         use std::path::Path;
-        assert_eq!(Format::from_path(Path::new("a/calls.PARQUET")), Some(Format::Parquet));
+        assert_eq!(
+            Format::from_path(Path::new("a/calls.PARQUET")),
+            Some(Format::Parquet)
+        );
         assert_eq!(Format::from_path(Path::new("calls.csv")), Some(Format::Csv));
-        assert_eq!(Format::from_path(Path::new("calls.jsonl")), Some(Format::Jsonl));
+        assert_eq!(
+            Format::from_path(Path::new("calls.jsonl")),
+            Some(Format::Jsonl)
+        );
         assert_eq!(Format::from_path(Path::new("calls")), None);
     }
 }

@@ -49,10 +49,14 @@ impl<W: Write + Send> ParquetSink<W> {
                 env!("CARGO_PKG_VERSION").to_string(),
             )]))
             .build();
-        let writer = ArrowWriter::try_new(out, schema.clone(), Some(props)).map_err(encode_error)?;
+        let writer =
+            ArrowWriter::try_new(out, schema.clone(), Some(props)).map_err(encode_error)?;
         Ok(ParquetSink {
             writer,
-            builders: R::COLUMNS.iter().map(|c| ColumnBuilder::new(c.kind)).collect(),
+            builders: R::COLUMNS
+                .iter()
+                .map(|c| ColumnBuilder::new(c.kind))
+                .collect(),
             schema,
             pending: 0,
             row_group_bytes: options.row_group_bytes,
@@ -83,11 +87,16 @@ impl<W: Write + Send> ParquetSink<W> {
         if self.pending == 0 {
             return Ok(());
         }
-        let arrays: Vec<ArrayRef> = self.builders.iter_mut().map(ColumnBuilder::finish).collect();
-        let batch = RecordBatch::try_new(self.schema.clone(), arrays).map_err(|e| Error::Encode {
-            format: "parquet",
-            message: e.to_string(),
-        })?;
+        let arrays: Vec<ArrayRef> = self
+            .builders
+            .iter_mut()
+            .map(ColumnBuilder::finish)
+            .collect();
+        let batch =
+            RecordBatch::try_new(self.schema.clone(), arrays).map_err(|e| Error::Encode {
+                format: "parquet",
+                message: e.to_string(),
+            })?;
         self.pending = 0;
         self.writer.write(&batch).map_err(encode_error)?;
         if self.writer.in_progress_size() >= self.row_group_bytes {
@@ -181,7 +190,9 @@ impl ColumnBuilder {
             (ColumnBuilder::Int32(b), Cell::Int32(v)) => b.append_value(v),
             (ColumnBuilder::Int64(b), Cell::Int64(v)) => b.append_value(v),
             (ColumnBuilder::Bool(b), Cell::Bool(v)) => b.append_value(v),
-            (ColumnBuilder::Timestamp(b), Cell::Timestamp(v)) => b.append_value(v.timestamp_micros()),
+            (ColumnBuilder::Timestamp(b), Cell::Timestamp(v)) => {
+                b.append_value(v.timestamp_micros())
+            }
             (ColumnBuilder::Int32List(b), Cell::Int32List(v)) => {
                 b.values().append_slice(v);
                 b.append(true);

@@ -33,10 +33,14 @@ impl Destination {
         match path {
             Some(p) if p.as_os_str() != "-" => {
                 let (pending, file) = PendingFile::create(p)?;
-                let writer = OutputWriter::new(Target::File(io::BufWriter::with_capacity(1 << 20, file)));
+                let writer =
+                    OutputWriter::new(Target::File(io::BufWriter::with_capacity(1 << 20, file)));
                 Ok((Destination::File(pending), writer))
             }
-            _ => Ok((Destination::Stdout, OutputWriter::new(Target::Stdout(io::stdout())))),
+            _ => Ok((
+                Destination::Stdout,
+                OutputWriter::new(Target::Stdout(io::stdout())),
+            )),
         }
     }
 
@@ -112,11 +116,14 @@ impl Write for Target {
 
 impl PendingFile {
     fn create(dest: &Path) -> Result<(PendingFile, File)> {
-        let name = dest
-            .file_name()
-            .ok_or_else(|| Error::input(format!("output path '{}' has no file name", dest.display())))?;
+        let name = dest.file_name().ok_or_else(|| {
+            Error::input(format!("output path '{}' has no file name", dest.display()))
+        })?;
         if dest.is_dir() {
-            return Err(Error::input(format!("output path '{}' is a directory", dest.display())));
+            return Err(Error::input(format!(
+                "output path '{}' is a directory",
+                dest.display()
+            )));
         }
         let dir = match dest.parent() {
             Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
@@ -169,7 +176,10 @@ mod tests {
             file.write_all(b"half").unwrap();
             drop(pending);
         }
-        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
         assert_eq!(names, vec![std::ffi::OsString::from("calls.csv")]);
         assert_eq!(std::fs::read_to_string(&dest).unwrap(), "old");
     }
@@ -188,7 +198,9 @@ mod tests {
 
     #[test]
     fn missing_directory_is_an_output_error() {
-        let err = PendingFile::create(Path::new("/nonexistent-dir/x/calls.csv")).err().unwrap();
+        let err = PendingFile::create(Path::new("/nonexistent-dir/x/calls.csv"))
+            .err()
+            .unwrap();
         assert_eq!(err.exit_code(), 4);
     }
 }

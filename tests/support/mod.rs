@@ -67,7 +67,9 @@ async fn start_server() -> Server {
         };
     }
     if LocalPostgres::find_bin_dir().is_some() {
-        let local = LocalPostgres::start_default().await.expect("starting a local PostgreSQL");
+        let local = LocalPostgres::start_default()
+            .await
+            .expect("starting a local PostgreSQL");
         let base = local.url("postgres");
         let description = format!("throwaway cluster from {}", local.bin_dir().display());
         *LOCAL.lock().unwrap() = Some(local);
@@ -81,10 +83,13 @@ async fn start_server() -> Server {
 
 #[cfg(feature = "testcontainers")]
 async fn container_server() -> Server {
-    let url = webitel_export::pg_server::start_container()
-        .await
-        .expect("no PostgreSQL: set WEBITEL_TEST_DATABASE_URL, install server binaries, or run Docker");
-    Server { description: format!("container {}", redact(&url)), base: url }
+    let url = webitel_export::pg_server::start_container().await.expect(
+        "no PostgreSQL: set WEBITEL_TEST_DATABASE_URL, install server binaries, or run Docker",
+    );
+    Server {
+        description: format!("container {}", redact(&url)),
+        base: url,
+    }
 }
 
 #[cfg(not(feature = "testcontainers"))]
@@ -112,19 +117,36 @@ fn url_for(base: &str, db: &str) -> String {
         None => (base, ""),
     };
     let slash = head.rfind('/').expect("database URL has a path");
-    let head = if head[..slash].ends_with('/') { head } else { &head[..slash] };
+    let head = if head[..slash].ends_with('/') {
+        head
+    } else {
+        &head[..slash]
+    };
     let head = head.trim_end_matches('/');
     format!("{head}/{db}{tail}")
 }
 
 async fn create_template(server: &Server) {
-    let mut admin = PgConnection::connect(&server.base).await.expect("connect to test server");
+    let mut admin = PgConnection::connect(&server.base)
+        .await
+        .expect("connect to test server");
     let drop = format!("DROP DATABASE IF EXISTS {TEMPLATE}");
-    admin.execute(sqlx::raw_sql(sqlx::AssertSqlSafe(drop))).await.expect("drop old template");
+    admin
+        .execute(sqlx::raw_sql(sqlx::AssertSqlSafe(drop)))
+        .await
+        .expect("drop old template");
     let create = format!("CREATE DATABASE {TEMPLATE} ENCODING 'UTF8' TEMPLATE template0");
-    admin.execute(sqlx::raw_sql(sqlx::AssertSqlSafe(create))).await.expect("create template");
-    let mut conn = PgConnection::connect(&url_for(&server.base, TEMPLATE)).await.expect("connect template");
-    webitel_export::demo::MIGRATOR.run(&mut conn).await.expect("apply migrations-test");
+    admin
+        .execute(sqlx::raw_sql(sqlx::AssertSqlSafe(create)))
+        .await
+        .expect("create template");
+    let mut conn = PgConnection::connect(&url_for(&server.base, TEMPLATE))
+        .await
+        .expect("connect template");
+    webitel_export::demo::MIGRATOR
+        .run(&mut conn)
+        .await
+        .expect("apply migrations-test");
     conn.close().await.ok();
 }
 
@@ -139,30 +161,44 @@ impl TestDb {
         let server = server();
         let n = COUNTER.fetch_add(1, Ordering::SeqCst);
         let name = format!("wxtest_{}_{n}", std::process::id());
-        let mut admin = PgConnection::connect(&server.base).await.expect("connect to test server");
+        let mut admin = PgConnection::connect(&server.base)
+            .await
+            .expect("connect to test server");
         let create = format!("CREATE DATABASE {name} TEMPLATE {TEMPLATE}");
-        admin.execute(sqlx::raw_sql(sqlx::AssertSqlSafe(create))).await.expect("create test database");
-        TestDb { url: url_for(&server.base, &name), name }
+        admin
+            .execute(sqlx::raw_sql(sqlx::AssertSqlSafe(create)))
+            .await
+            .expect("create test database");
+        TestDb {
+            url: url_for(&server.base, &name),
+            name,
+        }
     }
 
     /// A fresh database filled by the demo generator.
     pub async fn seeded(legs: u64, seed: i64) -> TestDb {
         let db = TestDb::new().await;
-        webitel_export::demo::seed(&db.url, legs, seed).await.expect("demo seed");
+        webitel_export::demo::seed(&db.url, legs, seed)
+            .await
+            .expect("demo seed");
         db
     }
 
     /// A fresh database with a SQL fixture from tests/fixtures applied.
     pub async fn with_fixture(file: &str) -> TestDb {
         let db = TestDb::new().await;
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(file);
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures")
+            .join(file);
         let sql = std::fs::read_to_string(&path).expect("read fixture");
         db.execute(&sql).await;
         db
     }
 
     pub async fn connect(&self) -> PgConnection {
-        PgConnection::connect(&self.url).await.expect("connect test database")
+        PgConnection::connect(&self.url)
+            .await
+            .expect("connect test database")
     }
 
     /// Runs a SQL script (test fixtures only).
@@ -204,7 +240,11 @@ pub fn run_ok(args: &[&str]) -> String {
 /// Asserts the run failed with `code` and a single-line message; returns that message.
 pub fn assert_fails(out: &Output, code: i32) -> String {
     let stderr = String::from_utf8_lossy(&out.stderr).to_string();
-    assert_eq!(out.status.code(), Some(code), "expected exit {code}, stderr: {stderr}");
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "expected exit {code}, stderr: {stderr}"
+    );
     let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
     assert_eq!(lines.len(), 1, "expected one error line, got: {stderr}");
     lines[0].to_string()
@@ -228,7 +268,12 @@ pub fn files_in(dir: &Path) -> Vec<String> {
 /// Parses CSV text into a header and rows of cells.
 pub fn parse_csv(text: &str) -> (Vec<String>, Vec<Vec<String>>) {
     let mut reader = csv::ReaderBuilder::new().from_reader(text.as_bytes());
-    let header = reader.headers().expect("header").iter().map(str::to_string).collect();
+    let header = reader
+        .headers()
+        .expect("header")
+        .iter()
+        .map(str::to_string)
+        .collect();
     let rows = reader
         .records()
         .map(|r| r.expect("record").iter().map(str::to_string).collect())
