@@ -33,6 +33,9 @@ pub struct DemoArgs {
     /// Leave the server running and print its URL, to try every other command against it.
     #[arg(long)]
     pub keep: bool,
+    /// Only start and seed the server (with --keep: a database to try commands against).
+    #[arg(long)]
+    pub no_export: bool,
     /// Where to write calls.parquet and calls.csv.
     #[arg(long, value_name = "DIR", default_value = "demo-out")]
     pub out_dir: PathBuf,
@@ -222,7 +225,8 @@ pub async fn run(args: &DemoArgs) -> Result<()> {
         connect_timeout: "15s".into(),
         ..ConnArgs::default()
     };
-    for format in [Format::Parquet, Format::Csv] {
+    let formats: &[Format] = if args.no_export { &[] } else { &[Format::Parquet, Format::Csv] };
+    for &format in formats {
         let options = ExportOptions {
             output: Some(args.out_dir.join(format!("calls.{}", format.name()))),
             sink: SinkOptions {
