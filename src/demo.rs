@@ -225,7 +225,11 @@ pub async fn run(args: &DemoArgs) -> Result<()> {
         connect_timeout: "15s".into(),
         ..ConnArgs::default()
     };
-    let formats: &[Format] = if args.no_export { &[] } else { &[Format::Parquet, Format::Csv] };
+    let formats: &[Format] = if args.no_export {
+        &[]
+    } else {
+        &[Format::Parquet, Format::Csv]
+    };
     for &format in formats {
         let options = ExportOptions {
             output: Some(args.out_dir.join(format!("calls.{}", format.name()))),
