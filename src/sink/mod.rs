@@ -75,8 +75,8 @@ impl Default for SinkOptions {
         SinkOptions {
             format: Format::Csv,
             compression: Compression::Zstd,
-            row_group_rows: 1 << 20,
-            row_group_bytes: 64 << 20,
+            row_group_rows: 128 * 1024,
+            row_group_bytes: 48 << 20,
         }
     }
 }

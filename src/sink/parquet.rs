@@ -39,16 +39,27 @@ pub struct ParquetSink<W: Write + Send> {
 impl<W: Write + Send> ParquetSink<W> {
     pub fn new<R: Record>(out: W, options: &SinkOptions) -> Result<Self> {
         let schema = arrow_schema_of(R::COLUMNS);
-        let props = WriterProperties::builder()
+        let mut props = WriterProperties::builder()
             .set_compression(codec(options.compression))
+            // Each column buffers up to one dictionary page plus one data page: with ~50
+            // columns the defaults (1 MiB each) alone would hold ~100 MiB.
+            .set_dictionary_page_size_limit(256 * 1024)
+            .set_data_page_size_limit(512 * 1024)
             .set_max_row_group_row_count(Some(options.row_group_rows))
             .set_statistics_enabled(EnabledStatistics::Page)
             .set_created_by(concat!("webitel-export ", env!("CARGO_PKG_VERSION")).to_string())
             .set_key_value_metadata(Some(vec![KeyValue::new(
                 "webitel_export.version".to_string(),
                 env!("CARGO_PKG_VERSION").to_string(),
-            )]))
-            .build();
+            )]));
+        for column in R::COLUMNS {
+            // Ids, instants and JSON documents are nearly unique: a dictionary only costs memory
+            // before the writer gives up on it. Names, causes, directions keep theirs.
+            if matches!(column.kind, Kind::Uuid | Kind::Json | Kind::Timestamp) {
+                props = props.set_column_dictionary_enabled(column.name.into(), false);
+            }
+        }
+        let props = props.build();
         let writer =
             ArrowWriter::try_new(out, schema.clone(), Some(props)).map_err(encode_error)?;
         Ok(ParquetSink {
