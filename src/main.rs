@@ -29,11 +29,15 @@ fn main() -> ExitCode {
 /// Runs the command; SIGINT or SIGTERM drops it mid-way, which removes any temporary file.
 async fn run_until_signal(cli: Cli) -> Result<(), Error> {
     use tokio::signal::unix::{SignalKind, signal};
-    let mut term = signal(SignalKind::terminate()).map_err(|e| Error::Other(e.to_string()))?;
+    // Both handlers are installed before any file is created, so no signal can slip between.
+    let listen =
+        |kind| signal(kind).map_err(|e| Error::Other(format!("installing a signal handler: {e}")));
+    let mut interrupt = listen(SignalKind::interrupt())?;
+    let mut terminate = listen(SignalKind::terminate())?;
     tokio::select! {
         result = run(cli) => result,
-        _ = tokio::signal::ctrl_c() => Err(Error::Interrupted { name: "SIGINT", code: exit::SIGINT }),
-        _ = term.recv() => Err(Error::Interrupted { name: "SIGTERM", code: exit::SIGTERM }),
+        _ = interrupt.recv() => Err(Error::Interrupted { name: "SIGINT", code: exit::SIGINT }),
+        _ = terminate.recv() => Err(Error::Interrupted { name: "SIGTERM", code: exit::SIGTERM }),
     }
 }
 

@@ -9,3 +9,4 @@ mod demo;
 mod docs;
 mod errors;
 mod formats;
+mod signals;

@@ -1,0 +1,69 @@
+//! SIGINT / SIGTERM during an export: exit 130 / 143, the temporary file is removed and an
+//! older file at the destination is left as it was.
+
+use std::time::{Duration, Instant};
+
+use crate::support::{TestDb, files_in, out_dir, path_str};
+
+fn interrupt_mid_export(db: &TestDb, signal: libc::c_int, expected: i32) {
+    let dir = out_dir();
+    let dest = dir.path().join("calls.csv");
+    std::fs::write(&dest, "previous good export").unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_webitel-export"))
+        .args([
+            "calls",
+            "--database-url",
+            &db.url,
+            "-q",
+            "-o",
+            path_str(&dest),
+        ])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until rows are being written into the temporary file: the export is under way.
+    let started = Instant::now();
+    loop {
+        let writing = std::fs::read_dir(dir.path()).unwrap().any(|e| {
+            let e = e.unwrap();
+            e.file_name()
+                .to_string_lossy()
+                .starts_with(".calls.csv.tmp-")
+                && e.metadata().unwrap().len() > 0
+        });
+        if writing {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the export never started writing"
+        );
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the export ended before it could be interrupted"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    // SAFETY: signalling our own child process.
+    unsafe { libc::kill(i32::try_from(child.id()).unwrap(), signal) };
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(expected), "stderr: {stderr}");
+    assert!(stderr.contains("interrupted"), "{stderr}");
+    assert_eq!(
+        std::fs::read_to_string(&dest).unwrap(),
+        "previous good export"
+    );
+    assert_eq!(
+        files_in(dir.path()),
+        vec!["calls.csv"],
+        "the temporary file was left behind"
+    );
+}
+
+#[tokio::test]
+async fn sigint_and_sigterm_publish_nothing() {
+    let db = TestDb::seeded(60_000, 9).await;
+    interrupt_mid_export(&db, libc::SIGINT, 130);
+    interrupt_mid_export(&db, libc::SIGTERM, 143);
+}
