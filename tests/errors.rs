@@ -1,20 +1,21 @@
 //! Bad input and failures: one line on stderr, the documented exit code, and nothing at the
 //! destination (an older file there stays intact).
 
-use crate::support::{TestDb, assert_fails, files_in, out_dir, path_str, run};
+use crate::support::{
+    PREVIOUS_EXPORT, TestDb, assert_fails, dir_with_previous_export, files_in, out_dir, path_str,
+    run,
+};
 
 /// Runs `calls` with `args` writing to a destination that already holds a good file; asserts
 /// the exit code, that the old file is untouched and that no temporary file is left.
 fn fails_cleanly(db_url: &str, args: &[&str], code: i32) -> String {
-    let dir = out_dir();
-    let dest = dir.path().join("calls.csv");
-    std::fs::write(&dest, "previous good export").unwrap();
+    let (dir, dest) = dir_with_previous_export();
     let mut full = vec!["calls", "--database-url", db_url, "-o", path_str(&dest)];
     full.extend_from_slice(args);
     let message = assert_fails(&run(&full), code);
     assert_eq!(
         std::fs::read_to_string(&dest).unwrap(),
-        "previous good export",
+        PREVIOUS_EXPORT,
         "{args:?}"
     );
     assert_eq!(

@@ -3,12 +3,10 @@
 
 use std::time::{Duration, Instant};
 
-use crate::support::{TestDb, files_in, out_dir, path_str};
+use crate::support::{PREVIOUS_EXPORT, TestDb, dir_with_previous_export, files_in, path_str};
 
 fn interrupt_mid_export(db: &TestDb, signal: libc::c_int, expected: i32) {
-    let dir = out_dir();
-    let dest = dir.path().join("calls.csv");
-    std::fs::write(&dest, "previous good export").unwrap();
+    let (dir, dest) = dir_with_previous_export();
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_webitel-export"))
         .args([
             "calls",
@@ -50,10 +48,7 @@ fn interrupt_mid_export(db: &TestDb, signal: libc::c_int, expected: i32) {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(expected), "stderr: {stderr}");
     assert!(stderr.contains("interrupted"), "{stderr}");
-    assert_eq!(
-        std::fs::read_to_string(&dest).unwrap(),
-        "previous good export"
-    );
+    assert_eq!(std::fs::read_to_string(&dest).unwrap(), PREVIOUS_EXPORT);
     assert_eq!(
         files_in(dir.path()),
         vec!["calls.csv"],

@@ -255,6 +255,18 @@ pub fn out_dir() -> tempfile::TempDir {
     tempfile::tempdir().expect("temp dir")
 }
 
+/// A temporary directory holding `calls.csv` with a previous good export in it: the
+/// destination that a failed or interrupted export must leave untouched.
+pub fn dir_with_previous_export() -> (tempfile::TempDir, PathBuf) {
+    let dir = out_dir();
+    let dest = dir.path().join("calls.csv");
+    std::fs::write(&dest, PREVIOUS_EXPORT).unwrap();
+    (dir, dest)
+}
+
+/// What [`dir_with_previous_export`] writes.
+pub const PREVIOUS_EXPORT: &str = "previous good export";
+
 /// The files in `dir`, by name.
 pub fn files_in(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir)
