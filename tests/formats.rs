@@ -249,3 +249,36 @@ async fn output_replaces_the_destination_atomically_and_leaves_no_temporary_file
     assert_eq!(text.lines().count(), 2, "header and one leg: {text}");
     assert_eq!(crate::support::files_in(dir.path()), vec!["calls.csv"]);
 }
+
+#[tokio::test]
+async fn an_empty_result_is_a_valid_file_with_header_and_schema() {
+    let db = TestDb::with_fixture("calls.sql").await;
+    let dir = out_dir();
+    let csv = dir.path().join("none.csv");
+    let parquet = dir.path().join("none.parquet");
+    let jsonl = dir.path().join("none.jsonl");
+    for path in [&csv, &parquet, &jsonl] {
+        run_ok(&[
+            "calls",
+            "--database-url",
+            &db.url,
+            "-q",
+            "--domain",
+            "2",
+            "--missed",
+            "-o",
+            path_str(path),
+        ]);
+    }
+    let text = std::fs::read_to_string(&csv).unwrap();
+    assert!(text.starts_with("id,parent_id,") && text.ends_with("\r\n"));
+    assert_eq!(text.lines().count(), 1, "header only");
+    let reader = ParquetRecordBatchReaderBuilder::try_new(File::open(&parquet).unwrap()).unwrap();
+    assert_eq!(reader.metadata().file_metadata().num_rows(), 0);
+    assert_eq!(
+        reader.schema().fields().len(),
+        webitel_export::datasets::DATASETS[0].columns.len(),
+        "every column is in the schema"
+    );
+    assert_eq!(std::fs::read_to_string(&jsonl).unwrap(), "");
+}
