@@ -67,6 +67,23 @@ CREATE TABLE directory.sip_gateway (
 -- call_center: configuration tables (created_at/updated_at = epoch ms bigint)
 ------------------------------------------------------------------------------
 
+-- flow.calendar: working-hours calendars that queues refer to (calendar_id). Only the columns
+-- the exporter reads are reproduced; `accepts`/`excepts` (arrays of composite day ranges) are left out.
+CREATE SCHEMA IF NOT EXISTS flow;
+CREATE TABLE flow.calendar (
+    id          serial  NOT NULL PRIMARY KEY,
+    domain_id   bigint  NOT NULL,
+    name        varchar NOT NULL,
+    start_at    bigint,                 -- epoch ms
+    end_at      bigint,                 -- epoch ms
+    description varchar,
+    timezone_id integer NOT NULL,
+    created_at  bigint  NOT NULL,
+    created_by  bigint,
+    updated_at  bigint  NOT NULL,
+    updated_by  bigint
+);
+
 CREATE TABLE call_center.cc_team (
     id                   bigserial   NOT NULL PRIMARY KEY,
     domain_id            bigint      NOT NULL,

@@ -76,13 +76,20 @@ queues AS (
            (ARRAY['fifo', 'fifo', 'lifo', 'fifo', 'strict_fifo', 'fifo'])[q],
            true, q,
            dc * 10 + (q % 3) + 1,
-           1,
+           dc,
            jsonb_build_object('max_attempts', 3, 'wait_between_retries', 600),
            jsonb_build_object('campaign', 'осінь-2026'),
            '',
            q >= 3, 30,
            1756684800000, 1756684800000
     FROM generate_series(1, 3) AS dc, generate_series(1, 6) AS q
+    RETURNING id
+),
+calendars AS (
+    INSERT INTO flow.calendar (id, domain_id, name, timezone_id, description, created_at, updated_at)
+    SELECT dc, dc, (ARRAY['Робочі години', 'Business hours', '24/7'])[dc], 1, '',
+           1756684800000, 1756684800000
+    FROM generate_series(1, 3) AS dc
     RETURNING id
 ),
 profiles AS (
@@ -103,4 +110,5 @@ profiles AS (
 )
 SELECT (SELECT count(*) FROM domains) + (SELECT count(*) FROM users) + (SELECT count(*) FROM gateways)
      + (SELECT count(*) FROM teams) + (SELECT count(*) FROM agents) + (SELECT count(*) FROM pause_causes)
-     + (SELECT count(*) FROM queues) + (SELECT count(*) FROM profiles) AS "rows!"
+     + (SELECT count(*) FROM queues) + (SELECT count(*) FROM profiles)
+     + (SELECT count(*) FROM calendars) AS "rows!"

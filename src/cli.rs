@@ -3,6 +3,7 @@
 use clap::{Parser, Subcommand};
 
 use crate::datasets::calls::CallsArgs;
+use crate::datasets::queues::QueuesArgs;
 use crate::demo::DemoArgs;
 use crate::export::OutputArgs;
 use crate::source::ConnArgs;
@@ -31,6 +32,8 @@ pub struct Cli {
 pub enum Command {
     /// Export call legs (call_center.cc_calls_history) with SearchHistoryCall's filters.
     Calls(Box<CallsCommand>),
+    /// Export queues (call_center.cc_queue) with SearchQueue's filters and live member counts.
+    Queues(Box<QueuesCommand>),
     /// Run everything on an embedded demo database: seed, export calls, clean up.
     Demo(DemoArgs),
     /// Print docs/datasets.md (every column: type, nullability, source, formula).
@@ -46,4 +49,14 @@ pub struct CallsCommand {
     pub output: OutputArgs,
     #[command(flatten)]
     pub filters: CallsArgs,
+}
+
+#[derive(clap::Args)]
+pub struct QueuesCommand {
+    #[command(flatten)]
+    pub conn: ConnArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    #[command(flatten)]
+    pub filters: QueuesArgs,
 }

@@ -12,6 +12,7 @@ use sqlx::postgres::PgConnection;
 use sqlx::{Connection, Executor};
 
 use crate::datasets::calls::{self, CallsFilter};
+use crate::datasets::queues::{self, QueuesArgs};
 use crate::error::{Error, Result};
 use crate::export::ExportOptions;
 use crate::pg_server::LocalPostgres;
@@ -239,7 +240,13 @@ pub async fn run(args: &DemoArgs) -> Result<()> {
             },
             quiet: args.quiet,
         };
-        let summary = calls::export(&conn_args, &CallsFilter::default(), options).await?;
+        let summary = calls::export(&conn_args, &CallsFilter::default(), options.clone()).await?;
+        println!("{}", summary.line());
+        let queues_options = ExportOptions {
+            output: Some(args.out_dir.join(format!("queues.{}", format.name()))),
+            ..options
+        };
+        let summary = queues::export(&conn_args, &QueuesArgs::default(), queues_options).await?;
         println!("{}", summary.line());
     }
 

@@ -14,6 +14,8 @@ use crate::error::{Error, Result};
 use crate::record::Record;
 use crate::sink::publish::{Destination, OutputWriter};
 use crate::sink::{Compression, Format, Sink, SinkOptions};
+use crate::source::ConnArgs;
+use sqlx::postgres::PgConnection;
 
 const BATCH_ROWS: usize = 1024;
 const CHANNEL_BATCHES: usize = 4;
@@ -87,9 +89,14 @@ impl Summary {
     }
 }
 
-/// Opens the destination before the database is contacted, so a bad path fails first.
-pub fn open_destination(options: &ExportOptions) -> Result<(Destination, OutputWriter)> {
-    Destination::open(options.output.as_deref())
+/// Opens the destination, then connects: a bad path fails before the database is contacted.
+pub async fn prepare(
+    conn: &ConnArgs,
+    options: &ExportOptions,
+) -> Result<(Destination, OutputWriter, PgConnection)> {
+    let (destination, writer) = Destination::open(options.output.as_deref())?;
+    let db = conn.connect().await?;
+    Ok((destination, writer, db))
 }
 
 /// Streams every row into the sink, then publishes. On any error nothing is published.

@@ -50,9 +50,15 @@ async fn run(cli: Cli) -> Result<(), Error> {
             let options = cmd.output.to_options();
             let quiet = options.quiet;
             let summary = datasets::calls::export(&cmd.conn, &filter, options).await?;
-            if !quiet {
-                eprintln!("{}", summary.line());
-            }
+            report(&summary, quiet);
+            Ok(())
+        }
+        Command::Queues(cmd) => {
+            cmd.conn.validate()?;
+            let options = cmd.output.to_options();
+            let quiet = options.quiet;
+            let summary = datasets::queues::export(&cmd.conn, &cmd.filters, options).await?;
+            report(&summary, quiet);
             Ok(())
         }
         Command::Demo(args) => demo::run(&args).await,
@@ -60,6 +66,13 @@ async fn run(cli: Cli) -> Result<(), Error> {
             print!("{}", datasets::render_docs());
             Ok(())
         }
+    }
+}
+
+/// The one summary line on stderr (rows, bytes, seconds), unless --quiet.
+fn report(summary: &webitel_export::export::Summary, quiet: bool) {
+    if !quiet {
+        eprintln!("{}", summary.line());
     }
 }
 

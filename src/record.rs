@@ -146,6 +146,18 @@ impl<T: AsCell> AsCell for Option<T> {
     }
 }
 
+/// The column name of a field: its identifier, without the `r#` of a raw identifier (so a
+/// field `r#type` is the column `type`).
+pub const fn column_name(field: &'static str) -> &'static str {
+    match field.as_bytes() {
+        [b'r', b'#', rest @ ..] => match std::str::from_utf8(rest) {
+            Ok(name) => name,
+            Err(_) => field,
+        },
+        _ => field,
+    }
+}
+
 /// A typed row of a dataset.
 pub trait Record: Send + 'static {
     /// The dataset's columns, in output order.
@@ -175,7 +187,7 @@ macro_rules! record {
         impl $crate::record::Record for $name {
             const COLUMNS: &'static [$crate::record::Column] = &[
                 $( $crate::record::Column {
-                    name: stringify!($field),
+                    name: $crate::record::column_name(stringify!($field)),
                     kind: $crate::record::Kind::$kind,
                     nullable: <$ty as $crate::record::AsCell>::NULLABLE,
                     doc: concat!($($doc, "\n"),+),

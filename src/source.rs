@@ -136,10 +136,14 @@ fn url_error_reason(e: &sqlx::Error) -> String {
 
 /// The one transaction an export reads from: `REPEATABLE READ READ ONLY`, so every query of
 /// a run sees the same snapshot and the server refuses any write.
-pub async fn begin_snapshot(
-    conn: &mut PgConnection,
-    statement_timeout: Duration,
-) -> Result<Transaction<'_, Postgres>> {
+///
+/// Fails with exit code 2 when any of `domains` (the `--domain` values) is not a Webitel domain.
+pub async fn begin_snapshot<'c>(
+    conn: &'c mut PgConnection,
+    args: &ConnArgs,
+    domains: &[i64],
+) -> Result<Transaction<'c, Postgres>> {
+    let statement_timeout = args.statement_timeout()?;
     let mut tx = conn
         .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
         .await
@@ -151,11 +155,11 @@ pub async fn begin_snapshot(
             .await
             .map_err(|e| Error::database("setting statement_timeout", e))?;
     }
+    check_domains(&mut tx, domains).await?;
     Ok(tx)
 }
 
-/// Fails with exit code 2 when any of `domains` is not a Webitel domain.
-pub async fn check_domains(tx: &mut Transaction<'_, Postgres>, domains: &[i64]) -> Result<()> {
+async fn check_domains(tx: &mut Transaction<'_, Postgres>, domains: &[i64]) -> Result<()> {
     if domains.is_empty() {
         return Ok(());
     }

@@ -157,4 +157,7 @@ async fn demo_command_exports_calls_and_removes_its_server() {
     let reader = parquet::file::reader::SerializedFileReader::new(parquet).unwrap();
     use parquet::file::reader::FileReader;
     assert_eq!(reader.metadata().file_metadata().num_rows(), 2500);
+    let (_, queues) = parse_csv(&std::fs::read_to_string(dir.path().join("queues.csv")).unwrap());
+    assert_eq!(queues.len(), 18, "six queues in each of three domains");
+    assert!(stdout.contains("queues: 18 rows"), "{stdout}");
 }

@@ -9,4 +9,5 @@ mod demo;
 mod docs;
 mod errors;
 mod formats;
+mod queues;
 mod signals;

@@ -449,10 +449,8 @@ pub async fn export(
     filter: &CallsFilter,
     options: ExportOptions,
 ) -> Result<Summary> {
-    let (destination, writer) = export::open_destination(&options)?;
-    let mut db = conn.connect().await?;
-    let mut tx = source::begin_snapshot(&mut db, conn.statement_timeout()?).await?;
-    source::check_domains(&mut tx, &filter.domains).await?;
+    let (destination, writer, mut db) = export::prepare(conn, &options).await?;
+    let mut tx = source::begin_snapshot(&mut db, conn, &filter.domains).await?;
     if let Some(regex) = &filter.number_regex {
         sqlx::query_file_scalar!("queries/check_regex.sql", regex)
             .fetch_one(&mut *tx)

@@ -2,6 +2,7 @@
 //! the compile-checked query that reads it.
 
 pub mod calls;
+pub mod queues;
 
 use crate::record::{Column, Record};
 
@@ -13,11 +14,18 @@ pub struct DatasetInfo {
 }
 
 /// Every dataset, in the order of `docs/datasets.md`.
-pub const DATASETS: &[DatasetInfo] = &[DatasetInfo {
-    name: "calls",
-    source: "call_center.cc_calls_history (one row per call leg)",
-    columns: calls::CallRow::COLUMNS,
-}];
+pub const DATASETS: &[DatasetInfo] = &[
+    DatasetInfo {
+        name: "calls",
+        source: "call_center.cc_calls_history (one row per call leg)",
+        columns: calls::CallRow::COLUMNS,
+    },
+    DatasetInfo {
+        name: "queues",
+        source: "call_center.cc_queue (one row per queue), with cc_member counts",
+        columns: queues::QueueRow::COLUMNS,
+    },
+];
 
 /// Renders docs/datasets.md from the registry, so the document cannot drift from the code.
 pub fn render_docs() -> String {
