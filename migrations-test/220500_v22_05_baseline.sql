@@ -84,6 +84,15 @@ CREATE TABLE flow.calendar (
     updated_by  bigint
 );
 
+-- flow.region: the agent's region (time zone). Columns the exporter reads.
+CREATE TABLE flow.region (
+    id          serial  NOT NULL PRIMARY KEY,
+    domain_id   bigint  NOT NULL,
+    name        varchar NOT NULL,
+    description varchar,
+    timezone_id integer NOT NULL
+);
+
 CREATE TABLE call_center.cc_team (
     id                   bigserial   NOT NULL PRIMARY KEY,
     domain_id            bigint      NOT NULL,

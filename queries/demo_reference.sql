@@ -44,13 +44,18 @@ teams AS (
 ),
 agents AS (
     -- Users 1–30 of each domain are agents, in teams by k % 3.
-    INSERT INTO call_center.cc_agent (id, user_id, domain_id, status, last_state_change, team_id,
-                                      supervisor, created_at, updated_at)
+    INSERT INTO call_center.cc_agent (id, user_id, domain_id, status, status_payload,
+                                      last_state_change, team_id, region_id, supervisor,
+                                      supervisor_ids, allow_channels, created_at, updated_at)
     SELECT dc * 1000 + k, dc * 1000 + k, dc,
            (ARRAY['online', 'offline', 'pause'])[1 + k % 3],
+           CASE WHEN k % 3 = 2 THEN 'Обід' END,
            timestamptz '2026-10-01 08:00:00+00',
            dc * 10 + k % 3 + 1,
+           dc,
            k <= 2,
+           CASE WHEN k > 2 THEN ARRAY[dc * 1000 + 1 + k % 2] END,
+           CASE WHEN k % 4 = 0 THEN ARRAY['call', 'chat']::varchar[] ELSE ARRAY['call']::varchar[] END,
            1756684800000, 1756684800000
     FROM generate_series(1, 3) AS dc, generate_series(1, 30) AS k
     RETURNING id
@@ -92,6 +97,26 @@ calendars AS (
     FROM generate_series(1, 3) AS dc
     RETURNING id
 ),
+regions AS (
+    INSERT INTO flow.region (id, domain_id, name, timezone_id)
+    SELECT dc, dc, (ARRAY['Київ', 'Львів', 'Одеса'])[dc], 1
+    FROM generate_series(1, 3) AS dc
+    RETURNING id
+),
+skills AS (
+    INSERT INTO call_center.cc_skill (id, domain_id, name)
+    SELECT dc * 10 + n, dc, (ARRAY['Українська', 'English', 'Продажі'])[n]
+    FROM generate_series(1, 3) AS dc, generate_series(1, 3) AS n
+    RETURNING id
+),
+agent_skills AS (
+    -- Every agent speaks Ukrainian; every other one English too, at a lower capacity.
+    INSERT INTO call_center.cc_skill_in_agent (skill_id, agent_id, capacity, enabled, created_at, updated_at)
+    SELECT dc * 10 + n, dc * 1000 + k, (100 - 30 * (n - 1))::int2, true, 1756684800000, 1756684800000
+    FROM generate_series(1, 3) AS dc, generate_series(1, 30) AS k, generate_series(1, 2) AS n
+    WHERE n = 1 OR k % 2 = 0
+    RETURNING id
+),
 profiles AS (
     INSERT INTO storage.file_backend_profiles (id, domain_id, name, type, properties, priority,
                                                disabled, created_at, updated_at)
@@ -111,4 +136,5 @@ profiles AS (
 SELECT (SELECT count(*) FROM domains) + (SELECT count(*) FROM users) + (SELECT count(*) FROM gateways)
      + (SELECT count(*) FROM teams) + (SELECT count(*) FROM agents) + (SELECT count(*) FROM pause_causes)
      + (SELECT count(*) FROM queues) + (SELECT count(*) FROM profiles)
-     + (SELECT count(*) FROM calendars) AS "rows!"
+     + (SELECT count(*) FROM calendars) + (SELECT count(*) FROM regions)
+     + (SELECT count(*) FROM skills) + (SELECT count(*) FROM agent_skills) AS "rows!"

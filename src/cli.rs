@@ -2,6 +2,7 @@
 
 use clap::{Parser, Subcommand};
 
+use crate::datasets::agents::AgentsArgs;
 use crate::datasets::calls::CallsArgs;
 use crate::datasets::queues::QueuesArgs;
 use crate::demo::DemoArgs;
@@ -34,6 +35,8 @@ pub enum Command {
     Calls(Box<CallsCommand>),
     /// Export queues (call_center.cc_queue) with SearchQueue's filters and live member counts.
     Queues(Box<QueuesCommand>),
+    /// Export agents (call_center.cc_agent) with user, team, region and skills.
+    Agents(Box<AgentsCommand>),
     /// Run everything on an embedded demo database: seed, export calls, clean up.
     Demo(DemoArgs),
     /// Print docs/datasets.md (every column: type, nullability, source, formula).
@@ -59,4 +62,14 @@ pub struct QueuesCommand {
     pub output: OutputArgs,
     #[command(flatten)]
     pub filters: QueuesArgs,
+}
+
+#[derive(clap::Args)]
+pub struct AgentsCommand {
+    #[command(flatten)]
+    pub conn: ConnArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    #[command(flatten)]
+    pub filters: AgentsArgs,
 }

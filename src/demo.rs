@@ -11,6 +11,7 @@ use std::time::Instant;
 use sqlx::postgres::PgConnection;
 use sqlx::{Connection, Executor};
 
+use crate::datasets::agents::{self, AgentsArgs};
 use crate::datasets::calls::{self, CallsFilter};
 use crate::datasets::queues::{self, QueuesArgs};
 use crate::error::{Error, Result};
@@ -232,22 +233,22 @@ pub async fn run(args: &DemoArgs) -> Result<()> {
         &[Format::Parquet, Format::Csv]
     };
     for &format in formats {
-        let options = ExportOptions {
-            output: Some(args.out_dir.join(format!("calls.{}", format.name()))),
+        let to = |dataset: &str| ExportOptions {
+            output: Some(args.out_dir.join(format!("{dataset}.{}", format.name()))),
             sink: SinkOptions {
                 format,
                 ..SinkOptions::default()
             },
             quiet: args.quiet,
         };
-        let summary = calls::export(&conn_args, &CallsFilter::default(), options.clone()).await?;
-        println!("{}", summary.line());
-        let queues_options = ExportOptions {
-            output: Some(args.out_dir.join(format!("queues.{}", format.name()))),
-            ..options
-        };
-        let summary = queues::export(&conn_args, &QueuesArgs::default(), queues_options).await?;
-        println!("{}", summary.line());
+        let summaries = [
+            calls::export(&conn_args, &CallsFilter::default(), to("calls")).await?,
+            queues::export(&conn_args, &QueuesArgs::default(), to("queues")).await?,
+            agents::export(&conn_args, &AgentsArgs::default(), to("agents")).await?,
+        ];
+        for summary in summaries {
+            println!("{}", summary.line());
+        }
     }
 
     if args.keep {

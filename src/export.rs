@@ -72,6 +72,8 @@ pub struct Summary {
     pub bytes: u64,
     pub elapsed: Duration,
     pub destination: String,
+    /// Whether the user asked for silence (--quiet).
+    pub quiet: bool,
 }
 
 impl Summary {
@@ -133,6 +135,7 @@ where
         bytes,
         elapsed: started.elapsed(),
         destination: shown,
+        quiet: options.quiet,
     })
 }
 

@@ -42,36 +42,34 @@ async fn run_until_signal(cli: Cli) -> Result<(), Error> {
 }
 
 async fn run(cli: Cli) -> Result<(), Error> {
-    match cli.command {
+    let summary = match cli.command {
         Command::Calls(cmd) => {
             // Everything that can be checked offline is checked before connecting.
             let filter = cmd.filters.to_filter()?;
             cmd.conn.validate()?;
-            let options = cmd.output.to_options();
-            let quiet = options.quiet;
-            let summary = datasets::calls::export(&cmd.conn, &filter, options).await?;
-            report(&summary, quiet);
-            Ok(())
+            datasets::calls::export(&cmd.conn, &filter, cmd.output.to_options()).await?
         }
         Command::Queues(cmd) => {
             cmd.conn.validate()?;
-            let options = cmd.output.to_options();
-            let quiet = options.quiet;
-            let summary = datasets::queues::export(&cmd.conn, &cmd.filters, options).await?;
-            report(&summary, quiet);
-            Ok(())
+            datasets::queues::export(&cmd.conn, &cmd.filters, cmd.output.to_options()).await?
         }
-        Command::Demo(args) => demo::run(&args).await,
+        Command::Agents(cmd) => {
+            cmd.conn.validate()?;
+            datasets::agents::export(&cmd.conn, &cmd.filters, cmd.output.to_options()).await?
+        }
+        Command::Demo(args) => return demo::run(&args).await,
         Command::DatasetDocs => {
             print!("{}", datasets::render_docs());
-            Ok(())
+            return Ok(());
         }
-    }
+    };
+    report(&summary);
+    Ok(())
 }
 
 /// The one summary line on stderr (rows, bytes, seconds), unless --quiet.
-fn report(summary: &webitel_export::export::Summary, quiet: bool) {
-    if !quiet {
+fn report(summary: &webitel_export::export::Summary) {
+    if !summary.quiet {
         eprintln!("{}", summary.line());
     }
 }

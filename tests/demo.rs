@@ -160,4 +160,12 @@ async fn demo_command_exports_calls_and_removes_its_server() {
     let (_, queues) = parse_csv(&std::fs::read_to_string(dir.path().join("queues.csv")).unwrap());
     assert_eq!(queues.len(), 18, "six queues in each of three domains");
     assert!(stdout.contains("queues: 18 rows"), "{stdout}");
+    let (header, agents) =
+        parse_csv(&std::fs::read_to_string(dir.path().join("agents.csv")).unwrap());
+    assert_eq!(agents.len(), 90, "thirty agents in each of three domains");
+    let skills = header.iter().position(|h| h == "skills").unwrap();
+    assert!(
+        agents.iter().all(|a| a[skills].contains("Українська")),
+        "every demo agent has skills"
+    );
 }

@@ -3,6 +3,7 @@
 
 mod support;
 
+mod agents;
 mod calls_columns;
 mod calls_filters;
 mod demo;

@@ -9,6 +9,8 @@ use uuid::Uuid;
 use crate::error::{Error, Result};
 use crate::export::{self, ExportOptions, Summary};
 use crate::source;
+
+use super::list;
 use crate::timearg::{Window, parse_tz};
 
 crate::record! {
@@ -436,11 +438,6 @@ pub fn expand_amd_aliases(values: &[String]) -> Vec<String> {
         }
     }
     out
-}
-
-/// `None` for an empty list: the query treats NULL as "not filtered".
-fn list<T>(v: &[T]) -> Option<&[T]> {
-    (!v.is_empty()).then_some(v)
 }
 
 /// Exports the legs matching `filter`.

@@ -1,10 +1,16 @@
 //! One module per dataset: its row type (declared with [`crate::record!`]), its filters and
 //! the compile-checked query that reads it.
 
+pub mod agents;
 pub mod calls;
 pub mod queues;
 
 use crate::record::{Column, Record};
+
+/// `None` for an empty list: the queries treat a NULL list parameter as "not filtered".
+fn list<T>(values: &[T]) -> Option<&[T]> {
+    (!values.is_empty()).then_some(values)
+}
 
 /// A dataset's name and columns: the registry `docs/datasets.md` and the tests iterate.
 pub struct DatasetInfo {
@@ -24,6 +30,11 @@ pub const DATASETS: &[DatasetInfo] = &[
         name: "queues",
         source: "call_center.cc_queue (one row per queue), with cc_member counts",
         columns: queues::QueueRow::COLUMNS,
+    },
+    DatasetInfo {
+        name: "agents",
+        source: "call_center.cc_agent (one row per agent), with user, team, region and skills",
+        columns: agents::AgentRow::COLUMNS,
     },
 ];
 

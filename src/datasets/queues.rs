@@ -8,6 +8,8 @@ use crate::error::{Error, Result};
 use crate::export::{self, ExportOptions, Summary};
 use crate::source;
 
+use super::list;
+
 crate::record! {
     /// One queue.
     pub struct QueueRow {
@@ -91,10 +93,6 @@ pub struct QueuesArgs {
     /// Only disabled queues.
     #[arg(long)]
     pub disabled: bool,
-}
-
-fn list<T>(v: &[T]) -> Option<&[T]> {
-    (!v.is_empty()).then_some(v)
 }
 
 /// Exports the queues matching `args`.
