@@ -3,6 +3,7 @@
 use clap::{Parser, Subcommand};
 
 use crate::datasets::agents::AgentsArgs;
+use crate::datasets::attempts::AttemptsArgs;
 use crate::datasets::calls::CallsArgs;
 use crate::datasets::queues::QueuesArgs;
 use crate::demo::DemoArgs;
@@ -37,6 +38,8 @@ pub enum Command {
     Queues(Box<QueuesCommand>),
     /// Export agents (call_center.cc_agent) with user, team, region and skills.
     Agents(Box<AgentsCommand>),
+    /// Export dialer and queue attempt results (call_center.cc_member_attempt_history).
+    Attempts(Box<AttemptsCommand>),
     /// Run everything on an embedded demo database: seed, export calls, clean up.
     Demo(DemoArgs),
     /// Print docs/datasets.md (every column: type, nullability, source, formula).
@@ -72,4 +75,14 @@ pub struct AgentsCommand {
     pub output: OutputArgs,
     #[command(flatten)]
     pub filters: AgentsArgs,
+}
+
+#[derive(clap::Args)]
+pub struct AttemptsCommand {
+    #[command(flatten)]
+    pub conn: ConnArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    #[command(flatten)]
+    pub filters: AttemptsArgs,
 }

@@ -12,6 +12,7 @@ use sqlx::postgres::PgConnection;
 use sqlx::{Connection, Executor};
 
 use crate::datasets::agents::{self, AgentsArgs};
+use crate::datasets::attempts::{self, AttemptsArgs};
 use crate::datasets::calls::{self, CallsFilter};
 use crate::datasets::queues::{self, QueuesArgs};
 use crate::error::{Error, Result};
@@ -227,6 +228,10 @@ pub async fn run(args: &DemoArgs) -> Result<()> {
         connect_timeout: "15s".into(),
         ..ConnArgs::default()
     };
+    let all_attempts = AttemptsArgs {
+        tz: "UTC".into(),
+        ..AttemptsArgs::default()
+    };
     let formats: &[Format] = if args.no_export {
         &[]
     } else {
@@ -245,6 +250,7 @@ pub async fn run(args: &DemoArgs) -> Result<()> {
             calls::export(&conn_args, &CallsFilter::default(), to("calls")).await?,
             queues::export(&conn_args, &QueuesArgs::default(), to("queues")).await?,
             agents::export(&conn_args, &AgentsArgs::default(), to("agents")).await?,
+            attempts::export(&conn_args, &all_attempts, to("attempts")).await?,
         ];
         for summary in summaries {
             println!("{}", summary.line());

@@ -4,6 +4,7 @@
 mod support;
 
 mod agents;
+mod attempts;
 mod calls_columns;
 mod calls_filters;
 mod demo;

@@ -2,6 +2,7 @@
 //! the compile-checked query that reads it.
 
 pub mod agents;
+pub mod attempts;
 pub mod calls;
 pub mod queues;
 
@@ -35,6 +36,11 @@ pub const DATASETS: &[DatasetInfo] = &[
         name: "agents",
         source: "call_center.cc_agent (one row per agent), with user, team, region and skills",
         columns: agents::AgentRow::COLUMNS,
+    },
+    DatasetInfo {
+        name: "attempts",
+        source: "call_center.cc_member_attempt_history (one row per finished attempt), with member state",
+        columns: attempts::AttemptRow::COLUMNS,
     },
 ];
 

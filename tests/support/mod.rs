@@ -186,12 +186,19 @@ impl TestDb {
 
     /// A fresh database with a SQL fixture from tests/fixtures applied.
     pub async fn with_fixture(file: &str) -> TestDb {
+        TestDb::with_fixtures(&[file]).await
+    }
+
+    /// A fresh database with SQL fixtures from tests/fixtures applied in order.
+    pub async fn with_fixtures(files: &[&str]) -> TestDb {
         let db = TestDb::new().await;
-        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/fixtures")
-            .join(file);
-        let sql = std::fs::read_to_string(&path).expect("read fixture");
-        db.execute(&sql).await;
+        for file in files {
+            let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/fixtures")
+                .join(file);
+            let sql = std::fs::read_to_string(&path).expect("read fixture");
+            db.execute(&sql).await;
+        }
         db
     }
 
