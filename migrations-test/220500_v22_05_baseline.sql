@@ -188,6 +188,29 @@ CREATE INDEX cc_agent_state_history_agent_joined_idx
 CREATE INDEX cc_agent_state_history_joined_at_idx
     ON call_center.cc_agent_state_history (joined_at);
 
+-- Current per-channel state of each agent (the open channel state; closed ones are in
+-- cc_agent_state_history).
+CREATE TABLE call_center.cc_agent_channel (
+    agent_id           integer     NOT NULL
+                       REFERENCES call_center.cc_agent (id) ON UPDATE CASCADE ON DELETE CASCADE,
+    channel            varchar     NOT NULL,
+    state              varchar     NOT NULL,
+    online             boolean     NOT NULL DEFAULT false,
+    joined_at          timestamptz NOT NULL DEFAULT now(),
+    timeout            timestamptz,
+    no_answers         integer     NOT NULL DEFAULT 0,
+    lose_attempt       integer     NOT NULL DEFAULT 0,
+    queue_id           integer,
+    attempt_id         integer,
+    last_offering_at   timestamptz,
+    last_bridged_at    timestamptz,
+    last_missed_at     timestamptz,
+    channel_changed_at timestamptz,
+    last_bucket_id     integer,
+    max_opened         integer,
+    CONSTRAINT cc_agent_channel_pkey PRIMARY KEY (agent_id, channel)
+);
+
 -- Pause reasons (timestamps here are timestamptz, not epoch ms).
 CREATE TABLE call_center.cc_pause_cause (
     id               serial      NOT NULL PRIMARY KEY,

@@ -2,6 +2,7 @@
 
 use clap::{Parser, Subcommand};
 
+use crate::datasets::agent_states::AgentStatesArgs;
 use crate::datasets::agents::AgentsArgs;
 use crate::datasets::attempts::AttemptsArgs;
 use crate::datasets::calls::CallsArgs;
@@ -40,6 +41,8 @@ pub enum Command {
     Agents(Box<AgentsCommand>),
     /// Export dialer and queue attempt results (call_center.cc_member_attempt_history).
     Attempts(Box<AttemptsCommand>),
+    /// Export agent status and channel intervals (call_center.cc_agent_state_history).
+    AgentStates(Box<AgentStatesCommand>),
     /// Run everything on an embedded demo database: seed, export calls, clean up.
     Demo(DemoArgs),
     /// Print docs/datasets.md (every column: type, nullability, source, formula).
@@ -85,4 +88,14 @@ pub struct AttemptsCommand {
     pub output: OutputArgs,
     #[command(flatten)]
     pub filters: AttemptsArgs,
+}
+
+#[derive(clap::Args)]
+pub struct AgentStatesCommand {
+    #[command(flatten)]
+    pub conn: ConnArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    #[command(flatten)]
+    pub filters: AgentStatesArgs,
 }

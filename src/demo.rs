@@ -11,6 +11,7 @@ use std::time::Instant;
 use sqlx::postgres::PgConnection;
 use sqlx::{Connection, Executor};
 
+use crate::datasets::agent_states::{self, AgentStatesArgs};
 use crate::datasets::agents::{self, AgentsArgs};
 use crate::datasets::attempts::{self, AttemptsArgs};
 use crate::datasets::calls::{self, CallsFilter};
@@ -77,7 +78,8 @@ pub async fn create_webitel_database(server: &LocalPostgres, name: &str) -> Resu
 }
 
 /// Tables the generator bulk-loads (their secondary indexes are rebuilt after the load).
-const SEEDED_TABLES: [&str; 4] = [
+const SEEDED_TABLES: [&str; 5] = [
+    "call_center.cc_agent_state_history",
     "call_center.cc_calls_history",
     "call_center.cc_member",
     "call_center.cc_member_attempt_history",
@@ -105,6 +107,10 @@ pub async fn seed(url: &str, legs: u64, seed: i64) -> Result<SeedSummary> {
         .execute(&mut *tx)
         .await
         .map_err(|e| Error::database("seeding call legs", e))?;
+    let states = sqlx::query_file_scalar!("queries/demo_agent_states.sql", seed)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|e| Error::database("seeding agent states", e))?;
     tx.commit()
         .await
         .map_err(|e| Error::database("seeding", e))?;
@@ -137,7 +143,7 @@ pub async fn seed(url: &str, legs: u64, seed: i64) -> Result<SeedSummary> {
         .map_err(|e| Error::database("analyzing the demo database", e))?;
     Ok(SeedSummary {
         call_legs: calls.rows_affected(),
-        other_rows: u64::try_from(reference + attempts + files).unwrap_or(0),
+        other_rows: u64::try_from(reference + states + attempts + files).unwrap_or(0),
     })
 }
 
@@ -251,6 +257,8 @@ pub async fn run(args: &DemoArgs) -> Result<()> {
             queues::export(&conn_args, &QueuesArgs::default(), to("queues")).await?,
             agents::export(&conn_args, &AgentsArgs::default(), to("agents")).await?,
             attempts::export(&conn_args, &all_attempts, to("attempts")).await?,
+            agent_states::export(&conn_args, &AgentStatesArgs::default(), to("agent-states"))
+                .await?,
         ];
         for summary in summaries {
             println!("{}", summary.line());

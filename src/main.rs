@@ -61,6 +61,10 @@ async fn run(cli: Cli) -> Result<(), Error> {
             cmd.conn.validate()?;
             datasets::attempts::export(&cmd.conn, &cmd.filters, cmd.output.to_options()).await?
         }
+        Command::AgentStates(cmd) => {
+            cmd.conn.validate()?;
+            datasets::agent_states::export(&cmd.conn, &cmd.filters, cmd.output.to_options()).await?
+        }
         Command::Demo(args) => return demo::run(&args).await,
         Command::DatasetDocs => {
             print!("{}", datasets::render_docs());

@@ -3,6 +3,7 @@
 
 mod support;
 
+mod agent_states;
 mod agents;
 mod attempts;
 mod calls_columns;

@@ -1,6 +1,7 @@
 //! One module per dataset: its row type (declared with [`crate::record!`]), its filters and
 //! the compile-checked query that reads it.
 
+pub mod agent_states;
 pub mod agents;
 pub mod attempts;
 pub mod calls;
@@ -41,6 +42,11 @@ pub const DATASETS: &[DatasetInfo] = &[
         name: "attempts",
         source: "call_center.cc_member_attempt_history (one row per finished attempt), with member state",
         columns: attempts::AttemptRow::COLUMNS,
+    },
+    DatasetInfo {
+        name: "agent-states",
+        source: "call_center.cc_agent_state_history (closed intervals), cc_agent and cc_agent_channel (open states)",
+        columns: agent_states::AgentStateRow::COLUMNS,
     },
 ];
 

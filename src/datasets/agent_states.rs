@@ -1,0 +1,150 @@
+//! `agent-states`: agent status and channel intervals from `cc_agent_state_history`, plus
+//! (with `--include-open`) the states still open in `cc_agent` / `cc_agent_channel`.
+//! Column meanings: docs/datasets.md.
+
+use chrono::{DateTime, Utc};
+use futures_util::TryStreamExt;
+
+use crate::error::{Error, Result};
+use crate::export::{self, ExportOptions, Summary};
+use crate::source;
+use crate::timearg::{Window, parse_tz};
+
+use super::list;
+
+crate::record! {
+    /// One agent state interval.
+    pub struct AgentStateRow {
+        /// Interval id (`cc_agent_state_history.id`, increasing: the incremental cursor); empty
+        /// for open states.
+        id: Option<i64> => Int64,
+        /// Agent. `agent_id`.
+        agent_id: i32 => Int32,
+        /// The agent's tenant. `cc_agent.domain_id`.
+        domain_id: i64 => Int64,
+        /// The agent's `coalesce(name, username)`.
+        agent_name: Option<String> => Text,
+        /// The agent's team now. `cc_agent.team_id`.
+        team_id: Option<i32> => Int32,
+        /// `status` (channel empty: online, offline, pause, break_out) or `channel`.
+        kind: String => Text,
+        /// Channel of a channel state (call, chat, task…). `channel`.
+        channel: Option<String> => Text,
+        /// The state: online/offline/pause/break_out, or waiting/offering/bridged/wrap_time/….
+        state: String => Text,
+        /// Pause cause of a pause (`payload` of status rows).
+        pause_cause: Option<String> => Text,
+        /// Interval start. `joined_at`.
+        joined_at: DateTime<Utc> => Timestamp,
+        /// Interval end: `joined_at + duration`; empty for a state still open.
+        left_at: Option<DateTime<Utc>> => Timestamp,
+        /// `round(left_at − joined_at)` in seconds; empty for open states.
+        duration_sec: Option<i64> => Int64,
+        /// Queue of a channel state. `queue_id`.
+        queue_id: Option<i32> => Int32,
+        /// The queue's name. `cc_queue.name`.
+        queue_name: Option<String> => Text,
+        /// Attempt of a channel state. `attempt_id` (v23.05+).
+        attempt_id: Option<i32> => Int32,
+    }
+}
+
+/// Which kind of state rows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum StateKind {
+    /// Agent status: online, offline, pause, break_out.
+    Status,
+    /// Per-channel states: waiting, offering, bridged, wrap_time…
+    Channel,
+}
+
+/// The filters of `webitel-export agent-states`.
+#[derive(clap::Args, Clone, Debug)]
+#[command(next_help_heading = "Filters")]
+pub struct AgentStatesArgs {
+    /// Intervals that end after this instant (RFC 3339, or YYYY-MM-DD in --tz).
+    #[arg(long, value_name = "TIME")]
+    pub from: Option<String>,
+    /// Intervals that start before this instant (exclusive).
+    #[arg(long, value_name = "TIME")]
+    pub to: Option<String>,
+    /// Time zone for dates without an offset.
+    #[arg(long, value_name = "IANA", default_value = "UTC")]
+    pub tz: String,
+    /// Only these domains (repeatable; default: all).
+    #[arg(long = "domain", value_name = "ID")]
+    pub domains: Vec<i64>,
+    /// These agents (repeatable).
+    #[arg(long = "agent", value_name = "ID")]
+    pub agents: Vec<i32>,
+    /// Agents of these teams (repeatable).
+    #[arg(long = "team", value_name = "ID")]
+    pub teams: Vec<i64>,
+    /// Only status rows or only channel rows.
+    #[arg(long, value_enum)]
+    pub kind: Option<StateKind>,
+    /// These states (repeatable), e.g. pause, bridged.
+    #[arg(long = "state", value_name = "STATE")]
+    pub states: Vec<String>,
+    /// Only closed intervals with a larger id (incremental exports; open states are left out).
+    #[arg(long, value_name = "ID")]
+    pub after_id: Option<i64>,
+    /// Add each agent's open status and channel states (left_at empty).
+    #[arg(long)]
+    pub include_open: bool,
+}
+
+impl Default for AgentStatesArgs {
+    fn default() -> Self {
+        AgentStatesArgs {
+            from: None,
+            to: None,
+            tz: "UTC".into(),
+            domains: Vec::new(),
+            agents: Vec::new(),
+            teams: Vec::new(),
+            kind: None,
+            states: Vec::new(),
+            after_id: None,
+            include_open: false,
+        }
+    }
+}
+
+/// Exports the agent state intervals matching `args`.
+pub async fn export(
+    conn: &source::ConnArgs,
+    args: &AgentStatesArgs,
+    options: ExportOptions,
+) -> Result<Summary> {
+    let tz = parse_tz(&args.tz)?;
+    let window = Window::parse(
+        ("--from", args.from.as_deref()),
+        ("--to", args.to.as_deref()),
+        tz,
+    )?;
+    let kind = args.kind.map(|k| match k {
+        StateKind::Status => "status",
+        StateKind::Channel => "channel",
+    });
+    let (destination, writer, mut db) = export::prepare(conn, &options).await?;
+    let mut tx = source::begin_snapshot(&mut db, conn, &args.domains).await?;
+    let rows = sqlx::query_file_as!(
+        AgentStateRow,
+        "queries/agent_states.sql",
+        list(&args.domains),
+        window.from,
+        window.to,
+        list(&args.agents),
+        list(&args.teams),
+        kind,
+        list(&args.states),
+        args.after_id,
+        args.include_open,
+    )
+    .fetch(&mut *tx)
+    .map_err(|e| Error::database("reading agent states", e));
+    let summary = export::write_all("agent-states", rows, destination, writer, &options).await?;
+    tx.rollback().await.ok();
+    Ok(summary)
+}
