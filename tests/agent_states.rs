@@ -1,26 +1,6 @@
 //! `agent-states`: interval filters (overlap with the window), incremental ids, open states.
 
-use std::collections::HashMap;
-
-use crate::support::{TestDb, parse_csv, run_ok};
-
-fn export(db: &TestDb, filters: &[&str]) -> Vec<HashMap<String, String>> {
-    let mut args = vec!["agent-states", "--database-url", &db.url, "-q"];
-    args.extend_from_slice(filters);
-    let (header, rows) = parse_csv(&run_ok(&args));
-    rows.into_iter()
-        .map(|r| header.iter().cloned().zip(r).collect())
-        .collect()
-}
-
-fn ids(db: &TestDb, filters: &[&str]) -> Vec<u32> {
-    let mut ids: Vec<u32> = export(db, filters)
-        .iter()
-        .map(|r| r["id"].parse().unwrap())
-        .collect();
-    ids.sort();
-    ids
-}
+use crate::support::{TestDb, export_ids, export_rows};
 
 async fn fixture() -> TestDb {
     TestDb::with_fixtures(&["agents.sql", "agent_states.sql"]).await
@@ -60,14 +40,18 @@ async fn every_agent_state_filter_selects_exactly_the_matching_intervals() {
         (vec!["--after-id", "4", "--include-open"], vec![5, 6, 7]),
     ];
     for (filters, expected) in cases {
-        assert_eq!(ids(&db, &filters), expected, "filters {filters:?}");
+        assert_eq!(
+            export_ids(&db, "agent-states", "id", &filters),
+            expected,
+            "filters {filters:?}"
+        );
     }
 }
 
 #[tokio::test]
 async fn agent_state_columns_and_open_states() {
     let db = fixture().await;
-    let rows = export(&db, &["--include-open"]);
+    let rows = export_rows(&db, "agent-states", &["--include-open"]);
     assert_eq!(
         rows.len(),
         7 + 4 + 2,

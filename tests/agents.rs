@@ -1,24 +1,6 @@
 //! `agents`: filters and derived columns.
 
-use std::collections::{BTreeSet, HashMap};
-
-use crate::support::{TestDb, parse_csv, run_ok};
-
-fn export(db: &TestDb, filters: &[&str]) -> Vec<HashMap<String, String>> {
-    let mut args = vec!["agents", "--database-url", &db.url, "-q"];
-    args.extend_from_slice(filters);
-    let (header, rows) = parse_csv(&run_ok(&args));
-    rows.into_iter()
-        .map(|r| header.iter().cloned().zip(r).collect())
-        .collect()
-}
-
-fn ids(db: &TestDb, filters: &[&str]) -> BTreeSet<u32> {
-    export(db, filters)
-        .iter()
-        .map(|r| r["id"].parse().unwrap())
-        .collect()
-}
+use crate::support::{TestDb, export_ids, export_rows};
 
 #[tokio::test]
 async fn every_agent_filter_selects_exactly_the_matching_agents() {
@@ -39,8 +21,8 @@ async fn every_agent_filter_selects_exactly_the_matching_agents() {
     ];
     for (filters, expected) in cases {
         assert_eq!(
-            ids(&db, &filters),
-            expected.into_iter().collect(),
+            export_ids(&db, "agents", "id", &filters),
+            expected,
             "filters {filters:?}"
         );
     }
@@ -49,7 +31,7 @@ async fn every_agent_filter_selects_exactly_the_matching_agents() {
 #[tokio::test]
 async fn agent_columns_follow_webitels_display_rules() {
     let db = TestDb::with_fixture("agents.sql").await;
-    let rows = export(&db, &[]);
+    let rows = export_rows(&db, "agents", &[]);
     let agent = |id: &str| rows.iter().find(|r| r["id"] == id).unwrap();
     let olena = agent("1");
     assert_eq!(olena["name"], "Олена Шевченко");

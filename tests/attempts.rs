@@ -1,24 +1,6 @@
 //! `attempts`: filters, derived durations, the member's state and the AMD of its call.
 
-use std::collections::{BTreeSet, HashMap};
-
-use crate::support::{TestDb, parse_csv, run_ok};
-
-fn export(db: &TestDb, filters: &[&str]) -> Vec<HashMap<String, String>> {
-    let mut args = vec!["attempts", "--database-url", &db.url, "-q"];
-    args.extend_from_slice(filters);
-    let (header, rows) = parse_csv(&run_ok(&args));
-    rows.into_iter()
-        .map(|r| header.iter().cloned().zip(r).collect())
-        .collect()
-}
-
-fn ids(db: &TestDb, filters: &[&str]) -> BTreeSet<u32> {
-    export(db, filters)
-        .iter()
-        .map(|r| r["attempt_id"].parse().unwrap())
-        .collect()
-}
+use crate::support::{TestDb, export_ids, export_rows};
 
 async fn fixture() -> TestDb {
     TestDb::with_fixtures(&["calls.sql", "attempts.sql"]).await
@@ -61,8 +43,8 @@ async fn every_attempt_filter_selects_exactly_the_matching_attempts() {
     ];
     for (filters, expected) in cases {
         assert_eq!(
-            ids(&db, &filters),
-            expected.into_iter().collect(),
+            export_ids(&db, "attempts", "attempt_id", &filters),
+            expected,
             "filters {filters:?}"
         );
     }
@@ -71,7 +53,7 @@ async fn every_attempt_filter_selects_exactly_the_matching_attempts() {
 #[tokio::test]
 async fn attempt_columns_match_hand_computed_values() {
     let db = fixture().await;
-    let rows = export(&db, &[]);
+    let rows = export_rows(&db, "attempts", &[]);
     let attempt = |id: &str| rows.iter().find(|r| r["attempt_id"] == id).unwrap();
     let connected = attempt("701");
     for (column, value) in [

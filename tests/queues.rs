@@ -1,24 +1,6 @@
 //! `queues`: SearchQueue's filters and the derived columns.
 
-use std::collections::{BTreeSet, HashMap};
-
-use crate::support::{TestDb, parse_csv, run_ok};
-
-fn export(db: &TestDb, filters: &[&str]) -> Vec<HashMap<String, String>> {
-    let mut args = vec!["queues", "--database-url", &db.url, "-q"];
-    args.extend_from_slice(filters);
-    let (header, rows) = parse_csv(&run_ok(&args));
-    rows.into_iter()
-        .map(|r| header.iter().cloned().zip(r).collect())
-        .collect()
-}
-
-fn ids(db: &TestDb, filters: &[&str]) -> BTreeSet<u32> {
-    export(db, filters)
-        .iter()
-        .map(|r| r["id"].parse().unwrap())
-        .collect()
-}
+use crate::support::{TestDb, export_ids, export_rows, run_ok};
 
 #[tokio::test]
 async fn every_queue_filter_selects_exactly_the_matching_queues() {
@@ -39,8 +21,8 @@ async fn every_queue_filter_selects_exactly_the_matching_queues() {
     ];
     for (filters, expected) in cases {
         assert_eq!(
-            ids(&db, &filters),
-            expected.into_iter().collect(),
+            export_ids(&db, "queues", "id", &filters),
+            expected,
             "filters {filters:?}"
         );
     }
@@ -49,7 +31,7 @@ async fn every_queue_filter_selects_exactly_the_matching_queues() {
 #[tokio::test]
 async fn queue_columns_are_decoded_and_derived() {
     let db = TestDb::with_fixture("queues.sql").await;
-    let rows = export(&db, &[]);
+    let rows = export_rows(&db, "queues", &[]);
     let by_id = |id: &str| rows.iter().find(|r| r["id"] == id).unwrap();
     let support = by_id("11");
     assert_eq!(support["type"], "1");

@@ -284,6 +284,31 @@ pub fn files_in(dir: &Path) -> Vec<String> {
     names
 }
 
+/// Runs `webitel-export <dataset> --database-url … -q <filters>` to CSV on stdout and returns
+/// every row as column → cell.
+pub fn export_rows(
+    db: &TestDb,
+    dataset: &str,
+    filters: &[&str],
+) -> Vec<std::collections::HashMap<String, String>> {
+    let mut args = vec![dataset, "--database-url", &db.url, "-q"];
+    args.extend_from_slice(filters);
+    let (header, rows) = parse_csv(&run_ok(&args));
+    rows.into_iter()
+        .map(|r| header.iter().cloned().zip(r).collect())
+        .collect()
+}
+
+/// The values of the integer column `key` of an export, sorted.
+pub fn export_ids(db: &TestDb, dataset: &str, key: &str, filters: &[&str]) -> Vec<u32> {
+    let mut ids: Vec<u32> = export_rows(db, dataset, filters)
+        .iter()
+        .map(|r| r[key].parse().expect("an integer id"))
+        .collect();
+    ids.sort();
+    ids
+}
+
 /// Parses CSV text into a header and rows of cells.
 pub fn parse_csv(text: &str) -> (Vec<String>, Vec<Vec<String>>) {
     let mut reader = csv::ReaderBuilder::new().from_reader(text.as_bytes());
