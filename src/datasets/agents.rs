@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 use crate::export::{self, ExportOptions, Summary};
 use crate::source;
 
-use super::list;
+use super::{like_pattern, list};
 
 crate::record! {
     /// One agent.
@@ -105,7 +105,7 @@ pub async fn export(
 ) -> Result<Summary> {
     let (destination, writer, mut db) = export::prepare(conn, &options).await?;
     let mut tx = source::begin_snapshot(&mut db, conn, &args.domains).await?;
-    let pattern = args.q.as_deref().map(|q| q.replace('*', "%"));
+    let pattern = args.q.as_deref().map(like_pattern);
     let statuses: Vec<String> = args
         .statuses
         .iter()

@@ -10,7 +10,7 @@ use crate::export::{self, ExportOptions, Summary};
 use crate::source;
 use crate::timearg::{Window, parse_tz};
 
-use super::list;
+use super::{like_pattern, list};
 
 crate::record! {
     /// One finished attempt.
@@ -146,7 +146,7 @@ pub async fn export(
         ("--leaving-to", args.leaving_to.as_deref()),
         tz,
     )?;
-    let pattern = args.q.as_deref().map(|q| q.replace('*', "%"));
+    let pattern = args.q.as_deref().map(like_pattern);
     let (destination, writer, mut db) = export::prepare(conn, &options).await?;
     let mut tx = source::begin_snapshot(&mut db, conn, &args.domains).await?;
     let rows = sqlx::query_file_as!(

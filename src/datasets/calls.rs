@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 use crate::export::{self, ExportOptions, Summary};
 use crate::source;
 
-use super::list;
+use super::{like_pattern, list};
 use crate::timearg::{Window, parse_tz};
 
 crate::record! {
@@ -315,7 +315,7 @@ impl CallsArgs {
                 ("--answered-to", &self.answered_to),
             )?,
             number_regex: self.number.as_deref().map(number_regex).transpose()?,
-            q: self.q.as_deref().map(|q| q.replace('*', "%")),
+            q: self.q.as_deref().map(like_pattern),
             variables_json: variables_json(&self.vars)?,
             users: self.users.clone(),
             owners: self.owners.clone(),

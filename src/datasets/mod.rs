@@ -14,6 +14,11 @@ fn list<T>(values: &[T]) -> Option<&[T]> {
     (!values.is_empty()).then_some(values)
 }
 
+/// A user's `*` wildcard pattern as an ILIKE pattern, as Webitel's search fields take it.
+fn like_pattern(pattern: &str) -> String {
+    pattern.replace('*', "%")
+}
+
 /// A dataset's name and columns: the registry `docs/datasets.md` and the tests iterate.
 pub struct DatasetInfo {
     pub name: &'static str,
