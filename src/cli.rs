@@ -7,6 +7,7 @@ use crate::datasets::agents::AgentsArgs;
 use crate::datasets::attempts::AttemptsArgs;
 use crate::datasets::calls::CallsArgs;
 use crate::datasets::queues::QueuesArgs;
+use crate::datasets::recordings::RecordingsArgs;
 use crate::demo::DemoArgs;
 use crate::export::OutputArgs;
 use crate::source::ConnArgs;
@@ -43,6 +44,8 @@ pub enum Command {
     Attempts(Box<AttemptsCommand>),
     /// Export agent status and channel intervals (call_center.cc_agent_state_history).
     AgentStates(Box<AgentStatesCommand>),
+    /// Export call recordings metadata (storage.files): location, profile, stream path, call.
+    Recordings(Box<RecordingsCommand>),
     /// Run everything on an embedded demo database: seed, export calls, clean up.
     Demo(DemoArgs),
     /// Print docs/datasets.md (every column: type, nullability, source, formula).
@@ -98,4 +101,14 @@ pub struct AgentStatesCommand {
     pub output: OutputArgs,
     #[command(flatten)]
     pub filters: AgentStatesArgs,
+}
+
+#[derive(clap::Args)]
+pub struct RecordingsCommand {
+    #[command(flatten)]
+    pub conn: ConnArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    #[command(flatten)]
+    pub filters: RecordingsArgs,
 }

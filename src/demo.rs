@@ -16,6 +16,7 @@ use crate::datasets::agents::{self, AgentsArgs};
 use crate::datasets::attempts::{self, AttemptsArgs};
 use crate::datasets::calls::{self, CallsFilter};
 use crate::datasets::queues::{self, QueuesArgs};
+use crate::datasets::recordings::{self, RecordingsArgs};
 use crate::error::{Error, Result};
 use crate::export::ExportOptions;
 use crate::pg_server::LocalPostgres;
@@ -259,6 +260,7 @@ pub async fn run(args: &DemoArgs) -> Result<()> {
             attempts::export(&conn_args, &all_attempts, to("attempts")).await?,
             agent_states::export(&conn_args, &AgentStatesArgs::default(), to("agent-states"))
                 .await?,
+            recordings::export(&conn_args, &RecordingsArgs::default(), to("recordings")).await?,
         ];
         for summary in summaries {
             println!("{}", summary.line());

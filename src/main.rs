@@ -65,6 +65,10 @@ async fn run(cli: Cli) -> Result<(), Error> {
             cmd.conn.validate()?;
             datasets::agent_states::export(&cmd.conn, &cmd.filters, cmd.output.to_options()).await?
         }
+        Command::Recordings(cmd) => {
+            cmd.conn.validate()?;
+            datasets::recordings::export(&cmd.conn, &cmd.filters, cmd.output.to_options()).await?
+        }
         Command::Demo(args) => return demo::run(&args).await,
         Command::DatasetDocs => {
             print!("{}", datasets::render_docs());

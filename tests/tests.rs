@@ -13,4 +13,5 @@ mod docs;
 mod errors;
 mod formats;
 mod queues;
+mod recordings;
 mod signals;

@@ -131,6 +131,16 @@ pub enum Direction {
     Outbound,
 }
 
+impl Direction {
+    /// The value in `cc_calls_history.direction`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::Inbound => "inbound",
+            Direction::Outbound => "outbound",
+        }
+    }
+}
+
 /// The filters of `webitel-export calls`, as typed on the command line.
 #[derive(clap::Args, Clone, Debug, Default)]
 #[command(next_help_heading = "Filters")]
@@ -487,10 +497,7 @@ pub async fn export(
         f.max_duration,
         f.min_talk,
         f.max_talk,
-        f.direction.map(|d| match d {
-            Direction::Inbound => "inbound",
-            Direction::Outbound => "outbound",
-        }),
+        f.direction.map(Direction::as_str),
         f.missed,
         list(&f.tags),
         list(&f.amd_results),

@@ -6,6 +6,7 @@ pub mod agents;
 pub mod attempts;
 pub mod calls;
 pub mod queues;
+pub mod recordings;
 
 use crate::record::{Column, Record};
 
@@ -52,6 +53,11 @@ pub const DATASETS: &[DatasetInfo] = &[
         name: "agent-states",
         source: "call_center.cc_agent_state_history (closed intervals), cc_agent and cc_agent_channel (open states)",
         columns: agent_states::AgentStateRow::COLUMNS,
+    },
+    DatasetInfo {
+        name: "recordings",
+        source: "storage.files of calls (one row per file), with storage profile and call context",
+        columns: recordings::RecordingRow::COLUMNS,
     },
 ];
 

@@ -1,0 +1,182 @@
+//! `recordings`: call recordings from `storage.files`, where each one is stored and the call it
+//! belongs to — the metadata behind `/api/storage/recordings/{id}/stream`, read directly.
+//! Column meanings: docs/datasets.md.
+
+use chrono::{DateTime, Utc};
+use futures_util::TryStreamExt;
+use uuid::Uuid;
+
+use crate::error::{Error, Result};
+use crate::export::{self, ExportOptions, Summary};
+use crate::source;
+use crate::timearg::{Window, parse_tz};
+
+use super::calls::Direction;
+use super::{like_pattern, list};
+
+crate::record! {
+    /// One recording file.
+    pub struct RecordingRow {
+        /// File id, as in `/api/storage/recordings/<id>/stream`. `storage.files.id`.
+        file_id: i64 => Int64,
+        /// The leg the file was recorded on. `storage.files.uuid`.
+        call_id: String => Uuid,
+        /// That leg's parent (child legs reach the file through it). `cc_calls_history.parent_id`.
+        call_parent_id: Option<String> => Uuid,
+        /// Tenant. `domain_id`.
+        domain_id: i64 => Int64,
+        /// Stored object name (`<call id>_<name>`). `name`.
+        name: String => Text,
+        /// Display name. `view_name`.
+        view_name: Option<String> => Text,
+        /// Size in bytes (of the original, even when stored encrypted). `size`.
+        size_bytes: i64 => Int64,
+        /// audio/mpeg, audio/wav, video/… `mime_type`.
+        mime_type: Option<String> => Text,
+        /// `call` (v24.10+; empty on older files). `channel`.
+        channel: Option<String> => Text,
+        /// Upload time (`created_at`, epoch ms in the source).
+        uploaded_at: Option<DateTime<Utc>> => Timestamp,
+        /// Content hash when known. `sha256sum` (v24.04+).
+        sha256: Option<String> => Text,
+        /// Storage profile. `profile_id` (empty: the storage service's default store).
+        profile_id: Option<i32> => Int32,
+        /// `local`, `s3`… (`file_backend_profiles.type`), or `default` without a profile.
+        profile_type: String => Text,
+        /// Where the bytes are: local = profile directory/file directory/name; s3 =
+        /// `s3://bucket/key`; default store = the path relative to its root.
+        location: String => Text,
+        /// Stored encrypted (`properties.encrypted`): the bytes are unusable without the key.
+        encrypted: bool => Bool,
+        /// Soft-deleted (only with --include-removed). `removed`.
+        removed: bool => Bool,
+        /// The storage API path that streams the file.
+        stream_path: String => Text,
+        /// Start of the call leg. `cc_calls_history.created_at`.
+        call_created_at: Option<DateTime<Utc>> => Timestamp,
+        /// The leg's direction.
+        direction: Option<String> => Text,
+        /// The leg's caller number.
+        from_number: Option<String> => Text,
+        /// The leg's callee number.
+        to_number: Option<String> => Text,
+        /// The leg's queue name.
+        queue_name: Option<String> => Text,
+        /// The agent that handled the leg's attempt.
+        agent_name: Option<String> => Text,
+    }
+}
+
+/// The filters of `webitel-export recordings`.
+#[derive(clap::Args, Clone, Debug)]
+#[command(next_help_heading = "Filters")]
+pub struct RecordingsArgs {
+    /// Recordings of calls created at or after this instant (RFC 3339, or YYYY-MM-DD in --tz).
+    #[arg(long, value_name = "TIME")]
+    pub from: Option<String>,
+    /// Recordings of calls created before this instant (exclusive).
+    #[arg(long, value_name = "TIME")]
+    pub to: Option<String>,
+    /// Time zone for dates without an offset.
+    #[arg(long, value_name = "IANA", default_value = "UTC")]
+    pub tz: String,
+    /// Only these domains (repeatable; default: all).
+    #[arg(long = "domain", value_name = "ID")]
+    pub domains: Vec<i64>,
+    /// Recordings of these legs, including those made on their parent (repeatable).
+    #[arg(long = "call-id", value_name = "UUID")]
+    pub call_ids: Vec<Uuid>,
+    /// Recordings of calls in these queues (repeatable).
+    #[arg(long = "queue", value_name = "ID")]
+    pub queues: Vec<i32>,
+    /// Recordings of calls handled by these agents (repeatable).
+    #[arg(long = "agent", value_name = "ID")]
+    pub agents: Vec<i32>,
+    /// Recordings of calls of these users (repeatable).
+    #[arg(long = "user", value_name = "ID")]
+    pub users: Vec<i64>,
+    /// Recordings of inbound or outbound legs.
+    #[arg(long, value_enum)]
+    pub direction: Option<Direction>,
+    /// These files (repeatable).
+    #[arg(long = "file-id", value_name = "ID")]
+    pub file_ids: Vec<i64>,
+    /// MIME type pattern, * is a wildcard (audio/*).
+    #[arg(long, value_name = "PATTERN")]
+    pub mime: Option<String>,
+    /// Uploaded at or after this instant.
+    #[arg(long, value_name = "TIME")]
+    pub uploaded_from: Option<String>,
+    /// Uploaded before this instant.
+    #[arg(long, value_name = "TIME")]
+    pub uploaded_to: Option<String>,
+    /// Also list removed files and files missing in their store.
+    #[arg(long)]
+    pub include_removed: bool,
+}
+
+impl Default for RecordingsArgs {
+    fn default() -> Self {
+        RecordingsArgs {
+            from: None,
+            to: None,
+            tz: "UTC".into(),
+            domains: Vec::new(),
+            call_ids: Vec::new(),
+            queues: Vec::new(),
+            agents: Vec::new(),
+            users: Vec::new(),
+            direction: None,
+            file_ids: Vec::new(),
+            mime: None,
+            uploaded_from: None,
+            uploaded_to: None,
+            include_removed: false,
+        }
+    }
+}
+
+/// Exports the recordings matching `args`.
+pub async fn export(
+    conn: &source::ConnArgs,
+    args: &RecordingsArgs,
+    options: ExportOptions,
+) -> Result<Summary> {
+    let tz = parse_tz(&args.tz)?;
+    let created = Window::parse(
+        ("--from", args.from.as_deref()),
+        ("--to", args.to.as_deref()),
+        tz,
+    )?;
+    let uploaded = Window::parse(
+        ("--uploaded-from", args.uploaded_from.as_deref()),
+        ("--uploaded-to", args.uploaded_to.as_deref()),
+        tz,
+    )?;
+    let mime = args.mime.as_deref().map(like_pattern);
+    let direction = args.direction.map(Direction::as_str);
+    let (destination, writer, mut db) = export::prepare(conn, &options).await?;
+    let mut tx = source::begin_snapshot(&mut db, conn, &args.domains).await?;
+    let rows = sqlx::query_file_as!(
+        RecordingRow,
+        "queries/recordings.sql",
+        list(&args.domains),
+        created.from,
+        created.to,
+        list(&args.call_ids),
+        list(&args.queues),
+        list(&args.agents),
+        list(&args.users),
+        direction,
+        list(&args.file_ids),
+        mime.as_deref(),
+        uploaded.from,
+        uploaded.to,
+        args.include_removed,
+    )
+    .fetch(&mut *tx)
+    .map_err(|e| Error::database("reading recordings", e));
+    let summary = export::write_all("recordings", rows, destination, writer, &options).await?;
+    tx.rollback().await.ok();
+    Ok(summary)
+}

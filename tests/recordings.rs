@@ -1,0 +1,84 @@
+//! `recordings`: which files belong to which calls, where they are stored, and the filters.
+
+use crate::support::{TestDb, export_ids, export_rows};
+
+async fn fixture() -> TestDb {
+    TestDb::with_fixtures(&["calls.sql", "recordings.sql"]).await
+}
+
+#[tokio::test]
+async fn every_recording_filter_selects_exactly_the_matching_files() {
+    let db = fixture().await;
+    let cases: Vec<(Vec<&str>, Vec<u32>)> = vec![
+        // removed (3) and missing (6) files are left out by default
+        (vec![], vec![1, 2, 4, 5]),
+        (vec!["--include-removed"], vec![1, 2, 3, 4, 5, 6]),
+        (vec!["--domain", "2"], vec![4, 5]),
+        (vec!["--from", "2026-09-02", "--to", "2026-09-03"], vec![5]),
+        // a child leg's recordings are its parent's
+        (
+            vec!["--call-id", "00000000-0000-0000-0000-000000000002"],
+            vec![1],
+        ),
+        (
+            vec!["--call-id", "00000000-0000-0000-0000-000000000001"],
+            vec![1, 4],
+        ),
+        (vec!["--queue", "11"], vec![1, 2]),
+        (vec!["--agent", "1002"], vec![2]),
+        (vec!["--direction", "outbound"], vec![5]),
+        (vec!["--file-id", "2"], vec![2]),
+        (vec!["--mime", "audio/w*"], vec![5]),
+        (vec!["--uploaded-from", "2026-09-02"], vec![5]),
+        (
+            vec!["--uploaded-to", "2026-09-02", "--domain", "1"],
+            vec![1, 2],
+        ),
+    ];
+    for (filters, expected) in cases {
+        assert_eq!(
+            export_ids(&db, "recordings", "file_id", &filters),
+            expected,
+            "filters {filters:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn recordings_say_where_each_file_is_and_which_call_it_belongs_to() {
+    let db = fixture().await;
+    let rows = export_rows(&db, "recordings", &[]);
+    let file = |id: &str| rows.iter().find(|r| r["file_id"] == id).unwrap();
+    let local = file("1");
+    for (column, value) in [
+        ("profile_type", "local"),
+        (
+            "location",
+            "/var/lib/webitel/one.example/2026/09/01/rec1.mp3",
+        ),
+        ("encrypted", "false"),
+        ("stream_path", "/api/storage/recordings/1/stream"),
+        ("call_id", "00000000-0000-0000-0000-000000000001"),
+        ("call_created_at", "2026-09-01T10:00:00.000000Z"),
+        ("direction", "inbound"),
+        ("queue_name", "Inbound support"),
+        ("agent_name", "Олена Шевченко"),
+        ("uploaded_at", "2026-09-01T09:46:40.000000Z"),
+        ("sha256", "ab12"),
+        ("size_bytes", "1000"),
+    ] {
+        assert_eq!(local[column], value, "file 1 {column}");
+    }
+    let s3 = file("2");
+    assert_eq!(s3["profile_type"], "s3");
+    assert_eq!(
+        s3["location"],
+        "s3://rec-bucket/recordings/2026/09/03/x.mp3"
+    );
+    assert_eq!(s3["encrypted"], "true");
+    let default_store = file("5");
+    assert_eq!(default_store["profile_type"], "default");
+    assert_eq!(default_store["location"], "two/2026/rec5.wav");
+    // Same uuid as leg 01 but another domain: no call context.
+    assert_eq!(file("4")["call_created_at"], "");
+}
