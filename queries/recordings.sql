@@ -21,6 +21,11 @@ SELECT
     f.sha256sum::text                            AS "sha256?",
     f.profile_id                                 AS "profile_id?",
     COALESCE(p.type::text, 'default')            AS "profile_type!",
+    -- The file's path inside its store (s3: the object key); location = store root + this.
+    (CASE
+        WHEN p.type = 's3' THEN COALESCE(f.properties ->> 'location', f.name)
+        ELSE concat_ws('/', f.properties ->> 'directory', f.name)
+    END)                                         AS "storage_path!",
     (CASE
         WHEN p.type = 's3' THEN
             's3://' || COALESCE(p.properties ->> 'bucket_name', '') || '/'

@@ -2,6 +2,7 @@
 
 use clap::{Parser, Subcommand};
 
+use crate::copy::CopyOptions;
 use crate::datasets::agent_states::AgentStatesArgs;
 use crate::datasets::agents::AgentsArgs;
 use crate::datasets::attempts::AttemptsArgs;
@@ -111,4 +112,6 @@ pub struct RecordingsCommand {
     pub output: OutputArgs,
     #[command(flatten)]
     pub filters: RecordingsArgs,
+    #[command(flatten)]
+    pub copy: CopyOptions,
 }

@@ -260,7 +260,13 @@ pub async fn run(args: &DemoArgs) -> Result<()> {
             attempts::export(&conn_args, &all_attempts, to("attempts")).await?,
             agent_states::export(&conn_args, &AgentStatesArgs::default(), to("agent-states"))
                 .await?,
-            recordings::export(&conn_args, &RecordingsArgs::default(), to("recordings")).await?,
+            recordings::export(
+                &conn_args,
+                &RecordingsArgs::default(),
+                to("recordings"),
+                None,
+            )
+            .await?,
         ];
         for summary in summaries {
             println!("{}", summary.line());

@@ -5,6 +5,7 @@
 //! typed row stream in one read-only snapshot → batches → sink → atomic publish.
 
 pub mod cli;
+pub mod copy;
 pub mod datasets;
 pub mod demo;
 pub mod error;

@@ -67,7 +67,9 @@ async fn run(cli: Cli) -> Result<(), Error> {
         }
         Command::Recordings(cmd) => {
             cmd.conn.validate()?;
-            datasets::recordings::export(&cmd.conn, &cmd.filters, cmd.output.to_options()).await?
+            let copy = cmd.copy.requested();
+            datasets::recordings::export(&cmd.conn, &cmd.filters, cmd.output.to_options(), copy)
+                .await?
         }
         Command::Demo(args) => return demo::run(&args).await,
         Command::DatasetDocs => {

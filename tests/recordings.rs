@@ -82,3 +82,121 @@ async fn recordings_say_where_each_file_is_and_which_call_it_belongs_to() {
     // Same uuid as leg 01 but another domain: no call context.
     assert_eq!(file("4")["call_created_at"], "");
 }
+
+/// Every regular file under `dir`, relative, sorted.
+fn files_under(dir: &std::path::Path) -> Vec<String> {
+    fn walk(base: &std::path::Path, dir: &std::path::Path, out: &mut Vec<String>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(base, &path, out);
+            } else {
+                out.push(
+                    path.strip_prefix(base)
+                        .unwrap()
+                        .to_string_lossy()
+                        .into_owned(),
+                );
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(dir, dir, &mut out);
+    out.sort();
+    out
+}
+
+#[tokio::test]
+async fn copy_to_verifies_resumes_and_never_copies_encrypted_files() {
+    use sha2::Digest;
+    let db = fixture().await;
+    let store = crate::support::out_dir();
+    let source = store.path().join("one.example/2026/09/01/rec1.mp3");
+    std::fs::create_dir_all(source.parent().unwrap()).unwrap();
+    let bytes: Vec<u8> = (0..1000u32).map(|i| (i * 7 % 251) as u8).collect();
+    std::fs::write(&source, &bytes).unwrap();
+    let target = crate::support::out_dir();
+    let meta = crate::support::out_dir();
+    let meta_csv = meta.path().join("recordings.csv");
+    let copy = |extra: &[&str]| {
+        let mut args = vec![
+            "recordings",
+            "--database-url",
+            &db.url,
+            "--domain",
+            "1",
+            "-o",
+            crate::support::path_str(&meta_csv),
+            "--copy-to",
+            crate::support::path_str(target.path()),
+            "--storage-root",
+            crate::support::path_str(store.path()),
+        ];
+        args.extend_from_slice(extra);
+        crate::support::run(&args)
+    };
+
+    // The fixture's sha256 ('ab12') is not the file's: reported, exit 4, nothing left behind.
+    let out = copy(&[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(4), "{stderr}");
+    assert!(
+        stderr.contains("file 1: FAILED") && stderr.contains("sha256 mismatch"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("file 2: skipped"),
+        "the S3 file is not on this host: {stderr}"
+    );
+    assert!(files_under(target.path()).is_empty(), "a bad copy remained");
+
+    let sha: String = sha2::Sha256::digest(&bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    db.execute(&format!(
+        "UPDATE storage.files SET sha256sum = '{sha}' WHERE id = 1"
+    ))
+    .await;
+    let out = copy(&[]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(files_under(target.path()), vec!["2026/09/01/1_rec1.mp3"]);
+    assert_eq!(
+        std::fs::read(target.path().join("2026/09/01/1_rec1.mp3")).unwrap(),
+        bytes
+    );
+
+    // A rerun copies nothing new.
+    let out = copy(&[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("0 copied, 1 already copied"), "{stderr}");
+
+    // A size mismatch is reported and the bad copy does not remain.
+    std::fs::remove_file(target.path().join("2026/09/01/1_rec1.mp3")).unwrap();
+    db.execute("UPDATE storage.files SET size = 999 WHERE id = 1")
+        .await;
+    let out = copy(&[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(4), "{stderr}");
+    assert!(stderr.contains("size mismatch"), "{stderr}");
+    assert!(files_under(target.path()).is_empty());
+
+    // Encrypted files are never copied.
+    db.execute(
+        "UPDATE storage.files SET size = 1000, properties = properties || '{\"encrypted\": true}' WHERE id = 1",
+    )
+    .await;
+    let out = copy(&[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("file 1: skipped: stored encrypted"),
+        "{stderr}"
+    );
+    assert!(files_under(target.path()).is_empty());
+}

@@ -3,9 +3,12 @@
 //! Column meanings: docs/datasets.md.
 
 use chrono::{DateTime, Utc};
-use futures_util::TryStreamExt;
+use futures_util::stream::BoxStream;
+use futures_util::{StreamExt, TryStreamExt};
+use sqlx::postgres::PgConnection;
 use uuid::Uuid;
 
+use crate::copy::CopyOptions;
 use crate::error::{Error, Result};
 use crate::export::{self, ExportOptions, Summary};
 use crate::source;
@@ -43,6 +46,8 @@ crate::record! {
         profile_id: Option<i32> => Int32,
         /// `local`, `s3`… (`file_backend_profiles.type`), or `default` without a profile.
         profile_type: String => Text,
+        /// The file's path inside its store: file directory/name, or the S3 object key.
+        storage_path: String => Text,
         /// Where the bytes are: local = profile directory/file directory/name; s3 =
         /// `s3://bucket/key`; default store = the path relative to its root.
         location: String => Text,
@@ -136,47 +141,83 @@ impl Default for RecordingsArgs {
     }
 }
 
-/// Exports the recordings matching `args`.
+/// Filters resolved to the values the query binds.
+struct Bound<'a> {
+    args: &'a RecordingsArgs,
+    created: Window,
+    uploaded: Window,
+    mime: Option<String>,
+}
+
+impl<'a> Bound<'a> {
+    fn new(args: &'a RecordingsArgs) -> Result<Self> {
+        let tz = parse_tz(&args.tz)?;
+        Ok(Bound {
+            args,
+            created: Window::parse(
+                ("--from", args.from.as_deref()),
+                ("--to", args.to.as_deref()),
+                tz,
+            )?,
+            uploaded: Window::parse(
+                ("--uploaded-from", args.uploaded_from.as_deref()),
+                ("--uploaded-to", args.uploaded_to.as_deref()),
+                tz,
+            )?,
+            mime: args.mime.as_deref().map(like_pattern),
+        })
+    }
+
+    fn rows<'c>(&'c self, db: &'c mut PgConnection) -> BoxStream<'c, Result<RecordingRow>> {
+        let args = self.args;
+        sqlx::query_file_as!(
+            RecordingRow,
+            "queries/recordings.sql",
+            list(&args.domains),
+            self.created.from,
+            self.created.to,
+            list(&args.call_ids),
+            list(&args.queues),
+            list(&args.agents),
+            list(&args.users),
+            args.direction.map(Direction::as_str),
+            list(&args.file_ids),
+            self.mime.as_deref(),
+            self.uploaded.from,
+            self.uploaded.to,
+            args.include_removed,
+        )
+        .fetch(db)
+        .map_err(|e| Error::database("reading recordings", e))
+        .boxed()
+    }
+}
+
+/// Exports the recordings matching `args`; with `copy`, then copies the files of local stores
+/// into a directory, in the same snapshot.
 pub async fn export(
     conn: &source::ConnArgs,
     args: &RecordingsArgs,
     options: ExportOptions,
+    copy: Option<&CopyOptions>,
 ) -> Result<Summary> {
-    let tz = parse_tz(&args.tz)?;
-    let created = Window::parse(
-        ("--from", args.from.as_deref()),
-        ("--to", args.to.as_deref()),
-        tz,
-    )?;
-    let uploaded = Window::parse(
-        ("--uploaded-from", args.uploaded_from.as_deref()),
-        ("--uploaded-to", args.uploaded_to.as_deref()),
-        tz,
-    )?;
-    let mime = args.mime.as_deref().map(like_pattern);
-    let direction = args.direction.map(Direction::as_str);
+    let bound = Bound::new(args)?;
+    if let Some(copy) = copy {
+        copy.validate()?;
+    }
     let (destination, writer, mut db) = export::prepare(conn, &options).await?;
     let mut tx = source::begin_snapshot(&mut db, conn, &args.domains).await?;
-    let rows = sqlx::query_file_as!(
-        RecordingRow,
-        "queries/recordings.sql",
-        list(&args.domains),
-        created.from,
-        created.to,
-        list(&args.call_ids),
-        list(&args.queues),
-        list(&args.agents),
-        list(&args.users),
-        direction,
-        list(&args.file_ids),
-        mime.as_deref(),
-        uploaded.from,
-        uploaded.to,
-        args.include_removed,
+    let summary = export::write_all(
+        "recordings",
+        bound.rows(&mut tx),
+        destination,
+        writer,
+        &options,
     )
-    .fetch(&mut *tx)
-    .map_err(|e| Error::database("reading recordings", e));
-    let summary = export::write_all("recordings", rows, destination, writer, &options).await?;
+    .await?;
+    if let Some(copy) = copy {
+        crate::copy::copy_all(bound.rows(&mut tx), copy, options.quiet).await?;
+    }
     tx.rollback().await.ok();
     Ok(summary)
 }
