@@ -1,0 +1,110 @@
+//! Every registered dataset: its Parquet file has the declared physical/logical types and
+//! nullability, its CSV header is the column list, and an empty result is a valid file.
+
+use std::fs::File;
+
+use parquet::basic::{LogicalType, Repetition, TimeUnit, Type as Physical};
+use parquet::file::reader::{FileReader, SerializedFileReader};
+use webitel_export::datasets::{DATASETS, DatasetInfo};
+use webitel_export::record::Kind;
+
+use crate::support::{TestDb, out_dir, path_str, run_ok};
+
+fn physical(kind: Kind) -> Physical {
+    match kind {
+        Kind::Text | Kind::Uuid | Kind::Json | Kind::TextList => Physical::BYTE_ARRAY,
+        Kind::Int32 | Kind::Int32List => Physical::INT32,
+        Kind::Int64 | Kind::Int64List | Kind::Timestamp => Physical::INT64,
+        Kind::Bool => Physical::BOOLEAN,
+    }
+}
+
+fn check_dataset(db: &TestDb, dataset: &DatasetInfo, expect_rows: bool) {
+    let dir = out_dir();
+    let parquet = dir.path().join("out.parquet");
+    let csv = dir.path().join("out.csv");
+    for path in [&parquet, &csv] {
+        run_ok(&[
+            dataset.name,
+            "--database-url",
+            &db.url,
+            "-q",
+            "-o",
+            path_str(path),
+        ]);
+    }
+    let header = std::fs::read_to_string(&csv).unwrap();
+    let names: Vec<&str> = dataset.columns.iter().map(|c| c.name).collect();
+    assert_eq!(
+        header.lines().next().unwrap(),
+        names.join(","),
+        "{} CSV header",
+        dataset.name
+    );
+
+    let reader = SerializedFileReader::new(File::open(&parquet).unwrap()).unwrap();
+    let rows = reader.metadata().file_metadata().num_rows();
+    assert_eq!(rows > 0, expect_rows, "{}: {rows} rows", dataset.name);
+    let schema = reader.metadata().file_metadata().schema_descr_ptr();
+    let fields = schema.root_schema().get_fields();
+    assert_eq!(fields.len(), dataset.columns.len(), "{}", dataset.name);
+    for (field, column) in fields.iter().zip(dataset.columns) {
+        let what = format!("{}.{}", dataset.name, column.name);
+        assert_eq!(field.name(), column.name, "{what}");
+        let repetition = if column.nullable {
+            Repetition::OPTIONAL
+        } else {
+            Repetition::REQUIRED
+        };
+        assert_eq!(
+            field.get_basic_info().repetition(),
+            repetition,
+            "{what} nullability"
+        );
+        let leaf = schema
+            .columns()
+            .iter()
+            .find(|c| c.path().parts()[0] == column.name)
+            .unwrap_or_else(|| panic!("{what}: no leaf column"));
+        assert_eq!(
+            leaf.physical_type(),
+            physical(column.kind),
+            "{what} physical type"
+        );
+        let logical = match column.kind {
+            Kind::Text | Kind::Uuid => Some(LogicalType::String),
+            Kind::Json => Some(LogicalType::Json),
+            Kind::Timestamp => Some(LogicalType::Timestamp(parquet::basic::TimestampType {
+                is_adjusted_to_u_t_c: true,
+                unit: TimeUnit::MICROS,
+            })),
+            _ => None,
+        };
+        if let Some(logical) = logical {
+            assert_eq!(
+                leaf.logical_type_ref(),
+                Some(&logical),
+                "{what} logical type"
+            );
+        }
+        if matches!(
+            column.kind,
+            Kind::Int32List | Kind::Int64List | Kind::TextList
+        ) {
+            assert_eq!(
+                field.get_basic_info().logical_type_ref(),
+                Some(&LogicalType::List),
+                "{what} LIST"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn every_dataset_has_its_declared_types_and_exports_empty_results_as_valid_files() {
+    let (seeded, empty) = tokio::join!(TestDb::seeded(2000, 4), TestDb::new());
+    for dataset in DATASETS {
+        check_dataset(&seeded, dataset, true);
+        check_dataset(&empty, dataset, false);
+    }
+}
