@@ -17,16 +17,22 @@ async fn every_recording_filter_selects_exactly_the_matching_files() {
         (vec!["--from", "2026-09-02", "--to", "2026-09-03"], vec![5]),
         // a child leg's recordings are its parent's
         (
-            vec!["--call-id", "00000000-0000-0000-0000-000000000002"],
+            vec!["--id", "00000000-0000-0000-0000-000000000002"],
             vec![1],
         ),
+        // the same uuid in another domain is another call
         (
-            vec!["--call-id", "00000000-0000-0000-0000-000000000001"],
-            vec![1, 4],
+            vec!["--id", "00000000-0000-0000-0000-000000000001"],
+            vec![1],
         ),
         (vec!["--queue", "11"], vec![1, 2]),
-        (vec!["--agent", "1002"], vec![2]),
-        (vec!["--direction", "outbound"], vec![5]),
+        // agent 1002 rang on leg 05 (under 01) and handled 13 (under 11)
+        (vec!["--agent", "1002"], vec![1, 2]),
+        (vec!["--direction", "outbound"], vec![1, 2, 5]),
+        (vec!["--missed"], vec![]),
+        (vec!["--number", "+38093"], vec![5]),
+        (vec!["--var", "city=Київ"], vec![1]),
+        (vec!["--has-transfer"], vec![2]),
         (vec!["--file-id", "2"], vec![2]),
         (vec!["--mime", "audio/w*"], vec![5]),
         (vec!["--uploaded-from", "2026-09-02"], vec![5]),

@@ -6,7 +6,6 @@ use chrono::{DateTime, Utc};
 use futures_util::stream::BoxStream;
 use futures_util::{StreamExt, TryStreamExt};
 use sqlx::postgres::PgConnection;
-use uuid::Uuid;
 
 use crate::copy::CopyOptions;
 use crate::error::{Error, Result};
@@ -14,7 +13,7 @@ use crate::export::{self, ExportOptions, Summary};
 use crate::source;
 use crate::timearg::{Window, parse_tz};
 
-use super::calls::Direction;
+use super::calls::{CallsArgs, CallsFilter, Direction};
 use super::{like_pattern, list};
 
 crate::record! {
@@ -72,66 +71,36 @@ crate::record! {
     }
 }
 
-/// The filters of `webitel-export recordings`.
+/// The filters of `webitel-export recordings`: every `calls` filter (a file is listed when a
+/// matching leg is its leg or that leg's child), plus filters on the files themselves.
 #[derive(clap::Args, Clone, Debug)]
-#[command(next_help_heading = "Filters")]
 pub struct RecordingsArgs {
-    /// Recordings of calls created at or after this instant (RFC 3339, or YYYY-MM-DD in --tz).
-    #[arg(long, value_name = "TIME")]
-    pub from: Option<String>,
-    /// Recordings of calls created before this instant (exclusive).
-    #[arg(long, value_name = "TIME")]
-    pub to: Option<String>,
-    /// Time zone for dates without an offset.
-    #[arg(long, value_name = "IANA", default_value = "UTC")]
-    pub tz: String,
-    /// Only these domains (repeatable; default: all).
-    #[arg(long = "domain", value_name = "ID")]
-    pub domains: Vec<i64>,
-    /// Recordings of these legs, including those made on their parent (repeatable).
-    #[arg(long = "call-id", value_name = "UUID")]
-    pub call_ids: Vec<Uuid>,
-    /// Recordings of calls in these queues (repeatable).
-    #[arg(long = "queue", value_name = "ID")]
-    pub queues: Vec<i32>,
-    /// Recordings of calls handled by these agents (repeatable).
-    #[arg(long = "agent", value_name = "ID")]
-    pub agents: Vec<i32>,
-    /// Recordings of calls of these users (repeatable).
-    #[arg(long = "user", value_name = "ID")]
-    pub users: Vec<i64>,
-    /// Recordings of inbound or outbound legs.
-    #[arg(long, value_enum)]
-    pub direction: Option<Direction>,
+    #[command(flatten)]
+    pub calls: CallsArgs,
     /// These files (repeatable).
-    #[arg(long = "file-id", value_name = "ID")]
+    #[arg(long = "file-id", value_name = "ID", help_heading = "File filters")]
     pub file_ids: Vec<i64>,
     /// MIME type pattern, * is a wildcard (audio/*).
-    #[arg(long, value_name = "PATTERN")]
+    #[arg(long, value_name = "PATTERN", help_heading = "File filters")]
     pub mime: Option<String>,
     /// Uploaded at or after this instant.
-    #[arg(long, value_name = "TIME")]
+    #[arg(long, value_name = "TIME", help_heading = "File filters")]
     pub uploaded_from: Option<String>,
     /// Uploaded before this instant.
-    #[arg(long, value_name = "TIME")]
+    #[arg(long, value_name = "TIME", help_heading = "File filters")]
     pub uploaded_to: Option<String>,
     /// Also list removed files and files missing in their store.
-    #[arg(long)]
+    #[arg(long, help_heading = "File filters")]
     pub include_removed: bool,
 }
 
 impl Default for RecordingsArgs {
     fn default() -> Self {
         RecordingsArgs {
-            from: None,
-            to: None,
-            tz: "UTC".into(),
-            domains: Vec::new(),
-            call_ids: Vec::new(),
-            queues: Vec::new(),
-            agents: Vec::new(),
-            users: Vec::new(),
-            direction: None,
+            calls: CallsArgs {
+                tz: "UTC".into(),
+                ..CallsArgs::default()
+            },
             file_ids: Vec::new(),
             mime: None,
             uploaded_from: None,
@@ -144,21 +113,25 @@ impl Default for RecordingsArgs {
 /// Filters resolved to the values the query binds.
 struct Bound<'a> {
     args: &'a RecordingsArgs,
-    created: Window,
+    calls: CallsFilter,
+    /// Whether any call filter besides the domain is set (the domain applies to files directly).
+    by_calls: bool,
     uploaded: Window,
     mime: Option<String>,
 }
 
 impl<'a> Bound<'a> {
     fn new(args: &'a RecordingsArgs) -> Result<Self> {
-        let tz = parse_tz(&args.tz)?;
+        let calls = args.calls.to_filter()?;
+        let by_calls = CallsFilter {
+            domains: Vec::new(),
+            ..calls.clone()
+        } != CallsFilter::default();
+        let tz = parse_tz(&args.calls.tz)?;
         Ok(Bound {
             args,
-            created: Window::parse(
-                ("--from", args.from.as_deref()),
-                ("--to", args.to.as_deref()),
-                tz,
-            )?,
+            calls,
+            by_calls,
             uploaded: Window::parse(
                 ("--uploaded-from", args.uploaded_from.as_deref()),
                 ("--uploaded-to", args.uploaded_to.as_deref()),
@@ -169,18 +142,46 @@ impl<'a> Bound<'a> {
     }
 
     fn rows<'c>(&'c self, db: &'c mut PgConnection) -> BoxStream<'c, Result<RecordingRow>> {
-        let args = self.args;
+        let (args, f) = (self.args, &self.calls);
+        // $1..$34 are calls.sql's parameters, in the same order.
         sqlx::query_file_as!(
             RecordingRow,
             "queries/recordings.sql",
-            list(&args.domains),
-            self.created.from,
-            self.created.to,
-            list(&args.call_ids),
-            list(&args.queues),
-            list(&args.agents),
-            list(&args.users),
-            args.direction.map(Direction::as_str),
+            list(&f.domains),
+            f.created.from,
+            f.created.to,
+            f.stored.from,
+            f.stored.to,
+            f.answered.from,
+            f.answered.to,
+            f.number_regex.as_deref(),
+            f.q.as_deref(),
+            f.variables_json.as_deref(),
+            list(&f.users),
+            list(&f.owners),
+            list(&f.agents),
+            list(&f.queues),
+            list(&f.teams),
+            list(&f.members),
+            list(&f.gateways),
+            list(&f.contacts),
+            list(&f.grantees),
+            list(&f.ids),
+            list(&f.parent_ids),
+            list(&f.dependency_ids),
+            f.top_level,
+            f.has_file,
+            list(&f.causes),
+            f.min_duration,
+            f.max_duration,
+            f.min_talk,
+            f.max_talk,
+            f.direction.map(Direction::as_str),
+            f.missed,
+            list(&f.tags),
+            list(&f.amd_results),
+            f.has_transfer,
+            self.by_calls,
             list(&args.file_ids),
             self.mime.as_deref(),
             self.uploaded.from,
@@ -206,7 +207,7 @@ pub async fn export(
         copy.validate()?;
     }
     let (destination, writer, mut db) = export::prepare(conn, &options).await?;
-    let mut tx = source::begin_snapshot(&mut db, conn, &args.domains).await?;
+    let mut tx = source::begin_snapshot(&mut db, conn, &bound.calls.domains).await?;
     let summary = export::write_all(
         "recordings",
         bound.rows(&mut tx),
