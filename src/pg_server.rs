@@ -152,17 +152,8 @@ impl LocalPostgres {
         format!("postgres://postgres@127.0.0.1:{}/{database}", self.port)
     }
 
-    pub fn port(&self) -> u16 {
-        self.port
-    }
-
     pub fn bin_dir(&self) -> &Path {
         &self.bin
-    }
-
-    /// The server's data directory.
-    pub fn data_dir(&self) -> Option<PathBuf> {
-        self.dir.as_ref().map(|d| d.path().join("data"))
     }
 
     /// Leaves the server running after this process exits; returns its data directory.

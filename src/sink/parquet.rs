@@ -78,6 +78,13 @@ impl<W: Write + Send> ParquetSink<W> {
         for row in rows {
             let mut i = 0;
             row.cells(|cell| {
+                // A row type whose field does not match its declared kind is a bug; every test
+                // export (debug build) checks it.
+                debug_assert!(
+                    cell.fits(R::COLUMNS[i].kind),
+                    "column {}",
+                    R::COLUMNS[i].name
+                );
                 self.builders[i].append(cell);
                 i += 1;
             });
