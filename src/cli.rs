@@ -11,6 +11,8 @@ use crate::datasets::queues::QueuesArgs;
 use crate::datasets::recordings::RecordingsArgs;
 use crate::demo::DemoArgs;
 use crate::export::OutputArgs;
+use crate::reports::agent_activity::AgentActivityArgs;
+use crate::reports::queue_activity::QueueActivityArgs;
 use crate::source::ConnArgs;
 
 const AFTER_HELP: &str = "\
@@ -20,7 +22,8 @@ Exit codes: 0 success, 1 other error, 2 bad input, 3 database or connection erro
 Examples:
   webitel-export demo
   webitel-export calls --from 2026-09-01 --to 2026-10-01 --tz Europe/Kyiv -o calls.parquet
-  webitel-export calls --domain 1 --number '+38050' --missed -o missed.csv";
+  webitel-export calls --domain 1 --number '+38050' --missed -o missed.csv
+  webitel-export report agent-activity --from 2026-10-01 --to 2026-11-01 --tz Europe/Kyiv -o agents.csv";
 
 /// Stream Webitel contact-center data from PostgreSQL to CSV, Parquet or JSON Lines.
 ///
@@ -47,6 +50,9 @@ pub enum Command {
     AgentStates(Box<AgentStatesCommand>),
     /// Export call recordings metadata (storage.files): location, profile, stream path, call.
     Recordings(Box<RecordingsCommand>),
+    /// Aggregate reports per agent or queue and time bucket (time-zone and DST exact).
+    #[command(subcommand)]
+    Report(ReportCommand),
     /// Run everything on an embedded demo database: seed, export calls, clean up.
     Demo(DemoArgs),
     /// Print docs/datasets.md (every column: type, nullability, source, formula).
@@ -114,4 +120,34 @@ pub struct RecordingsCommand {
     pub filters: RecordingsArgs,
     #[command(flatten)]
     pub copy: CopyOptions,
+}
+
+#[derive(Subcommand)]
+pub enum ReportCommand {
+    /// Per agent and bucket: online/pause/offline time, pause causes, talk/wrap time,
+    /// utilization, occupancy, offers, handled, missed (docs/reports.md).
+    AgentActivity(Box<AgentActivityCommand>),
+    /// Per queue and bucket: offered, answered, abandoned, results, ASA, AHT, service levels
+    /// (docs/reports.md).
+    QueueActivity(Box<QueueActivityCommand>),
+}
+
+#[derive(clap::Args)]
+pub struct AgentActivityCommand {
+    #[command(flatten)]
+    pub conn: ConnArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    #[command(flatten)]
+    pub filters: AgentActivityArgs,
+}
+
+#[derive(clap::Args)]
+pub struct QueueActivityCommand {
+    #[command(flatten)]
+    pub conn: ConnArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    #[command(flatten)]
+    pub filters: QueueActivityArgs,
 }

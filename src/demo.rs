@@ -20,6 +20,9 @@ use crate::datasets::recordings::{self, RecordingsArgs};
 use crate::error::{Error, Result};
 use crate::export::ExportOptions;
 use crate::pg_server::LocalPostgres;
+use crate::reports::ReportWindowArgs;
+use crate::reports::agent_activity::{self, AgentActivityArgs};
+use crate::reports::queue_activity::{self, QueueActivityArgs};
 use crate::sink::{Format, SinkOptions};
 use crate::source::ConnArgs;
 
@@ -239,6 +242,27 @@ pub async fn run(args: &DemoArgs) -> Result<()> {
         tz: "UTC".into(),
         ..AttemptsArgs::default()
     };
+    // The demo's month of activity, per local day in Kyiv.
+    let demo_month = ReportWindowArgs {
+        to: Some("2026-10-01".into()),
+        tz: "Europe/Kyiv".into(),
+        ..ReportWindowArgs::new("2026-09-01")
+    };
+    let agent_report = AgentActivityArgs {
+        window: demo_month.clone(),
+        agents: Vec::new(),
+        teams: Vec::new(),
+        channel: "call".into(),
+    };
+    let queue_report = QueueActivityArgs {
+        window: demo_month,
+        queues: Vec::new(),
+        teams: Vec::new(),
+        types: Vec::new(),
+        by_bucket: false,
+        short_abandon: 5,
+        service_levels: Vec::new(),
+    };
     let formats: &[Format] = if args.no_export {
         &[]
     } else {
@@ -267,6 +291,8 @@ pub async fn run(args: &DemoArgs) -> Result<()> {
                 None,
             )
             .await?,
+            agent_activity::export(&conn_args, &agent_report, to("report-agent-activity")).await?,
+            queue_activity::export(&conn_args, &queue_report, to("report-queue-activity")).await?,
         ];
         for summary in summaries {
             println!("{}", summary.line());

@@ -12,6 +12,7 @@ pub mod error;
 pub mod export;
 pub mod pg_server;
 pub mod record;
+pub mod reports;
 pub mod sink;
 pub mod source;
 pub mod timearg;

@@ -3,9 +3,9 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use webitel_export::cli::{Cli, Command};
+use webitel_export::cli::{Cli, Command, ReportCommand};
 use webitel_export::error::{Error, exit};
-use webitel_export::{datasets, demo};
+use webitel_export::{datasets, demo, reports};
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -71,6 +71,16 @@ async fn run(cli: Cli) -> Result<(), Error> {
             datasets::recordings::export(&cmd.conn, &cmd.filters, cmd.output.to_options(), copy)
                 .await?
         }
+        Command::Report(ReportCommand::AgentActivity(cmd)) => {
+            cmd.conn.validate()?;
+            reports::agent_activity::export(&cmd.conn, &cmd.filters, cmd.output.to_options())
+                .await?
+        }
+        Command::Report(ReportCommand::QueueActivity(cmd)) => {
+            cmd.conn.validate()?;
+            reports::queue_activity::export(&cmd.conn, &cmd.filters, cmd.output.to_options())
+                .await?
+        }
         Command::Demo(args) => return demo::run(&args).await,
         Command::DatasetDocs => {
             print!("{}", datasets::render_docs());
@@ -117,11 +127,15 @@ fn usage_error(e: clap::Error) -> ExitCode {
         return ExitCode::from(exit::INPUT);
     }
     let text = e.render().to_string();
-    let first = text
-        .lines()
-        .find(|l| !l.trim().is_empty())
-        .unwrap_or("invalid arguments");
-    let first = first.trim_start_matches("error: ");
-    eprintln!("webitel-export: {first} (see --help)");
+    let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
+    let first = lines.next().unwrap_or("invalid arguments");
+    let mut message = first.trim_start_matches("error: ").to_string();
+    // "the following required arguments were not provided:" names them on the next line.
+    if message.ends_with(':')
+        && let Some(detail) = lines.next()
+    {
+        message = format!("{message} {detail}");
+    }
+    eprintln!("webitel-export: {message} (see --help)");
     ExitCode::from(exit::INPUT)
 }

@@ -18,6 +18,8 @@ pub enum Kind {
     Int32,
     /// 64-bit signed integer.
     Int64,
+    /// 64-bit floating point (durations in seconds with fractions, percentages, averages).
+    Float64,
     /// true / false.
     Bool,
     /// An instant, exported in UTC with microsecond precision.
@@ -40,6 +42,7 @@ impl Kind {
             Kind::Uuid => "uuid (text)",
             Kind::Int32 => "int32",
             Kind::Int64 => "int64",
+            Kind::Float64 => "float64",
             Kind::Bool => "bool",
             Kind::Timestamp => "timestamp (UTC)",
             Kind::Json => "json",
@@ -67,6 +70,7 @@ pub enum Cell<'a> {
     Text(&'a str),
     Int32(i32),
     Int64(i64),
+    Float64(f64),
     Bool(bool),
     Timestamp(DateTime<Utc>),
     Int32List(&'a [i32]),
@@ -83,6 +87,7 @@ impl Cell<'_> {
                 | (Cell::Text(_), Kind::Text | Kind::Uuid | Kind::Json)
                 | (Cell::Int32(_), Kind::Int32)
                 | (Cell::Int64(_), Kind::Int64)
+                | (Cell::Float64(_), Kind::Float64)
                 | (Cell::Bool(_), Kind::Bool)
                 | (Cell::Timestamp(_), Kind::Timestamp)
                 | (Cell::Int32List(_), Kind::Int32List)
@@ -112,6 +117,16 @@ impl AsCell for i32 {
 impl AsCell for i64 {
     fn as_cell(&self) -> Cell<'_> {
         Cell::Int64(*self)
+    }
+}
+impl AsCell for f64 {
+    fn as_cell(&self) -> Cell<'_> {
+        // NaN and infinities have no CSV/JSON form that every reader accepts: export NULL.
+        if self.is_finite() {
+            Cell::Float64(*self)
+        } else {
+            Cell::Null
+        }
     }
 }
 impl AsCell for bool {

@@ -6,7 +6,8 @@ use std::fs::File;
 use parquet::basic::{LogicalType, Repetition, TimeUnit, Type as Physical};
 use parquet::file::reader::{FileReader, SerializedFileReader};
 use webitel_export::datasets::{DATASETS, DatasetInfo};
-use webitel_export::record::Kind;
+use webitel_export::record::{Column, Kind};
+use webitel_export::reports::{REPORTS, ReportInfo};
 
 use crate::support::{TestDb, out_dir, path_str, run_ok};
 
@@ -16,22 +17,53 @@ fn physical(kind: Kind) -> Physical {
         Kind::Int32 | Kind::Int32List => Physical::INT32,
         Kind::Int64 | Kind::Int64List | Kind::Timestamp => Physical::INT64,
         Kind::Bool => Physical::BOOLEAN,
+        Kind::Float64 => Physical::DOUBLE,
     }
 }
 
-fn check_dataset(db: &TestDb, dataset: &DatasetInfo, expect_rows: bool) {
+/// What is checked: a dataset, or a report with its window arguments.
+struct Exported<'a> {
+    name: &'a str,
+    command: Vec<&'a str>,
+    columns: &'a [Column],
+}
+
+impl<'a> From<&'a DatasetInfo> for Exported<'a> {
+    fn from(d: &'a DatasetInfo) -> Self {
+        Exported {
+            name: d.name,
+            command: vec![d.name],
+            columns: d.columns,
+        }
+    }
+}
+
+impl<'a> From<&'a ReportInfo> for Exported<'a> {
+    fn from(r: &'a ReportInfo) -> Self {
+        Exported {
+            name: r.name,
+            // The demo's thirty days of activity.
+            command: vec![
+                "report",
+                r.name,
+                "--from",
+                "2026-09-01",
+                "--to",
+                "2026-10-01",
+            ],
+            columns: r.columns,
+        }
+    }
+}
+
+fn check_dataset(db: &TestDb, dataset: &Exported, expect_rows: bool) {
     let dir = out_dir();
     let parquet = dir.path().join("out.parquet");
     let csv = dir.path().join("out.csv");
     for path in [&parquet, &csv] {
-        run_ok(&[
-            dataset.name,
-            "--database-url",
-            &db.url,
-            "-q",
-            "-o",
-            path_str(path),
-        ]);
+        let mut args = dataset.command.clone();
+        args.extend_from_slice(&["--database-url", &db.url, "-q", "-o", path_str(path)]);
+        run_ok(&args);
     }
     let header = std::fs::read_to_string(&csv).unwrap();
     let names: Vec<&str> = dataset.columns.iter().map(|c| c.name).collect();
@@ -101,10 +133,15 @@ fn check_dataset(db: &TestDb, dataset: &DatasetInfo, expect_rows: bool) {
 }
 
 #[tokio::test]
-async fn every_dataset_has_its_declared_types_and_exports_empty_results_as_valid_files() {
+async fn every_dataset_and_report_has_its_declared_types_and_exports_empty_results_as_valid_files()
+{
     let (seeded, empty) = tokio::join!(TestDb::seeded(2000, 4), TestDb::new());
-    for dataset in DATASETS {
-        check_dataset(&seeded, dataset, true);
-        check_dataset(&empty, dataset, false);
+    let every = DATASETS
+        .iter()
+        .map(Exported::from)
+        .chain(REPORTS.iter().map(Exported::from));
+    for dataset in every {
+        check_dataset(&seeded, &dataset, true);
+        check_dataset(&empty, &dataset, false);
     }
 }

@@ -4,6 +4,7 @@
 use std::collections::HashSet;
 
 use webitel_export::datasets::{DATASETS, render_docs};
+use webitel_export::reports::REPORTS;
 
 #[test]
 fn datasets_md_is_current() {
@@ -19,29 +20,54 @@ fn datasets_md_is_current() {
     );
 }
 
+/// docs/reports.md is hand-written around generated column tables; this keeps the tables
+/// current and every report documented.
 #[test]
-fn column_names_are_unique_snake_case_and_documented() {
-    for dataset in DATASETS {
-        let mut seen = HashSet::new();
-        for c in dataset.columns {
+fn reports_md_column_tables_are_current() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/reports.md");
+    let actual = std::fs::read_to_string(path).unwrap();
+    let expected = webitel_export::reports::render_docs(&actual);
+    if std::env::var_os("UPDATE_DOCS").is_some() {
+        std::fs::write(path, &expected).unwrap();
+    }
+    for report in REPORTS {
+        for c in report.columns {
             assert!(
-                seen.insert(c.name),
-                "{}: duplicate column {}",
-                dataset.name,
+                expected.contains(&format!("| `{}` |", c.name)),
+                "docs/reports.md has no table row for {}.{}",
+                report.name,
                 c.name
             );
+        }
+    }
+    assert!(
+        actual == expected,
+        "docs/reports.md is stale: run UPDATE_DOCS=1 cargo test --test integration docs"
+    );
+}
+
+#[test]
+fn column_names_are_unique_snake_case_and_documented() {
+    let every = DATASETS
+        .iter()
+        .map(|d| (d.name, d.columns))
+        .chain(REPORTS.iter().map(|r| (r.name, r.columns)));
+    for (name, columns) in every {
+        let mut seen = HashSet::new();
+        for c in columns {
+            assert!(seen.insert(c.name), "{}: duplicate column {}", name, c.name);
             assert!(
                 c.name
                     .chars()
                     .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '_'),
                 "{}: {} is not snake_case",
-                dataset.name,
+                name,
                 c.name
             );
             assert!(
                 c.doc.trim().len() > 10,
                 "{}: {} is not documented",
-                dataset.name,
+                name,
                 c.name
             );
         }

@@ -15,4 +15,5 @@ mod errors;
 mod formats;
 mod queues;
 mod recordings;
+mod reports;
 mod signals;

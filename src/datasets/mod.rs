@@ -11,7 +11,7 @@ pub mod recordings;
 use crate::record::{Column, Record};
 
 /// `None` for an empty list: the queries treat a NULL list parameter as "not filtered".
-fn list<T>(values: &[T]) -> Option<&[T]> {
+pub(crate) fn list<T>(values: &[T]) -> Option<&[T]> {
     (!values.is_empty()).then_some(values)
 }
 
@@ -76,18 +76,25 @@ pub fn render_docs() -> String {
             "\n## {}\n\nSource: `{}`.\n\n",
             dataset.name, dataset.source
         ));
-        out.push_str("| column | type | null | meaning, source and formula |\n|---|---|---|---|\n");
-        for c in dataset.columns {
-            let doc = c.doc.split_whitespace().collect::<Vec<_>>().join(" ");
-            let null = if c.nullable { "yes" } else { "no" };
-            out.push_str(&format!(
-                "| `{}` | {} | {} | {} |\n",
-                c.name,
-                c.kind.doc_name(),
-                null,
-                doc.replace('|', "\\|")
-            ));
-        }
+        out.push_str(&column_table(dataset.columns));
+    }
+    out
+}
+
+/// A Markdown table of columns: name, type, nullability, meaning.
+pub fn column_table(columns: &[Column]) -> String {
+    let mut out =
+        String::from("| column | type | null | meaning, source and formula |\n|---|---|---|---|\n");
+    for c in columns {
+        let doc = c.doc.split_whitespace().collect::<Vec<_>>().join(" ");
+        let null = if c.nullable { "yes" } else { "no" };
+        out.push_str(&format!(
+            "| `{}` | {} | {} | {} |\n",
+            c.name,
+            c.kind.doc_name(),
+            null,
+            doc.replace('|', "\\|")
+        ));
     }
     out
 }

@@ -69,6 +69,7 @@ impl<W: Write> CsvSink<W> {
             Cell::Text(s) => self.push_text(s),
             Cell::Int32(v) => self.buf.extend_from_slice(digits.format(v).as_bytes()),
             Cell::Int64(v) => self.buf.extend_from_slice(digits.format(v).as_bytes()),
+            Cell::Float64(v) => super::push_float(&mut self.buf, v),
             Cell::Bool(v) => self
                 .buf
                 .extend_from_slice(if v { b"true" } else { b"false" }),

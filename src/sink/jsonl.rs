@@ -71,6 +71,7 @@ fn push_json_cell(buf: &mut Vec<u8>, cell: Cell<'_>, kind: Kind) {
         Cell::Text(s) => push_json_string(buf, s),
         Cell::Int32(v) => buf.extend_from_slice(digits.format(v).as_bytes()),
         Cell::Int64(v) => buf.extend_from_slice(digits.format(v).as_bytes()),
+        Cell::Float64(v) => super::push_float(buf, v),
         Cell::Bool(v) => buf.extend_from_slice(if v { b"true" } else { b"false" }),
         Cell::Timestamp(t) => {
             buf.push(b'"');

@@ -175,10 +175,33 @@ fn push_padded(buf: &mut Vec<u8>, value: u32, width: usize) {
     buf.extend_from_slice(text.as_bytes());
 }
 
+/// Appends a finite float in its shortest round-trip decimal form, never in exponent notation
+/// (`86400`, `0.5`, `33.33`), which Excel, DuckDB and JSON parsers all read as a number.
+pub fn push_float(buf: &mut Vec<u8>, value: f64) {
+    // Writing into a Vec cannot fail.
+    let _ = write!(buf, "{value}");
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use chrono::TimeZone;
+
+    #[test]
+    fn floats_are_plain_decimals_that_read_back_exactly() {
+        for (value, text) in [
+            (86400.0, "86400"),
+            (0.5, "0.5"),
+            (33.33, "33.33"),
+            (1e-7, "0.0000001"),
+            (-2.25, "-2.25"),
+        ] {
+            let mut buf = Vec::new();
+            push_float(&mut buf, value);
+            assert_eq!(String::from_utf8(buf).unwrap(), text);
+            assert_eq!(text.parse::<f64>().unwrap(), value);
+        }
+    }
 
     #[test]
     fn timestamp_text_matches_chrono() {

@@ -9,7 +9,7 @@ use std::io::Write;
 use std::sync::Arc;
 
 use arrow_array::builder::{
-    BooleanBuilder, Int32Builder, Int64Builder, ListBuilder, StringBuilder,
+    BooleanBuilder, Float64Builder, Int32Builder, Int64Builder, ListBuilder, StringBuilder,
     TimestampMicrosecondBuilder,
 };
 use arrow_array::{ArrayRef, RecordBatch};
@@ -165,6 +165,7 @@ fn data_type(kind: Kind) -> DataType {
         Kind::Text | Kind::Uuid | Kind::Json => DataType::Utf8,
         Kind::Int32 => DataType::Int32,
         Kind::Int64 => DataType::Int64,
+        Kind::Float64 => DataType::Float64,
         Kind::Bool => DataType::Boolean,
         Kind::Timestamp => DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
         Kind::Int32List => item(DataType::Int32),
@@ -177,6 +178,7 @@ enum ColumnBuilder {
     Text(StringBuilder),
     Int32(Int32Builder),
     Int64(Int64Builder),
+    Float64(Float64Builder),
     Bool(BooleanBuilder),
     Timestamp(TimestampMicrosecondBuilder),
     Int32List(ListBuilder<Int32Builder>),
@@ -190,6 +192,7 @@ impl ColumnBuilder {
             Kind::Text | Kind::Uuid | Kind::Json => ColumnBuilder::Text(StringBuilder::new()),
             Kind::Int32 => ColumnBuilder::Int32(Int32Builder::new()),
             Kind::Int64 => ColumnBuilder::Int64(Int64Builder::new()),
+            Kind::Float64 => ColumnBuilder::Float64(Float64Builder::new()),
             Kind::Bool => ColumnBuilder::Bool(BooleanBuilder::new()),
             Kind::Timestamp => {
                 ColumnBuilder::Timestamp(TimestampMicrosecondBuilder::new().with_timezone("UTC"))
@@ -207,6 +210,7 @@ impl ColumnBuilder {
             (ColumnBuilder::Text(b), Cell::Text(v)) => b.append_value(v),
             (ColumnBuilder::Int32(b), Cell::Int32(v)) => b.append_value(v),
             (ColumnBuilder::Int64(b), Cell::Int64(v)) => b.append_value(v),
+            (ColumnBuilder::Float64(b), Cell::Float64(v)) => b.append_value(v),
             (ColumnBuilder::Bool(b), Cell::Bool(v)) => b.append_value(v),
             (ColumnBuilder::Timestamp(b), Cell::Timestamp(v)) => {
                 b.append_value(v.timestamp_micros())
@@ -234,6 +238,7 @@ impl ColumnBuilder {
             ColumnBuilder::Text(b) => b.append_null(),
             ColumnBuilder::Int32(b) => b.append_null(),
             ColumnBuilder::Int64(b) => b.append_null(),
+            ColumnBuilder::Float64(b) => b.append_null(),
             ColumnBuilder::Bool(b) => b.append_null(),
             ColumnBuilder::Timestamp(b) => b.append_null(),
             ColumnBuilder::Int32List(b) => b.append(false),
@@ -247,6 +252,7 @@ impl ColumnBuilder {
             ColumnBuilder::Text(b) => Arc::new(b.finish()),
             ColumnBuilder::Int32(b) => Arc::new(b.finish()),
             ColumnBuilder::Int64(b) => Arc::new(b.finish()),
+            ColumnBuilder::Float64(b) => Arc::new(b.finish()),
             ColumnBuilder::Bool(b) => Arc::new(b.finish()),
             ColumnBuilder::Timestamp(b) => Arc::new(b.finish()),
             ColumnBuilder::Int32List(b) => Arc::new(b.finish()),
