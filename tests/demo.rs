@@ -170,9 +170,8 @@ async fn demo_command_exports_calls_and_removes_its_server() {
     );
     // The reports over the demo's month: every agent on every Kyiv day of September.
     assert!(stdout.contains("agent-activity: 2700 rows"), "{stdout}");
-    let (_, days) = parse_csv(
-        &std::fs::read_to_string(dir.path().join("report-agent-activity.csv")).unwrap(),
-    );
+    let (_, days) =
+        parse_csv(&std::fs::read_to_string(dir.path().join("report-agent-activity.csv")).unwrap());
     assert_eq!(days.len(), 90 * 30);
     assert!(dir.path().join("report-queue-activity.parquet").exists());
 }
