@@ -5,6 +5,7 @@
 -- Parameters (NULL = any): $1 domain ids  $2/$3 window: intervals overlapping [from, to)
 --  $4 agent ids  $5 team ids  $6 kind ('status' | 'channel')  $7 states  $8 after id (closed
 --  rows with a larger id only)  $9 include open states (bool)
+--  $10/$11 closed intervals that ended in [from, to) (incremental runs; open ones excluded)
 WITH intervals AS (
     SELECT h.id, h.agent_id,
            CASE WHEN h.channel IS NULL THEN 'status' ELSE 'channel' END AS kind,
@@ -53,3 +54,5 @@ WHERE ($1::int8[] IS NULL OR a.domain_id = ANY ($1))
   AND ($5::int8[] IS NULL OR a.team_id = ANY ($5))
   AND ($6::text IS NULL OR s.kind = $6)
   AND ($7::text[] IS NULL OR s.state = ANY ($7))
+  AND ($10::timestamptz IS NULL OR s.left_at >= $10)
+  AND ($11::timestamptz IS NULL OR s.left_at < $11)

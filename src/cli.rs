@@ -11,6 +11,7 @@ use crate::datasets::queues::QueuesArgs;
 use crate::datasets::recordings::RecordingsArgs;
 use crate::demo::DemoArgs;
 use crate::export::OutputArgs;
+use crate::job::RunArgs;
 use crate::reports::agent_activity::AgentActivityArgs;
 use crate::reports::queue_activity::QueueActivityArgs;
 use crate::source::ConnArgs;
@@ -21,6 +22,7 @@ Exit codes: 0 success, 1 other error, 2 bad input, 3 database or connection erro
 
 Examples:
   webitel-export demo
+  webitel-export run --config /etc/webitel-export/export.toml
   webitel-export calls --from 2026-09-01 --to 2026-10-01 --tz Europe/Kyiv -o calls.parquet
   webitel-export calls --domain 1 --number '+38050' --missed -o missed.csv
   webitel-export report agent-activity --from 2026-10-01 --to 2026-11-01 --tz Europe/Kyiv -o agents.csv";
@@ -50,6 +52,9 @@ pub enum Command {
     AgentStates(Box<AgentStatesCommand>),
     /// Export call recordings metadata (storage.files): location, profile, stream path, call.
     Recordings(Box<RecordingsCommand>),
+    /// The nightly job: every dataset of a config file, incremental, in one snapshot,
+    /// Hive-partitioned, published atomically with a manifest (docs/nightly.md).
+    Run(RunArgs),
     /// Aggregate reports per agent or queue and time bucket (time-zone and DST exact).
     #[command(subcommand)]
     Report(ReportCommand),

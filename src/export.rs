@@ -115,19 +115,13 @@ where
 {
     let started = Instant::now();
     let shown = destination.display();
-    let (batches_tx, batches_rx) = tokio::sync::mpsc::channel::<Vec<R>>(CHANNEL_BATCHES);
-    let sink_options = options.sink.clone();
     let progress = Progress::new(dataset, !options.quiet && std::io::stderr().is_terminal());
-    let encoder =
-        tokio::task::spawn_blocking(move || encode(writer, &sink_options, batches_rx, progress));
-
-    let read = read_batches(rows, batches_tx).await;
-    let encoded = encoder
+    let sink = SinkConsumer {
+        sink: Sink::new::<R>(writer, &options.sink)?,
+    };
+    let (writer, rows) = pump(rows, sink, progress)
         .await
-        .map_err(|e| Error::Other(format!("encoder thread failed: {e}")))?;
-    // A read error is the cause; an encode error after it is only its consequence.
-    read?;
-    let (writer, rows) = encoded.map_err(|e| with_path(e, &shown))?;
+        .map_err(|e| with_path(e, &shown))?;
     let bytes = destination.publish(writer)?;
     Ok(Summary {
         dataset,
@@ -137,6 +131,47 @@ where
         destination: shown,
         quiet: options.quiet,
     })
+}
+
+/// Where batches of rows go, on the encoder thread: one sink, or a partitioned set of files.
+pub trait BatchConsumer<R>: Send + 'static {
+    type Output: Send + 'static;
+    fn consume(&mut self, batch: Vec<R>) -> Result<()>;
+    fn finish(self) -> Result<Self::Output>;
+}
+
+/// One sink writing into one output.
+struct SinkConsumer {
+    sink: Sink<OutputWriter>,
+}
+
+impl<R: Record> BatchConsumer<R> for SinkConsumer {
+    type Output = OutputWriter;
+    fn consume(&mut self, batch: Vec<R>) -> Result<()> {
+        self.sink.write_rows(&batch)
+    }
+    fn finish(self) -> Result<OutputWriter> {
+        self.sink.finish()
+    }
+}
+
+/// Reads `rows` on this task and feeds them, in batches through a bounded channel, to
+/// `consumer` on a blocking thread. Returns the consumer's output and the row count.
+pub async fn pump<R, S, C>(rows: S, consumer: C, progress: Progress) -> Result<(C::Output, u64)>
+where
+    R: Record,
+    S: Stream<Item = Result<R>>,
+    C: BatchConsumer<R>,
+{
+    let (batches_tx, batches_rx) = tokio::sync::mpsc::channel::<Vec<R>>(CHANNEL_BATCHES);
+    let encoder = tokio::task::spawn_blocking(move || encode(consumer, batches_rx, progress));
+    let read = read_batches(rows, batches_tx).await;
+    let encoded = encoder
+        .await
+        .map_err(|e| Error::Other(format!("encoder thread failed: {e}")))?;
+    // A read error is the cause; an encode error after it is only its consequence.
+    read?;
+    encoded
 }
 
 async fn read_batches<R, S>(rows: S, batches: tokio::sync::mpsc::Sender<Vec<R>>) -> Result<()>
@@ -161,21 +196,20 @@ where
     Ok(())
 }
 
-fn encode<R: Record>(
-    writer: OutputWriter,
-    options: &SinkOptions,
+fn encode<R, C: BatchConsumer<R>>(
+    mut consumer: C,
     mut batches: tokio::sync::mpsc::Receiver<Vec<R>>,
     mut progress: Progress,
-) -> Result<(OutputWriter, u64)> {
-    let mut sink = Sink::new::<R>(writer, options)?;
+) -> Result<(C::Output, u64)> {
     let mut rows = 0u64;
     while let Some(batch) = batches.blocking_recv() {
-        sink.write_rows(&batch)?;
-        rows += batch.len() as u64;
+        let n = batch.len() as u64;
+        consumer.consume(batch)?;
+        rows += n;
         progress.tick(rows);
     }
     progress.done();
-    Ok((sink.finish()?, rows))
+    Ok((consumer.finish()?, rows))
 }
 
 /// Encoding errors are raised below the layer that knows the path; name it here.
@@ -190,7 +224,7 @@ fn with_path(e: Error, shown: &str) -> Error {
 }
 
 /// A one-line progress display on stderr, only when stderr is a terminal.
-struct Progress {
+pub struct Progress {
     dataset: &'static str,
     enabled: bool,
     started: Instant,
@@ -198,7 +232,7 @@ struct Progress {
 }
 
 impl Progress {
-    fn new(dataset: &'static str, enabled: bool) -> Self {
+    pub fn new(dataset: &'static str, enabled: bool) -> Self {
         let now = Instant::now();
         Progress {
             dataset,

@@ -10,6 +10,7 @@ pub mod datasets;
 pub mod demo;
 pub mod error;
 pub mod export;
+pub mod job;
 pub mod pg_server;
 pub mod record;
 pub mod reports;

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use webitel_export::cli::{Cli, Command, ReportCommand};
 use webitel_export::error::{Error, exit};
-use webitel_export::{datasets, demo, reports};
+use webitel_export::{datasets, demo, job, reports};
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -81,6 +81,7 @@ async fn run(cli: Cli) -> Result<(), Error> {
             reports::queue_activity::export(&cmd.conn, &cmd.filters, cmd.output.to_options())
                 .await?
         }
+        Command::Run(args) => return job::run(&args).await,
         Command::Demo(args) => return demo::run(&args).await,
         Command::DatasetDocs => {
             print!("{}", datasets::render_docs());

@@ -37,6 +37,17 @@ async fn every_agent_state_filter_selects_exactly_the_matching_intervals() {
             vec![1, 3, 5],
         ),
         (vec!["--after-id", "4"], vec![5, 6, 7]),
+        // closed intervals that ended in [12:00, 13:00): 1 ends 12:00, 2 12:45, 6 12:30
+        (
+            vec![
+                "--ended-from",
+                "2026-09-30T12:00:00Z",
+                "--ended-to",
+                "2026-09-30T13:00:00Z",
+                "--include-open",
+            ],
+            vec![1, 2, 6],
+        ),
         (vec!["--after-id", "4", "--include-open"], vec![5, 6, 7]),
     ];
     for (filters, expected) in cases {

@@ -3,7 +3,9 @@
 //! Column meanings: docs/datasets.md.
 
 use chrono::{DateTime, Utc};
-use futures_util::TryStreamExt;
+use futures_util::stream::BoxStream;
+use futures_util::{StreamExt, TryStreamExt};
+use sqlx::PgConnection;
 
 use crate::error::{Error, Result};
 use crate::export::{self, ExportOptions, Summary};
@@ -86,6 +88,12 @@ pub struct AgentStatesArgs {
     /// These states (repeatable), e.g. pause, bridged.
     #[arg(long = "state", value_name = "STATE")]
     pub states: Vec<String>,
+    /// Only closed intervals that ended at or after this instant.
+    #[arg(long, value_name = "TIME")]
+    pub ended_from: Option<String>,
+    /// Only closed intervals that ended before this instant (exclusive).
+    #[arg(long, value_name = "TIME")]
+    pub ended_to: Option<String>,
     /// Only closed intervals with a larger id (incremental exports; open states are left out).
     #[arg(long, value_name = "ID")]
     pub after_id: Option<i64>,
@@ -105,10 +113,72 @@ impl Default for AgentStatesArgs {
             teams: Vec::new(),
             kind: None,
             states: Vec::new(),
+            ended_from: None,
+            ended_to: None,
             after_id: None,
             include_open: false,
         }
     }
+}
+
+/// Agent-state filters after parsing: the windows resolved to instants.
+#[derive(Clone, Debug)]
+pub struct AgentStatesFilter {
+    pub args: AgentStatesArgs,
+    /// Intervals overlapping this window.
+    pub overlap: Window,
+    /// Closed intervals that ended in this window.
+    pub ended: Window,
+}
+
+impl AgentStatesArgs {
+    /// Checks every filter that can be checked without the database.
+    pub fn to_filter(&self) -> Result<AgentStatesFilter> {
+        let tz = parse_tz(&self.tz)?;
+        Ok(AgentStatesFilter {
+            args: self.clone(),
+            overlap: Window::parse(
+                ("--from", self.from.as_deref()),
+                ("--to", self.to.as_deref()),
+                tz,
+            )?,
+            ended: Window::parse(
+                ("--ended-from", self.ended_from.as_deref()),
+                ("--ended-to", self.ended_to.as_deref()),
+                tz,
+            )?,
+        })
+    }
+}
+
+/// The intervals matching `f`, streamed from `db` (inside the caller's snapshot).
+pub fn rows<'c>(
+    db: &'c mut PgConnection,
+    f: &AgentStatesFilter,
+) -> BoxStream<'c, Result<AgentStateRow>> {
+    let args = &f.args;
+    let kind = args.kind.map(|k| match k {
+        StateKind::Status => "status",
+        StateKind::Channel => "channel",
+    });
+    sqlx::query_file_as!(
+        AgentStateRow,
+        "queries/agent_states.sql",
+        list(&args.domains),
+        f.overlap.from,
+        f.overlap.to,
+        list(&args.agents),
+        list(&args.teams),
+        kind,
+        list(&args.states),
+        args.after_id,
+        args.include_open,
+        f.ended.from,
+        f.ended.to,
+    )
+    .fetch(db)
+    .map_err(|e| Error::database("reading agent states", e))
+    .boxed()
 }
 
 /// Exports the agent state intervals matching `args`.
@@ -117,33 +187,10 @@ pub async fn export(
     args: &AgentStatesArgs,
     options: ExportOptions,
 ) -> Result<Summary> {
-    let tz = parse_tz(&args.tz)?;
-    let window = Window::parse(
-        ("--from", args.from.as_deref()),
-        ("--to", args.to.as_deref()),
-        tz,
-    )?;
-    let kind = args.kind.map(|k| match k {
-        StateKind::Status => "status",
-        StateKind::Channel => "channel",
-    });
+    let filter = args.to_filter()?;
     let (destination, writer, mut db) = export::prepare(conn, &options).await?;
     let mut tx = source::begin_snapshot(&mut db, conn, &args.domains).await?;
-    let rows = sqlx::query_file_as!(
-        AgentStateRow,
-        "queries/agent_states.sql",
-        list(&args.domains),
-        window.from,
-        window.to,
-        list(&args.agents),
-        list(&args.teams),
-        kind,
-        list(&args.states),
-        args.after_id,
-        args.include_open,
-    )
-    .fetch(&mut *tx)
-    .map_err(|e| Error::database("reading agent states", e));
+    let rows = rows(&mut tx, &filter);
     let summary = export::write_all("agent-states", rows, destination, writer, &options).await?;
     tx.rollback().await.ok();
     Ok(summary)

@@ -2,7 +2,9 @@
 //! skills Webitel shows next to them. Column meanings: docs/datasets.md.
 
 use chrono::{DateTime, Utc};
-use futures_util::TryStreamExt;
+use futures_util::stream::BoxStream;
+use futures_util::{StreamExt, TryStreamExt};
+use sqlx::PgConnection;
 
 use crate::error::{Error, Result};
 use crate::export::{self, ExportOptions, Summary};
@@ -97,21 +99,15 @@ pub struct AgentsArgs {
     pub supervisor: bool,
 }
 
-/// Exports the agents matching `args`.
-pub async fn export(
-    conn: &source::ConnArgs,
-    args: &AgentsArgs,
-    options: ExportOptions,
-) -> Result<Summary> {
-    let (destination, writer, mut db) = export::prepare(conn, &options).await?;
-    let mut tx = source::begin_snapshot(&mut db, conn, &args.domains).await?;
+/// The agents matching `args`, streamed from `db` (inside the caller's snapshot).
+pub fn rows<'c>(db: &'c mut PgConnection, args: &AgentsArgs) -> BoxStream<'c, Result<AgentRow>> {
     let pattern = args.q.as_deref().map(like_pattern);
     let statuses: Vec<String> = args
         .statuses
         .iter()
         .map(|s| s.as_str().to_string())
         .collect();
-    let rows = sqlx::query_file_as!(
+    sqlx::query_file_as!(
         AgentRow,
         "queries/agents.sql",
         list(&args.domains),
@@ -121,9 +117,21 @@ pub async fn export(
         list(&statuses),
         args.supervisor,
     )
-    .fetch(&mut *tx)
-    .map_err(|e| Error::database("reading agents", e));
-    let summary = export::write_all("agents", rows, destination, writer, &options).await?;
+    .fetch(db)
+    .map_err(|e| Error::database("reading agents", e))
+    .boxed()
+}
+
+/// Exports the agents matching `args`.
+pub async fn export(
+    conn: &source::ConnArgs,
+    args: &AgentsArgs,
+    options: ExportOptions,
+) -> Result<Summary> {
+    let (destination, writer, mut db) = export::prepare(conn, &options).await?;
+    let mut tx = source::begin_snapshot(&mut db, conn, &args.domains).await?;
+    let summary =
+        export::write_all("agents", rows(&mut tx, args), destination, writer, &options).await?;
     tx.rollback().await.ok();
     Ok(summary)
 }

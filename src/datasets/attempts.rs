@@ -3,7 +3,9 @@
 //! member's state after the callback. Column meanings: docs/datasets.md.
 
 use chrono::{DateTime, Utc};
-use futures_util::TryStreamExt;
+use futures_util::stream::BoxStream;
+use futures_util::{StreamExt, TryStreamExt};
+use sqlx::PgConnection;
 
 use crate::error::{Error, Result};
 use crate::export::{self, ExportOptions, Summary};
@@ -129,43 +131,74 @@ pub struct AttemptsArgs {
     pub q: Option<String>,
 }
 
-/// Exports the attempts matching `args`.
-pub async fn export(
-    conn: &source::ConnArgs,
-    args: &AttemptsArgs,
-    options: ExportOptions,
-) -> Result<Summary> {
-    let tz = parse_tz(&args.tz)?;
-    let joined = Window::parse(
-        ("--from", args.from.as_deref()),
-        ("--to", args.to.as_deref()),
-        tz,
-    )?;
-    let leaving = Window::parse(
-        ("--leaving-from", args.leaving_from.as_deref()),
-        ("--leaving-to", args.leaving_to.as_deref()),
-        tz,
-    )?;
+/// Attempts filters after parsing: the windows resolved to instants.
+#[derive(Clone, Debug)]
+pub struct AttemptsFilter {
+    pub args: AttemptsArgs,
+    pub joined: Window,
+    pub leaving: Window,
+}
+
+impl AttemptsArgs {
+    /// Checks every filter that can be checked without the database.
+    pub fn to_filter(&self) -> Result<AttemptsFilter> {
+        let tz = parse_tz(&self.tz)?;
+        Ok(AttemptsFilter {
+            args: self.clone(),
+            joined: Window::parse(
+                ("--from", self.from.as_deref()),
+                ("--to", self.to.as_deref()),
+                tz,
+            )?,
+            leaving: Window::parse(
+                ("--leaving-from", self.leaving_from.as_deref()),
+                ("--leaving-to", self.leaving_to.as_deref()),
+                tz,
+            )?,
+        })
+    }
+}
+
+/// The attempts matching `f`, streamed from `db` (inside the caller's snapshot).
+pub fn rows<'c>(db: &'c mut PgConnection, f: &AttemptsFilter) -> BoxStream<'c, Result<AttemptRow>> {
+    let args = &f.args;
     let pattern = args.q.as_deref().map(like_pattern);
-    let (destination, writer, mut db) = export::prepare(conn, &options).await?;
-    let mut tx = source::begin_snapshot(&mut db, conn, &args.domains).await?;
-    let rows = sqlx::query_file_as!(
+    sqlx::query_file_as!(
         AttemptRow,
         "queries/attempts.sql",
         list(&args.domains),
-        joined.from,
-        joined.to,
-        leaving.from,
-        leaving.to,
+        f.joined.from,
+        f.joined.to,
+        f.leaving.from,
+        f.leaving.to,
         list(&args.queues),
         list(&args.agents),
         list(&args.members),
         list(&args.results),
         pattern.as_deref(),
     )
-    .fetch(&mut *tx)
-    .map_err(|e| Error::database("reading attempts", e));
-    let summary = export::write_all("attempts", rows, destination, writer, &options).await?;
+    .fetch(db)
+    .map_err(|e| Error::database("reading attempts", e))
+    .boxed()
+}
+
+/// Exports the attempts matching `args`.
+pub async fn export(
+    conn: &source::ConnArgs,
+    args: &AttemptsArgs,
+    options: ExportOptions,
+) -> Result<Summary> {
+    let filter = args.to_filter()?;
+    let (destination, writer, mut db) = export::prepare(conn, &options).await?;
+    let mut tx = source::begin_snapshot(&mut db, conn, &args.domains).await?;
+    let summary = export::write_all(
+        "attempts",
+        rows(&mut tx, &filter),
+        destination,
+        writer,
+        &options,
+    )
+    .await?;
     tx.rollback().await.ok();
     Ok(summary)
 }

@@ -3,7 +3,9 @@
 //! view. Column meanings and formulas: docs/datasets.md.
 
 use chrono::{DateTime, Utc};
-use futures_util::TryStreamExt;
+use futures_util::stream::BoxStream;
+use futures_util::{StreamExt, TryStreamExt};
+use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::error::{Error, Result};
@@ -450,22 +452,21 @@ pub fn expand_amd_aliases(values: &[String]) -> Vec<String> {
     out
 }
 
-/// Exports the legs matching `filter`.
-pub async fn export(
-    conn: &source::ConnArgs,
-    filter: &CallsFilter,
-    options: ExportOptions,
-) -> Result<Summary> {
-    let (destination, writer, mut db) = export::prepare(conn, &options).await?;
-    let mut tx = source::begin_snapshot(&mut db, conn, &filter.domains).await?;
+/// Checks, inside the snapshot, what only the server can check: that the --number regex is
+/// one PostgreSQL accepts.
+pub async fn check(db: &mut PgConnection, filter: &CallsFilter) -> Result<()> {
     if let Some(regex) = &filter.number_regex {
         sqlx::query_file_scalar!("queries/check_regex.sql", regex)
-            .fetch_one(&mut *tx)
+            .fetch_one(db)
             .await
             .map_err(|e| Error::database(format!("invalid --number '{regex}'"), e))?;
     }
-    let f = filter;
-    let rows = sqlx::query_file_as!(
+    Ok(())
+}
+
+/// The legs matching `f`, streamed from `db` (inside the caller's snapshot).
+pub fn rows<'c>(db: &'c mut PgConnection, f: &CallsFilter) -> BoxStream<'c, Result<CallRow>> {
+    sqlx::query_file_as!(
         CallRow,
         "queries/calls.sql",
         list(&f.domains),
@@ -503,9 +504,28 @@ pub async fn export(
         list(&f.amd_results),
         f.has_transfer,
     )
-    .fetch(&mut *tx)
-    .map_err(|e| Error::database("reading calls", e));
-    let summary = export::write_all("calls", rows, destination, writer, &options).await?;
+    .fetch(db)
+    .map_err(|e| Error::database("reading calls", e))
+    .boxed()
+}
+
+/// Exports the legs matching `filter`.
+pub async fn export(
+    conn: &source::ConnArgs,
+    filter: &CallsFilter,
+    options: ExportOptions,
+) -> Result<Summary> {
+    let (destination, writer, mut db) = export::prepare(conn, &options).await?;
+    let mut tx = source::begin_snapshot(&mut db, conn, &filter.domains).await?;
+    check(&mut tx, filter).await?;
+    let summary = export::write_all(
+        "calls",
+        rows(&mut tx, filter),
+        destination,
+        writer,
+        &options,
+    )
+    .await?;
     // Nothing was written to the database; ending the read-only transaction is a formality.
     tx.rollback().await.ok();
     Ok(summary)

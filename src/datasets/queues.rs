@@ -2,7 +2,9 @@
 //! live member counts. Column meanings: docs/datasets.md.
 
 use chrono::{DateTime, Utc};
-use futures_util::TryStreamExt;
+use futures_util::stream::BoxStream;
+use futures_util::{StreamExt, TryStreamExt};
+use sqlx::PgConnection;
 
 use crate::error::{Error, Result};
 use crate::export::{self, ExportOptions, Summary};
@@ -95,21 +97,15 @@ pub struct QueuesArgs {
     pub disabled: bool,
 }
 
-/// Exports the queues matching `args`.
-pub async fn export(
-    conn: &source::ConnArgs,
-    args: &QueuesArgs,
-    options: ExportOptions,
-) -> Result<Summary> {
-    let (destination, writer, mut db) = export::prepare(conn, &options).await?;
-    let mut tx = source::begin_snapshot(&mut db, conn, &args.domains).await?;
+/// The queues matching `args`, streamed from `db` (inside the caller's snapshot).
+pub fn rows<'c>(db: &'c mut PgConnection, args: &QueuesArgs) -> BoxStream<'c, Result<QueueRow>> {
     let pattern = args.q.as_deref().map(like_pattern);
     let enabled = match (args.enabled, args.disabled) {
         (true, _) => Some(true),
         (_, true) => Some(false),
         _ => None,
     };
-    let rows = sqlx::query_file_as!(
+    sqlx::query_file_as!(
         QueueRow,
         "queries/queues.sql",
         list(&args.domains),
@@ -120,9 +116,21 @@ pub async fn export(
         list(&args.tags),
         enabled,
     )
-    .fetch(&mut *tx)
-    .map_err(|e| Error::database("reading queues", e));
-    let summary = export::write_all("queues", rows, destination, writer, &options).await?;
+    .fetch(db)
+    .map_err(|e| Error::database("reading queues", e))
+    .boxed()
+}
+
+/// Exports the queues matching `args`.
+pub async fn export(
+    conn: &source::ConnArgs,
+    args: &QueuesArgs,
+    options: ExportOptions,
+) -> Result<Summary> {
+    let (destination, writer, mut db) = export::prepare(conn, &options).await?;
+    let mut tx = source::begin_snapshot(&mut db, conn, &args.domains).await?;
+    let summary =
+        export::write_all("queues", rows(&mut tx, args), destination, writer, &options).await?;
     tx.rollback().await.ok();
     Ok(summary)
 }

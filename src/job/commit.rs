@@ -1,0 +1,203 @@
+//! Publishing a run all at once, and undoing a run that died half-way.
+//!
+//! Every file of a run is written under `<root>/_staging/<run id>/`, beside its final place
+//! (same filesystem, so renames are atomic). Commit order:
+//! 1. `_plan.json` (the final paths) and `_manifest.json` into the staging directory;
+//! 2. each file renamed into place (undone on the first failure);
+//! 3. the state file replaced: the **commit point**;
+//! 4. the manifest moved to `<root>/_runs/<run id>.json`, `_SUCCESS` written in each partition,
+//!    older parts of a full job's partition removed, the staging directory removed.
+//!
+//! If the process dies between 2 and 3, the next run finds the staging directory of a run the
+//! state does not know, removes the files its plan lists, and redoes the windows. If it dies
+//! after 3, the next run finishes step 4. Readers skip `_`-prefixed paths (Hive, Spark, Trino,
+//! DuckDB and Polars with Hive partitioning).
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::parts::FileEntry;
+use super::state::{State, sync_dir, write_json_atomic};
+use crate::error::{Error, Result};
+
+const PLAN: &str = "_plan.json";
+const MANIFEST: &str = "_manifest.json";
+
+/// What a commit must finish, written before any file moves.
+#[derive(Serialize, Deserialize)]
+struct Plan {
+    files: Vec<String>,
+    /// Partitions (`<job>/date=…`) that get a `_SUCCESS` marker.
+    partitions: Vec<String>,
+    /// Partitions of full jobs: their parts from earlier runs are replaced by this run's.
+    replaced: Vec<String>,
+}
+
+/// The staging directory of one run; removed when dropped (after a commit, or on failure).
+pub struct Staging {
+    root: PathBuf,
+    run_id: String,
+    dir: PathBuf,
+}
+
+pub fn staging_root(root: &Path) -> PathBuf {
+    root.join("_staging")
+}
+
+pub fn runs_dir(root: &Path) -> PathBuf {
+    root.join("_runs")
+}
+
+impl Staging {
+    pub fn create(root: &Path, run_id: &str) -> Result<Staging> {
+        let dir = staging_root(root).join(run_id);
+        std::fs::create_dir_all(&dir).map_err(|e| Error::output(&dir, e))?;
+        Ok(Staging {
+            root: root.to_path_buf(),
+            run_id: run_id.to_string(),
+            dir,
+        })
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Publishes `files`, saves `state` (the commit point), then files the manifest.
+    pub fn commit<M: Serialize>(
+        self,
+        files: &[FileEntry],
+        full_partitions: &BTreeSet<String>,
+        manifest: &M,
+        state: &State,
+    ) -> Result<()> {
+        let partitions: BTreeSet<String> = files.iter().map(partition_dir).collect();
+        let plan = Plan {
+            files: files.iter().map(|f| f.path.clone()).collect(),
+            partitions: partitions.iter().cloned().collect(),
+            replaced: full_partitions.iter().cloned().collect(),
+        };
+        write_json_atomic(&self.dir.join(PLAN), &plan)?;
+        write_json_atomic(&self.dir.join(MANIFEST), manifest)?;
+        self.move_into_place(&plan.files)?;
+        state.save(&self.root)?;
+        finish(&self.root, &self.run_id, &self.dir, &plan)
+    }
+
+    /// Renames every staged file to its final path; on a failure, removes the ones moved.
+    fn move_into_place(&self, files: &[String]) -> Result<()> {
+        let mut moved: Vec<&String> = Vec::new();
+        for rel in files {
+            if let Err(e) = move_one(&self.dir, &self.root, rel) {
+                for done in moved {
+                    let _ = std::fs::remove_file(self.root.join(done));
+                }
+                return Err(e);
+            }
+            moved.push(rel);
+        }
+        let dirs: BTreeSet<&Path> = files
+            .iter()
+            .filter_map(|rel| Path::new(rel).parent())
+            .collect();
+        for dir in dirs {
+            sync_dir(&self.root.join(dir));
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Staging {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn move_one(staging: &Path, root: &Path, rel: &str) -> Result<()> {
+    let to = root.join(rel);
+    let dir = to.parent().expect("a part has a directory");
+    std::fs::create_dir_all(dir).map_err(|e| Error::output(dir, e))?;
+    std::fs::rename(staging.join(rel), &to).map_err(|e| Error::output(&to, e))
+}
+
+fn partition_dir(file: &FileEntry) -> String {
+    match file.path.rsplit_once('/') {
+        Some((dir, _)) => dir.to_string(),
+        None => String::new(),
+    }
+}
+
+/// Step 4 of a commit: manifest, markers, replaced parts. Safe to repeat.
+fn finish(root: &Path, run_id: &str, staging: &Path, plan: &Plan) -> Result<()> {
+    let runs = runs_dir(root);
+    std::fs::create_dir_all(&runs).map_err(|e| Error::output(&runs, e))?;
+    let manifest = staging.join(MANIFEST);
+    if manifest.exists() {
+        let to = runs.join(format!("{run_id}.json"));
+        std::fs::rename(&manifest, &to).map_err(|e| Error::output(&to, e))?;
+        sync_dir(&runs);
+    }
+    for partition in &plan.replaced {
+        remove_older_parts(&root.join(partition), run_id)?;
+    }
+    for partition in &plan.partitions {
+        let marker = root.join(partition).join("_SUCCESS");
+        std::fs::write(&marker, b"").map_err(|e| Error::output(&marker, e))?;
+    }
+    Ok(())
+}
+
+/// Removes the part files of other runs from a full job's partition.
+fn remove_older_parts(dir: &Path, run_id: &str) -> Result<()> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Ok(());
+    };
+    let ours = format!("part-{run_id}-");
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with("part-") && !name.starts_with(&ours) {
+            std::fs::remove_file(entry.path()).map_err(|e| Error::output(entry.path(), e))?;
+        }
+    }
+    Ok(())
+}
+
+/// Cleans up after runs that died: undoes the files of uncommitted ones, finishes committed
+/// ones. Returns a line per run it touched.
+pub fn recover(root: &Path, state: &State) -> Result<Vec<String>> {
+    let mut report = Vec::new();
+    let Ok(entries) = std::fs::read_dir(staging_root(root)) else {
+        return Ok(report);
+    };
+    for entry in entries.flatten() {
+        let run_id = entry.file_name().to_string_lossy().into_owned();
+        let dir = entry.path();
+        let plan: Option<Plan> = std::fs::read(dir.join(PLAN))
+            .ok()
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok());
+        let committed = state.last_run.as_deref() == Some(run_id.as_str())
+            || state.jobs.values().any(|w| w.run == run_id);
+        match plan {
+            Some(plan) if committed => {
+                finish(root, &run_id, &dir, &plan)?;
+                report.push(format!("run {run_id}: finished its interrupted commit"));
+            }
+            Some(plan) => {
+                for rel in &plan.files {
+                    let path = root.join(rel);
+                    if path.exists() {
+                        std::fs::remove_file(&path).map_err(|e| Error::output(&path, e))?;
+                    }
+                }
+                report.push(format!(
+                    "run {run_id}: removed the files of its unfinished commit"
+                ));
+            }
+            None => report.push(format!("run {run_id}: removed its unfinished files")),
+        }
+        std::fs::remove_dir_all(&dir).map_err(|e| Error::output(&dir, e))?;
+    }
+    Ok(report)
+}

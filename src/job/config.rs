@@ -1,0 +1,489 @@
+//! The `run` configuration file (TOML), checked completely before anything runs.
+//!
+//! Unknown keys and bad values are errors that name the line and the reason. Each job's
+//! `filters` are the same flags as the dataset's subcommand and are parsed by the same clap
+//! definitions, so a filter means exactly what it means on the command line.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use clap::Parser;
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::datasets::agent_states::{AgentStatesArgs, AgentStatesFilter};
+use crate::datasets::agents::AgentsArgs;
+use crate::datasets::attempts::{AttemptsArgs, AttemptsFilter};
+use crate::datasets::calls::{CallsArgs, CallsFilter};
+use crate::datasets::queues::QueuesArgs;
+use crate::error::{Error, Result};
+use crate::record::{Column, Kind, Record};
+use crate::sink::Format;
+use crate::timearg::{parse_duration, parse_instant, parse_tz};
+
+/// The file as written.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    root: PathBuf,
+    #[serde(default = "default_time_zone")]
+    time_zone: String,
+    #[serde(default = "default_safety_lag")]
+    safety_lag: String,
+    #[serde(default = "default_max_file_rows")]
+    max_file_rows: u64,
+    #[serde(default = "default_max_file_bytes")]
+    max_file_bytes: u64,
+    #[serde(default)]
+    connection: ConnectionConfig,
+    jobs: Vec<Spanned<RawJob>>,
+}
+
+fn default_time_zone() -> String {
+    "UTC".into()
+}
+fn default_safety_lag() -> String {
+    "5m".into()
+}
+fn default_max_file_rows() -> u64 {
+    1_000_000
+}
+fn default_max_file_bytes() -> u64 {
+    256 << 20
+}
+
+/// Optional connection settings; the command line and the environment take precedence.
+#[derive(Deserialize, Default, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct ConnectionConfig {
+    pub url: Option<String>,
+    pub sslmode: Option<String>,
+    pub sslrootcert: Option<PathBuf>,
+    pub statement_timeout: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawJob {
+    name: Option<String>,
+    dataset: String,
+    mode: Option<Mode>,
+    #[serde(default = "default_format")]
+    format: JobFormat,
+    partition_by: Option<String>,
+    since: Option<String>,
+    #[serde(default)]
+    filters: Vec<String>,
+}
+
+fn default_format() -> JobFormat {
+    JobFormat::Parquet
+}
+
+/// How a job chooses its rows each run.
+#[derive(Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// Rows since the job's watermark, up to the run's bound; partitions by a timestamp column.
+    Incremental,
+    /// Every row, as of the run's snapshot, in the partition of the run's date.
+    Full,
+}
+
+#[derive(Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+enum JobFormat {
+    Parquet,
+    Csv,
+}
+
+/// A checked configuration.
+pub struct Config {
+    pub root: PathBuf,
+    pub tz: Tz,
+    pub safety_lag: Duration,
+    pub max_file_rows: u64,
+    pub max_file_bytes: u64,
+    pub connection: ConnectionConfig,
+    pub jobs: Vec<Job>,
+}
+
+/// A checked job.
+pub struct Job {
+    /// Directory under the root and key of its watermark.
+    pub name: String,
+    pub mode: Mode,
+    pub format: Format,
+    /// The timestamp column whose local date names the partition (incremental jobs).
+    pub partition_by: Option<&'static str>,
+    /// Where the first incremental run starts (default: the beginning).
+    pub since: Option<DateTime<Utc>>,
+    pub source: JobSource,
+}
+
+/// A job's dataset and parsed filters.
+#[derive(Clone)]
+pub enum JobSource {
+    Calls(Box<CallsFilter>),
+    Attempts(Box<AttemptsFilter>),
+    AgentStates(Box<AgentStatesFilter>),
+    Queues(Box<QueuesArgs>),
+    Agents(Box<AgentsArgs>),
+}
+
+impl JobSource {
+    pub fn dataset(&self) -> &'static str {
+        match self {
+            JobSource::Calls(_) => "calls",
+            JobSource::Attempts(_) => "attempts",
+            JobSource::AgentStates(_) => "agent-states",
+            JobSource::Queues(_) => "queues",
+            JobSource::Agents(_) => "agents",
+        }
+    }
+
+    /// The `--domain` values of the job's filters.
+    pub fn domains(&self) -> Vec<i64> {
+        match self {
+            JobSource::Calls(f) => f.domains.clone(),
+            JobSource::Attempts(f) => f.args.domains.clone(),
+            JobSource::AgentStates(f) => f.args.domains.clone(),
+            JobSource::Queues(a) => a.domains.clone(),
+            JobSource::Agents(a) => a.domains.clone(),
+        }
+    }
+
+    /// The column an incremental run windows on, and the flags that set it (which a job's
+    /// filters must leave to the run). `None` for snapshot datasets.
+    pub fn incremental_column(&self) -> Option<(&'static str, [&'static str; 2])> {
+        match self {
+            JobSource::Calls(_) => Some(("stored_at", ["--stored-from", "--stored-to"])),
+            JobSource::Attempts(_) => Some(("leaving_at", ["--leaving-from", "--leaving-to"])),
+            JobSource::AgentStates(_) => Some(("left_at", ["--ended-from", "--ended-to"])),
+            JobSource::Queues(_) | JobSource::Agents(_) => None,
+        }
+    }
+
+    pub fn columns(&self) -> &'static [Column] {
+        use crate::datasets::{agent_states, agents, attempts, calls, queues};
+        match self {
+            JobSource::Calls(_) => calls::CallRow::COLUMNS,
+            JobSource::Attempts(_) => attempts::AttemptRow::COLUMNS,
+            JobSource::AgentStates(_) => agent_states::AgentStateRow::COLUMNS,
+            JobSource::Queues(_) => queues::QueueRow::COLUMNS,
+            JobSource::Agents(_) => agents::AgentRow::COLUMNS,
+        }
+    }
+
+    /// The default partition column of an incremental job: when the row happened.
+    fn default_partition(&self) -> Option<&'static str> {
+        match self {
+            JobSource::Calls(_) => Some("created_at"),
+            JobSource::Attempts(_) | JobSource::AgentStates(_) => Some("joined_at"),
+            JobSource::Queues(_) | JobSource::Agents(_) => None,
+        }
+    }
+}
+
+/// Parses one dataset's flags with its own clap definition.
+fn parse_filters<A: clap::Args>(
+    dataset: &str,
+    filters: &[String],
+) -> std::result::Result<A, String> {
+    #[derive(Parser)]
+    #[command(no_binary_name = true, disable_help_flag = true)]
+    struct Filters<A: clap::Args> {
+        #[command(flatten)]
+        args: A,
+    }
+    Filters::<A>::try_parse_from(filters)
+        .map(|f| f.args)
+        .map_err(|e| {
+            let text = e.render().to_string();
+            let first = text
+                .lines()
+                .find(|l| !l.trim().is_empty())
+                .unwrap_or("invalid filters");
+            format!("{dataset} filters: {}", first.trim_start_matches("error: "))
+        })
+}
+
+impl Config {
+    /// Reads and checks `path`.
+    pub fn load(path: &Path) -> Result<Config> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Error::input(format!("cannot read config '{}': {e}", path.display())))?;
+        Config::parse(&text, &path.display().to_string())
+    }
+
+    /// Parses and checks config text; `origin` names it in messages.
+    pub fn parse(text: &str, origin: &str) -> Result<Config> {
+        let at = |span: Option<std::ops::Range<usize>>| match span {
+            Some(span) => format!("{origin} line {}", line_of(text, span.start)),
+            None => origin.to_string(),
+        };
+        let raw: RawConfig = toml::from_str(text)
+            .map_err(|e| Error::input(format!("{}: {}", at(e.span()), e.message().trim())))?;
+        let general = |message: String| Error::input(format!("{origin}: {message}"));
+        let tz = parse_tz(&raw.time_zone).map_err(|e| general(e.one_line()))?;
+        let safety_lag =
+            parse_duration("safety_lag", &raw.safety_lag).map_err(|e| general(e.one_line()))?;
+        if raw.max_file_rows == 0 || raw.max_file_bytes == 0 {
+            return Err(general(
+                "max_file_rows and max_file_bytes must be positive".into(),
+            ));
+        }
+        if raw.jobs.is_empty() {
+            return Err(general("no [[jobs]]: nothing to run".into()));
+        }
+        let mut jobs = Vec::new();
+        for spanned in raw.jobs {
+            let where_ = at(Some(spanned.span()));
+            let job = check_job(spanned.into_inner(), tz)
+                .map_err(|message| Error::input(format!("{where_}: {message}")))?;
+            if jobs.iter().any(|j: &Job| j.name == job.name) {
+                return Err(Error::input(format!(
+                    "{where_}: job name '{}' is used twice (set `name`)",
+                    job.name
+                )));
+            }
+            jobs.push(job);
+        }
+        Ok(Config {
+            root: raw.root,
+            tz,
+            safety_lag,
+            max_file_rows: raw.max_file_rows,
+            max_file_bytes: raw.max_file_bytes,
+            connection: raw.connection,
+            jobs,
+        })
+    }
+}
+
+fn check_job(raw: RawJob, tz: Tz) -> std::result::Result<Job, String> {
+    let filters = &raw.filters;
+    let source = match raw.dataset.as_str() {
+        "calls" => {
+            let args: CallsArgs = parse_filters("calls", filters)?;
+            JobSource::Calls(Box::new(args.to_filter().map_err(|e| e.one_line())?))
+        }
+        "attempts" => {
+            let args: AttemptsArgs = parse_filters("attempts", filters)?;
+            JobSource::Attempts(Box::new(args.to_filter().map_err(|e| e.one_line())?))
+        }
+        "agent-states" => {
+            let args: AgentStatesArgs = parse_filters("agent-states", filters)?;
+            JobSource::AgentStates(Box::new(args.to_filter().map_err(|e| e.one_line())?))
+        }
+        "queues" => JobSource::Queues(Box::new(parse_filters("queues", filters)?)),
+        "agents" => JobSource::Agents(Box::new(parse_filters("agents", filters)?)),
+        other => {
+            return Err(format!(
+                "unknown dataset '{other}': expected calls, attempts, agent-states, queues or agents"
+            ));
+        }
+    };
+    let incremental = source.incremental_column();
+    let mode = raw.mode.unwrap_or(if incremental.is_some() {
+        Mode::Incremental
+    } else {
+        Mode::Full
+    });
+    let name = raw.name.unwrap_or_else(|| raw.dataset.clone());
+    if name.is_empty()
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        || name.starts_with(['_', '.', '-'])
+    {
+        return Err(format!(
+            "job name '{name}' must be letters, digits, '-' or '_' and not start with '_', '.' or '-'"
+        ));
+    }
+    let partition_by = match (mode, incremental) {
+        (Mode::Incremental, None) => {
+            return Err(format!(
+                "{} is a snapshot dataset: use mode = \"full\"",
+                source.dataset()
+            ));
+        }
+        (Mode::Incremental, Some((_, flags))) => {
+            if filters
+                .iter()
+                .any(|f| flags.iter().any(|flag| f.starts_with(flag)))
+            {
+                return Err(format!(
+                    "an incremental {} job sets {} and {} itself; remove them from filters",
+                    source.dataset(),
+                    flags[0],
+                    flags[1]
+                ));
+            }
+            let column = raw
+                .partition_by
+                .as_deref()
+                .or(source.default_partition())
+                .expect("incremental datasets have a default partition column");
+            Some(timestamp_column(source.columns(), column)?)
+        }
+        (Mode::Full, _) => {
+            if raw.partition_by.is_some() {
+                return Err("partition_by applies to incremental jobs; a full job is partitioned by the run's date".into());
+            }
+            None
+        }
+    };
+    let since = match (&raw.since, mode) {
+        (Some(_), Mode::Full) => return Err("since applies to incremental jobs".into()),
+        (Some(v), _) => Some(parse_instant("since", v, tz).map_err(|e| e.one_line())?),
+        (None, _) => None,
+    };
+    Ok(Job {
+        name,
+        mode,
+        format: match raw.format {
+            JobFormat::Parquet => Format::Parquet,
+            JobFormat::Csv => Format::Csv,
+        },
+        partition_by,
+        since,
+        source,
+    })
+}
+
+fn timestamp_column(
+    columns: &'static [Column],
+    name: &str,
+) -> std::result::Result<&'static str, String> {
+    match columns.iter().find(|c| c.name == name) {
+        Some(c) if c.kind == Kind::Timestamp => Ok(c.name),
+        Some(_) => Err(format!("partition_by '{name}' is not a timestamp column")),
+        None => {
+            let stamps: Vec<&str> = columns
+                .iter()
+                .filter(|c| c.kind == Kind::Timestamp)
+                .map(|c| c.name)
+                .collect();
+            Err(format!(
+                "partition_by '{name}' is not a column; timestamp columns: {}",
+                stamps.join(", ")
+            ))
+        }
+    }
+}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn error(text: &str) -> String {
+        match Config::parse(text, "export.toml") {
+            Ok(_) => panic!("accepted: {text}"),
+            Err(e) => e.one_line(),
+        }
+    }
+
+    const GOOD: &str = r#"
+root = "/tmp/lake"
+time_zone = "Europe/Kyiv"
+
+[[jobs]]
+dataset = "calls"
+filters = ["--domain", "1", "--top-level"]
+
+[[jobs]]
+dataset = "queues"
+"#;
+
+    #[test]
+    fn a_good_config_gets_defaults() {
+        let c = Config::parse(GOOD, "export.toml").unwrap();
+        assert_eq!(c.jobs.len(), 2);
+        assert_eq!(c.jobs[0].mode, Mode::Incremental);
+        assert_eq!(c.jobs[0].partition_by, Some("created_at"));
+        assert_eq!(c.jobs[1].mode, Mode::Full);
+        assert_eq!(c.safety_lag, Duration::from_secs(300));
+    }
+
+    #[test]
+    fn bad_configs_name_the_line_and_the_reason() {
+        let cases = [
+            (
+                GOOD.replace("time_zone", "timezone"),
+                "line 3",
+                "unknown field `timezone`",
+            ),
+            (
+                GOOD.replace("\"calls\"", "\"cals\""),
+                "line 5",
+                "unknown dataset 'cals'",
+            ),
+            (
+                GOOD.replace("--top-level", "--top-levle"),
+                "line 5",
+                "--top-levle",
+            ),
+            (
+                GOOD.replace("Europe/Kyiv", "Europe/Kiev2"),
+                "export.toml",
+                "Europe/Kiev2",
+            ),
+            (
+                GOOD.replace("\"queues\"", "\"queues\"\nmode = \"incremental\""),
+                "line 9",
+                "snapshot dataset",
+            ),
+            (
+                GOOD.replace("\"queues\"", "\"queues\"\nmode = \"sometimes\""),
+                "line 11",
+                "sometimes",
+            ),
+            (
+                GOOD.replace("\"--top-level\"", "\"--stored-from\", \"2026-01-01\""),
+                "line 5",
+                "sets --stored-from",
+            ),
+            (
+                GOOD.replace(
+                    "dataset = \"calls\"",
+                    "dataset = \"calls\"\npartition_by = \"bogus\"",
+                ),
+                "line 5",
+                "timestamp columns: created_at",
+            ),
+            (
+                GOOD.replace(
+                    "dataset = \"calls\"",
+                    "dataset = \"calls\"\nsince = \"yesterday\"",
+                ),
+                "line 5",
+                "'yesterday'",
+            ),
+            (
+                GOOD.replace("root = \"/tmp/lake\"", "root = 5"),
+                "line 2",
+                "invalid type",
+            ),
+            (
+                GOOD.replace("\"queues\"", "\"calls\""),
+                "line 9",
+                "used twice",
+            ),
+        ];
+        for (text, line, reason) in cases {
+            let message = error(&text);
+            assert!(
+                message.contains(line) && message.contains(reason),
+                "{message}"
+            );
+            assert!(!message.contains('\n'), "{message}");
+        }
+    }
+}

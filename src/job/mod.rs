@@ -1,0 +1,435 @@
+//! `webitel-export run --config export.toml`: the nightly job. Every job of a run reads one
+//! snapshot; incremental jobs export `[watermark, bound)` of their column; files are published
+//! all at once, then the watermarks move. See docs/nightly.md.
+
+pub mod commit;
+pub mod config;
+pub mod parts;
+pub mod state;
+
+use std::collections::BTreeSet;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use futures_util::Stream;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use sqlx::PgConnection;
+
+use crate::datasets::{agent_states, agents, attempts, calls, queues};
+use crate::error::{Error, Result};
+use crate::export::{Progress, pump};
+use crate::record::{Column, Record};
+use crate::sink::SinkOptions;
+use crate::source::{self, ConnArgs};
+use crate::timearg::Window;
+use commit::Staging;
+use config::{Config, Job, JobSource, Mode};
+use parts::{FileEntry, PartLimits, PartWriter, Partitioning};
+use state::{State, Watermark};
+
+/// `webitel-export run`.
+#[derive(clap::Args)]
+pub struct RunArgs {
+    /// The run configuration (TOML; see docs/nightly.md).
+    #[arg(short, long, value_name = "FILE")]
+    pub config: PathBuf,
+    /// Print the plan (jobs and windows) and exit without writing anything.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// No per-job lines on stderr.
+    #[arg(short, long)]
+    pub quiet: bool,
+    #[command(flatten)]
+    pub conn: ConnArgs,
+}
+
+/// What one job of a run is to export.
+struct Planned<'a> {
+    job: &'a Job,
+    /// The incremental window `[from, to)`, or `None` for a full job.
+    window: Option<Window>,
+}
+
+/// A job's line in the manifest.
+#[derive(Serialize)]
+struct JobReport {
+    name: String,
+    dataset: &'static str,
+    mode: &'static str,
+    format: &'static str,
+    column: Option<&'static str>,
+    window_from: Option<DateTime<Utc>>,
+    window_to: Option<DateTime<Utc>>,
+    rows: u64,
+    bytes: u64,
+    files: usize,
+    seconds: f64,
+    schema_fingerprint: String,
+}
+
+#[derive(Serialize)]
+struct Manifest<'a> {
+    run_id: &'a str,
+    tool_version: &'static str,
+    snapshot_at: DateTime<Utc>,
+    bound: DateTime<Utc>,
+    time_zone: String,
+    jobs: &'a [JobReport],
+    files: Vec<ManifestFile<'a>>,
+}
+
+#[derive(Serialize)]
+struct ManifestFile<'a> {
+    job: &'a str,
+    #[serde(flatten)]
+    file: &'a FileEntry,
+}
+
+/// Runs every job of the configuration in one snapshot and publishes the result.
+pub async fn run(args: &RunArgs) -> Result<()> {
+    let config = Config::load(&args.config)?;
+    let conn = connection(&args.conn, &config)?;
+    let root = &config.root;
+    std::fs::create_dir_all(root).map_err(|e| Error::output(root, e))?;
+    let _lock = RunLock::acquire(root)?;
+    let mut state = State::load(root)?;
+    for line in commit::recover(root, &state)? {
+        log(args.quiet, &format!("recovery: {line}"));
+    }
+
+    let mut db = conn.connect().await?;
+    let domains: Vec<i64> = config
+        .jobs
+        .iter()
+        .flat_map(|j| j.source.domains())
+        .collect();
+    let mut tx = source::begin_snapshot(&mut db, &conn, &domains).await?;
+    let snapshot = sqlx::query_file!("queries/run_snapshot.sql")
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|e| Error::database("reading the snapshot time", e))?;
+    let lagged =
+        snapshot.snapshot_at - chrono::Duration::from_std(config.safety_lag).unwrap_or_default();
+    let bound = snapshot
+        .oldest_writer_start
+        .map_or(lagged, |t| t.min(lagged));
+    let run_id = format!(
+        "{}-{:05x}",
+        snapshot.snapshot_at.format("%Y%m%dT%H%M%SZ"),
+        std::process::id() & 0xfffff
+    );
+    let plan: Vec<Planned> = config
+        .jobs
+        .iter()
+        .map(|job| Planned {
+            job,
+            window: plan_window(job, &state, bound),
+        })
+        .collect();
+    if args.dry_run {
+        print_plan(&run_id, snapshot.snapshot_at, bound, &plan);
+        return Ok(());
+    }
+
+    let staging = Staging::create(root, &run_id)?;
+    let snapshot_partition = Partitioning::date_partition(snapshot.snapshot_at, config.tz);
+    let mut reports = Vec::new();
+    let mut files = Vec::new();
+    let mut full_partitions = BTreeSet::new();
+    for planned in &plan {
+        let started = Instant::now();
+        let job = planned.job;
+        let partitioning = match job.partition_by {
+            Some(column) => Partitioning::ByColumn {
+                index: column_index(job.source.columns(), column),
+                tz: config.tz,
+            },
+            None => {
+                full_partitions.insert(format!("{}/{snapshot_partition}", job.name));
+                Partitioning::Fixed(snapshot_partition.clone())
+            }
+        };
+        let target = Target {
+            staging: staging.dir(),
+            run_id: &run_id,
+            config: &config,
+            partitioning,
+            quiet: args.quiet,
+        };
+        let (job_files, rows) = execute(&mut tx, planned, target).await?;
+        let report = JobReport {
+            name: job.name.clone(),
+            dataset: job.source.dataset(),
+            mode: match job.mode {
+                Mode::Incremental => "incremental",
+                Mode::Full => "full",
+            },
+            format: job.format.name(),
+            column: job
+                .source
+                .incremental_column()
+                .map(|(c, _)| c)
+                .filter(|_| planned.window.is_some()),
+            window_from: planned.window.and_then(|w| w.from),
+            window_to: planned.window.and_then(|w| w.to),
+            rows,
+            bytes: job_files.iter().map(|f| f.bytes).sum(),
+            files: job_files.len(),
+            seconds: started.elapsed().as_secs_f64(),
+            schema_fingerprint: fingerprint(job.source.columns()),
+        };
+        log(
+            args.quiet,
+            &format!(
+                "job {}: {} rows, {} files, {} bytes, {:.2} s",
+                report.name, report.rows, report.files, report.bytes, report.seconds
+            ),
+        );
+        reports.push(report);
+        files.extend(job_files.into_iter().map(|f| (job.name.clone(), f)));
+    }
+    tx.rollback().await.ok();
+
+    for planned in &plan {
+        if let (Some(window), Some((column, _))) =
+            (planned.window, planned.job.source.incremental_column())
+        {
+            state.jobs.insert(
+                planned.job.name.clone(),
+                Watermark {
+                    column: column.to_string(),
+                    watermark: window.to.expect("incremental windows have an end"),
+                    run: run_id.clone(),
+                },
+            );
+        }
+    }
+    state.last_run = Some(run_id.clone());
+    let manifest = Manifest {
+        run_id: &run_id,
+        tool_version: env!("CARGO_PKG_VERSION"),
+        snapshot_at: snapshot.snapshot_at,
+        bound,
+        time_zone: config.tz.name().to_string(),
+        jobs: &reports,
+        files: files
+            .iter()
+            .map(|(job, file)| ManifestFile { job, file })
+            .collect(),
+    };
+    let entries: Vec<FileEntry> = files.iter().map(|(_, f)| f.clone()).collect();
+    staging.commit(&entries, &full_partitions, &manifest, &state)?;
+    log(
+        args.quiet,
+        &format!(
+            "run {run_id}: {} jobs, {} files committed",
+            reports.len(),
+            entries.len()
+        ),
+    );
+    Ok(())
+}
+
+/// `[watermark (or since), bound)` for an incremental job; `None` for a full one.
+fn plan_window(job: &Job, state: &State, bound: DateTime<Utc>) -> Option<Window> {
+    if job.mode == Mode::Full {
+        return None;
+    }
+    let from = state.jobs.get(&job.name).map(|w| w.watermark).or(job.since);
+    // A watermark past the bound (a larger safety lag than last time) exports nothing new.
+    let to = match from {
+        Some(from) if from > bound => from,
+        _ => bound,
+    };
+    Some(Window { from, to: Some(to) })
+}
+
+fn print_plan(run_id: &str, snapshot_at: DateTime<Utc>, bound: DateTime<Utc>, plan: &[Planned]) {
+    let time = |t: Option<DateTime<Utc>>| {
+        t.map_or("the beginning".to_string(), |t| {
+            t.to_rfc3339_opts(SecondsFormat::Micros, true)
+        })
+    };
+    println!(
+        "run {run_id} (dry run): snapshot {}, bound {}",
+        time(Some(snapshot_at)),
+        time(Some(bound))
+    );
+    for p in plan {
+        match (p.window, p.job.source.incremental_column()) {
+            (Some(w), Some((column, _))) => println!(
+                "job {} ({}, incremental, {}): {column} from {} to {}",
+                p.job.name,
+                p.job.source.dataset(),
+                p.job.format.name(),
+                time(w.from),
+                time(w.to)
+            ),
+            _ => println!(
+                "job {} ({}, full snapshot, {})",
+                p.job.name,
+                p.job.source.dataset(),
+                p.job.format.name()
+            ),
+        }
+    }
+}
+
+/// Where one job's files go.
+struct Target<'a> {
+    staging: &'a Path,
+    run_id: &'a str,
+    config: &'a Config,
+    partitioning: Partitioning,
+    quiet: bool,
+}
+
+/// Reads one job's rows in the run's snapshot and writes its part files.
+async fn execute(
+    db: &mut PgConnection,
+    planned: &Planned<'_>,
+    target: Target<'_>,
+) -> Result<(Vec<FileEntry>, u64)> {
+    let window = planned.window.unwrap_or_default();
+    match &planned.job.source {
+        JobSource::Calls(filter) => {
+            let mut filter = (**filter).clone();
+            if planned.window.is_some() {
+                filter.stored = window;
+            }
+            calls::check(db, &filter).await?;
+            write_parts(calls::rows(db, &filter), planned.job, target).await
+        }
+        JobSource::Attempts(filter) => {
+            let mut filter = (**filter).clone();
+            if planned.window.is_some() {
+                filter.leaving = window;
+            }
+            write_parts(attempts::rows(db, &filter), planned.job, target).await
+        }
+        JobSource::AgentStates(filter) => {
+            let mut filter = (**filter).clone();
+            if planned.window.is_some() {
+                filter.ended = window;
+            }
+            write_parts(agent_states::rows(db, &filter), planned.job, target).await
+        }
+        JobSource::Queues(args) => write_parts(queues::rows(db, args), planned.job, target).await,
+        JobSource::Agents(args) => write_parts(agents::rows(db, args), planned.job, target).await,
+    }
+}
+
+async fn write_parts<R: Record>(
+    rows: impl Stream<Item = Result<R>>,
+    job: &Job,
+    target: Target<'_>,
+) -> Result<(Vec<FileEntry>, u64)> {
+    let sink = SinkOptions {
+        format: job.format,
+        // Several parts may be open at once: smaller row groups keep memory flat.
+        row_group_bytes: 16 << 20,
+        ..SinkOptions::default()
+    };
+    let writer = PartWriter::<R>::new(
+        target.staging,
+        &job.name,
+        target.run_id,
+        sink,
+        target.partitioning,
+        PartLimits {
+            max_rows: target.config.max_file_rows,
+            max_bytes: target.config.max_file_bytes,
+        },
+    );
+    let progress = Progress::new(
+        job.source.dataset(),
+        !target.quiet && std::io::stderr().is_terminal(),
+    );
+    pump(rows, writer, progress).await
+}
+
+fn column_index(columns: &[Column], name: &str) -> usize {
+    columns
+        .iter()
+        .position(|c| c.name == name)
+        .expect("the config checked the partition column")
+}
+
+/// A short hash of the column names, kinds and nullability: equal fingerprints mean files that
+/// line up.
+fn fingerprint(columns: &[Column]) -> String {
+    let mut sha = Sha256::new();
+    for c in columns {
+        sha.update(format!("{}:{:?}:{};", c.name, c.kind, c.nullable).as_bytes());
+    }
+    parts::hex(&sha.finalize()[..8])
+}
+
+/// The CLI's connection flags, completed by the config's `[connection]` where the command line
+/// and the environment say nothing.
+fn connection(cli: &ConnArgs, config: &Config) -> Result<ConnArgs> {
+    let mut conn = cli.clone();
+    let from_file = &config.connection;
+    if conn.database_url.is_none() {
+        conn.database_url = from_file.url.clone();
+    }
+    if conn.sslmode.is_none()
+        && let Some(mode) = &from_file.sslmode
+    {
+        conn.sslmode = Some(mode.parse().map_err(|_| {
+            Error::input(format!(
+                "config [connection] sslmode '{mode}' is not a TLS mode"
+            ))
+        })?);
+    }
+    if conn.sslrootcert.is_none() {
+        conn.sslrootcert = from_file.sslrootcert.clone();
+    }
+    if conn.statement_timeout == "0"
+        && let Some(timeout) = &from_file.statement_timeout
+    {
+        conn.statement_timeout = timeout.clone();
+    }
+    conn.validate()?;
+    Ok(conn)
+}
+
+fn log(quiet: bool, line: &str) {
+    if !quiet {
+        eprintln!("{line}");
+    }
+}
+
+/// One run at a time per output root: an exclusive `flock` on `<root>/_state/lock`, released
+/// when the process ends, however it ends.
+struct RunLock {
+    _file: std::fs::File,
+}
+
+impl RunLock {
+    fn acquire(root: &Path) -> Result<RunLock> {
+        use std::os::fd::AsRawFd;
+        let dir = state::state_dir(root);
+        std::fs::create_dir_all(&dir).map_err(|e| Error::output(&dir, e))?;
+        let path = dir.join("lock");
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|e| Error::output(&path, e))?;
+        // SAFETY: flock on a descriptor this function owns.
+        let locked = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0;
+        if !locked {
+            return Err(Error::Other(format!(
+                "another run is using {} (lock {})",
+                root.display(),
+                path.display()
+            )));
+        }
+        Ok(RunLock { _file: file })
+    }
+}

@@ -1,0 +1,263 @@
+//! Partitioned part files of one job: `<job>/date=YYYY-MM-DD/part-<run id>-<n>.<ext>`, each
+//! bounded in rows (exactly) and bytes (to within a Parquet row group), written under the run's
+//! staging directory and hashed (sha256) while they are written.
+
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::marker::PhantomData;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result};
+use crate::export::BatchConsumer;
+use crate::record::{Cell, Record};
+use crate::sink::{Sink, SinkOptions};
+
+/// Hive's name for the partition of rows whose partition column is NULL.
+pub const NULL_PARTITION: &str = "date=__HIVE_DEFAULT_PARTITION__";
+
+/// At most this many part files are open at once (each buffers up to a row group); writing
+/// to another partition closes the least recently used one, whose later rows start a new part.
+const MAX_OPEN_PARTS: usize = 8;
+
+/// One published file, as the manifest lists it.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct FileEntry {
+    /// Relative to the output root, `/`-separated.
+    pub path: String,
+    /// `date=YYYY-MM-DD`.
+    pub partition: String,
+    pub rows: u64,
+    pub bytes: u64,
+    pub sha256: String,
+}
+
+/// How rows map to partitions.
+pub enum Partitioning {
+    /// By the local date (in `tz`) of the timestamp column at `index`.
+    ByColumn { index: usize, tz: Tz },
+    /// Every row in one partition (a full snapshot: the run's date).
+    Fixed(String),
+}
+
+impl Partitioning {
+    /// The partition directory of the local date of `t`.
+    pub fn date_partition(t: DateTime<Utc>, tz: Tz) -> String {
+        format!("date={}", t.with_timezone(&tz).format("%Y-%m-%d"))
+    }
+
+    fn key<R: Record>(&self, row: &R) -> String {
+        match self {
+            Partitioning::Fixed(key) => key.clone(),
+            Partitioning::ByColumn { index, tz } => {
+                let mut found = None;
+                let mut i = 0;
+                row.cells(|cell| {
+                    if i == *index
+                        && let Cell::Timestamp(t) = cell
+                    {
+                        found = Some(t);
+                    }
+                    i += 1;
+                });
+                match found {
+                    Some(t) => Partitioning::date_partition(t, *tz),
+                    None => NULL_PARTITION.to_string(),
+                }
+            }
+        }
+    }
+}
+
+/// A file being written that counts and hashes its bytes. The count is shared, so the part
+/// writer can see how large a part has grown while its sink owns the file.
+pub struct HashedFile {
+    out: BufWriter<File>,
+    sha: Sha256,
+    bytes: Arc<AtomicU64>,
+}
+
+impl Write for HashedFile {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.out.write(buf)?;
+        self.sha.update(&buf[..n]);
+        self.bytes.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+}
+
+struct OpenPart {
+    partition: String,
+    rel: String,
+    path: PathBuf,
+    sink: Sink<HashedFile>,
+    bytes: Arc<AtomicU64>,
+    rows: u64,
+    last_used: u64,
+}
+
+/// Writes one job's rows into part files under `staging`.
+pub struct PartWriter<R> {
+    staging: PathBuf,
+    job: String,
+    run_id: String,
+    extension: &'static str,
+    sink: SinkOptions,
+    partitioning: Partitioning,
+    max_rows: u64,
+    max_bytes: u64,
+    open: Vec<OpenPart>,
+    next_part: u32,
+    clock: u64,
+    files: Vec<FileEntry>,
+    rows: PhantomData<fn(R)>,
+}
+
+/// The file name limits of a job's parts.
+pub struct PartLimits {
+    pub max_rows: u64,
+    pub max_bytes: u64,
+}
+
+impl<R: Record> PartWriter<R> {
+    pub fn new(
+        staging: &Path,
+        job: &str,
+        run_id: &str,
+        sink: SinkOptions,
+        partitioning: Partitioning,
+        limits: PartLimits,
+    ) -> Self {
+        PartWriter {
+            staging: staging.to_path_buf(),
+            job: job.to_string(),
+            run_id: run_id.to_string(),
+            extension: sink.format.name(),
+            sink,
+            partitioning,
+            max_rows: limits.max_rows,
+            max_bytes: limits.max_bytes,
+            open: Vec::new(),
+            next_part: 0,
+            clock: 0,
+            files: Vec::new(),
+            rows: PhantomData,
+        }
+    }
+
+    fn part(&mut self, partition: &str) -> Result<usize> {
+        self.clock += 1;
+        if let Some(i) = self.open.iter().position(|p| p.partition == partition) {
+            self.open[i].last_used = self.clock;
+            return Ok(i);
+        }
+        if self.open.len() >= MAX_OPEN_PARTS {
+            let lru = (0..self.open.len())
+                .min_by_key(|&i| self.open[i].last_used)
+                .expect("parts are open");
+            self.close(lru)?;
+        }
+        self.next_part += 1;
+        let rel = format!(
+            "{}/{partition}/part-{}-{:05}.{}",
+            self.job, self.run_id, self.next_part, self.extension
+        );
+        let path = self.staging.join(&rel);
+        let dir = path.parent().expect("a part has a directory");
+        std::fs::create_dir_all(dir).map_err(|e| Error::output(dir, e))?;
+        let file = File::create(&path).map_err(|e| Error::output(&path, e))?;
+        let bytes = Arc::new(AtomicU64::new(0));
+        let out = HashedFile {
+            out: BufWriter::with_capacity(1 << 20, file),
+            sha: Sha256::new(),
+            bytes: Arc::clone(&bytes),
+        };
+        self.open.push(OpenPart {
+            partition: partition.to_string(),
+            rel,
+            path,
+            sink: Sink::new::<R>(out, &self.sink)?,
+            bytes,
+            rows: 0,
+            last_used: self.clock,
+        });
+        Ok(self.open.len() - 1)
+    }
+
+    fn close(&mut self, index: usize) -> Result<()> {
+        let part = self.open.swap_remove(index);
+        let mut out = part.sink.finish()?;
+        out.flush().map_err(|e| Error::output(&part.path, e))?;
+        let file = out
+            .out
+            .into_inner()
+            .map_err(|e| Error::output(&part.path, e.into_error()))?;
+        file.sync_all().map_err(|e| Error::output(&part.path, e))?;
+        self.files.push(FileEntry {
+            path: part.rel,
+            partition: part.partition,
+            rows: part.rows,
+            bytes: part.bytes.load(Ordering::Relaxed),
+            sha256: hex(&out.sha.finalize()),
+        });
+        Ok(())
+    }
+
+    /// Writes rows that all belong to `partition`, starting new parts at the limits.
+    fn write_partition(&mut self, partition: &str, mut rows: &[R]) -> Result<()> {
+        while !rows.is_empty() {
+            let i = self.part(partition)?;
+            let room = usize::try_from(self.max_rows - self.open[i].rows).unwrap_or(usize::MAX);
+            let (now, later) = rows.split_at(room.min(rows.len()));
+            let part = &mut self.open[i];
+            part.sink.write_rows(now)?;
+            part.rows += now.len() as u64;
+            if part.rows >= self.max_rows || part.bytes.load(Ordering::Relaxed) >= self.max_bytes {
+                self.close(i)?;
+            }
+            rows = later;
+        }
+        Ok(())
+    }
+}
+
+impl<R: Record> BatchConsumer<R> for PartWriter<R> {
+    type Output = Vec<FileEntry>;
+
+    fn consume(&mut self, batch: Vec<R>) -> Result<()> {
+        // Group the batch by partition, keeping row order within each.
+        let mut groups: Vec<(String, Vec<R>)> = Vec::new();
+        for row in batch {
+            let key = self.partitioning.key(&row);
+            match groups.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, rows)) => rows.push(row),
+                None => groups.push((key, vec![row])),
+            }
+        }
+        for (partition, rows) in groups {
+            self.write_partition(&partition, &rows)?;
+        }
+        Ok(())
+    }
+
+    fn finish(mut self) -> Result<Vec<FileEntry>> {
+        while !self.open.is_empty() {
+            self.close(self.open.len() - 1)?;
+        }
+        self.files.sort_by(|a, b| a.path.cmp(&b.path));
+        Ok(self.files)
+    }
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
