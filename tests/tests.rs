@@ -13,6 +13,7 @@ mod demo;
 mod docs;
 mod errors;
 mod formats;
+mod nightly;
 mod queues;
 mod recordings;
 mod reports;

@@ -93,11 +93,18 @@ pub async fn run(args: &RunArgs) -> Result<()> {
     let config = Config::load(&args.config)?;
     let conn = connection(&args.conn, &config)?;
     let root = &config.root;
-    std::fs::create_dir_all(root).map_err(|e| Error::output(root, e))?;
-    let _lock = RunLock::acquire(root)?;
+    // A dry run only reads: no output root, lock or recovery.
+    let _lock = if args.dry_run {
+        None
+    } else {
+        std::fs::create_dir_all(root).map_err(|e| Error::output(root, e))?;
+        Some(RunLock::acquire(root)?)
+    };
     let mut state = State::load(root)?;
-    for line in commit::recover(root, &state)? {
-        log(args.quiet, &format!("recovery: {line}"));
+    if !args.dry_run {
+        for line in commit::recover(root, &state)? {
+            log(args.quiet, &format!("recovery: {line}"));
+        }
     }
 
     let mut db = conn.connect().await?;
