@@ -435,3 +435,30 @@ async fn dry_run_prints_the_plan_and_writes_nothing() {
     assert!(lake.visible().is_empty());
     assert!(lake.state().is_none());
 }
+
+/// A report job exports complete local days since `since`, each once, partitioned by day.
+#[tokio::test]
+async fn a_report_job_exports_each_complete_day_once() {
+    let db = TestDb::with_fixture("reports.sql").await;
+    let jobs = "[[jobs]]\ndataset = \"agent-activity\"\nformat = \"csv\"\nsince = \"2026-09-30\"\nfilters = [\"--agent\", \"1\"]\n";
+    let lake = Lake::new("time_zone = \"UTC\"", jobs);
+    lake.run(&db);
+    let rows = lake.csv_rows("agent-activity");
+    let sep30: Vec<_> = rows
+        .iter()
+        .filter(|r| r["bucket_label"] == "2026-09-30")
+        .collect();
+    assert_eq!(sep30.len(), 1);
+    assert_eq!(sep30[0]["online_sec"], "25200");
+    assert!(
+        lake.visible()
+            .contains_key("agent-activity/date=2026-09-30/_SUCCESS")
+    );
+    // Only complete days: today is not there yet, and a second run adds nothing.
+    let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
+    assert!(!rows.iter().any(|r| r["bucket_label"] == today));
+    let labels: HashSet<&String> = rows.iter().map(|r| &r["bucket_label"]).collect();
+    assert_eq!(labels.len(), rows.len(), "one row per day");
+    lake.run(&db);
+    assert_eq!(lake.csv_rows("agent-activity").len(), rows.len());
+}

@@ -20,6 +20,9 @@ use crate::datasets::calls::{CallsArgs, CallsFilter};
 use crate::datasets::queues::QueuesArgs;
 use crate::error::{Error, Result};
 use crate::record::{Column, Kind, Record};
+use crate::reports::agent_activity::{AgentActivityArgs, AgentActivityRow};
+use crate::reports::queue_activity::{QueueActivityArgs, QueueActivityRow};
+use crate::reports::{BucketUnit, ReportWindowArgs};
 use crate::sink::Format;
 use crate::timearg::{parse_duration, parse_instant, parse_tz};
 
@@ -131,6 +134,8 @@ pub enum JobSource {
     AgentStates(Box<AgentStatesFilter>),
     Queues(Box<QueuesArgs>),
     Agents(Box<AgentsArgs>),
+    AgentActivity(Box<AgentActivityArgs>),
+    QueueActivity(Box<QueueActivityArgs>),
 }
 
 impl JobSource {
@@ -141,6 +146,8 @@ impl JobSource {
             JobSource::AgentStates(_) => "agent-states",
             JobSource::Queues(_) => "queues",
             JobSource::Agents(_) => "agents",
+            JobSource::AgentActivity(_) => "agent-activity",
+            JobSource::QueueActivity(_) => "queue-activity",
         }
     }
 
@@ -152,6 +159,8 @@ impl JobSource {
             JobSource::AgentStates(f) => f.args.domains.clone(),
             JobSource::Queues(a) => a.domains.clone(),
             JobSource::Agents(a) => a.domains.clone(),
+            JobSource::AgentActivity(a) => a.window.domains.clone(),
+            JobSource::QueueActivity(a) => a.window.domains.clone(),
         }
     }
 
@@ -162,6 +171,10 @@ impl JobSource {
             JobSource::Calls(_) => Some(("stored_at", ["--stored-from", "--stored-to"])),
             JobSource::Attempts(_) => Some(("leaving_at", ["--leaving-from", "--leaving-to"])),
             JobSource::AgentStates(_) => Some(("left_at", ["--ended-from", "--ended-to"])),
+            // Reports export whole buckets: every bucket that ends by the watermark is done.
+            JobSource::AgentActivity(_) | JobSource::QueueActivity(_) => {
+                Some(("bucket_end", ["--from", "--to"]))
+            }
             JobSource::Queues(_) | JobSource::Agents(_) => None,
         }
     }
@@ -174,7 +187,20 @@ impl JobSource {
             JobSource::AgentStates(_) => agent_states::AgentStateRow::COLUMNS,
             JobSource::Queues(_) => queues::QueueRow::COLUMNS,
             JobSource::Agents(_) => agents::AgentRow::COLUMNS,
+            JobSource::AgentActivity(_) => AgentActivityRow::COLUMNS,
+            JobSource::QueueActivity(_) => QueueActivityRow::COLUMNS,
         }
+    }
+
+    /// For reports: the bucket unit and time zone whose complete buckets a run exports.
+    pub fn report_buckets(&self) -> Option<(BucketUnit, Tz)> {
+        let window = match self {
+            JobSource::AgentActivity(a) => &a.window,
+            JobSource::QueueActivity(a) => &a.window,
+            _ => return None,
+        };
+        let tz = window.tz.parse().expect("checked when the config was read");
+        Some((window.bucket, tz))
     }
 
     /// The default partition column of an incremental job: when the row happened.
@@ -182,6 +208,7 @@ impl JobSource {
         match self {
             JobSource::Calls(_) => Some("created_at"),
             JobSource::Attempts(_) | JobSource::AgentStates(_) => Some("joined_at"),
+            JobSource::AgentActivity(_) | JobSource::QueueActivity(_) => Some("bucket_start"),
             JobSource::Queues(_) | JobSource::Agents(_) => None,
         }
     }
@@ -208,6 +235,40 @@ fn parse_filters<A: clap::Args>(
                 .unwrap_or("invalid filters");
             format!("{dataset} filters: {}", first.trim_start_matches("error: "))
         })
+}
+
+/// A report's flags: its window comes from the run, its time zone from the config unless the
+/// filters name one.
+fn parse_report_filters<A: clap::Args + ReportJob>(
+    report: &str,
+    filters: &[String],
+    tz: Tz,
+) -> std::result::Result<A, String> {
+    let mut all = vec!["--from".to_string(), "1970-01-01".to_string()];
+    all.extend_from_slice(filters);
+    let mut args: A = parse_filters(report, &all)?;
+    if !filters.iter().any(|f| f.starts_with("--tz")) {
+        args.window_mut().tz = tz.name().to_string();
+    }
+    parse_tz(&args.window_mut().tz).map_err(|e| e.one_line())?;
+    Ok(args)
+}
+
+/// Access to a report's window arguments.
+pub trait ReportJob {
+    fn window_mut(&mut self) -> &mut ReportWindowArgs;
+}
+
+impl ReportJob for AgentActivityArgs {
+    fn window_mut(&mut self) -> &mut ReportWindowArgs {
+        &mut self.window
+    }
+}
+
+impl ReportJob for QueueActivityArgs {
+    fn window_mut(&mut self) -> &mut ReportWindowArgs {
+        &mut self.window
+    }
 }
 
 impl Config {
@@ -278,11 +339,20 @@ fn check_job(raw: RawJob, tz: Tz) -> std::result::Result<Job, String> {
             let args: AgentStatesArgs = parse_filters("agent-states", filters)?;
             JobSource::AgentStates(Box::new(args.to_filter().map_err(|e| e.one_line())?))
         }
+        "agent-activity" => {
+            let args: AgentActivityArgs = parse_report_filters("agent-activity", filters, tz)?;
+            JobSource::AgentActivity(Box::new(args))
+        }
+        "queue-activity" => {
+            let args: QueueActivityArgs = parse_report_filters("queue-activity", filters, tz)?;
+            JobSource::QueueActivity(Box::new(args))
+        }
         "queues" => JobSource::Queues(Box::new(parse_filters("queues", filters)?)),
         "agents" => JobSource::Agents(Box::new(parse_filters("agents", filters)?)),
         other => {
             return Err(format!(
-                "unknown dataset '{other}': expected calls, attempts, agent-states, queues or agents"
+                "unknown dataset '{other}': expected calls, attempts, agent-states, queues, agents, \
+                 agent-activity or queue-activity"
             ));
         }
     };
@@ -336,6 +406,16 @@ fn check_job(raw: RawJob, tz: Tz) -> std::result::Result<Job, String> {
             None
         }
     };
+    let is_report = matches!(
+        source,
+        JobSource::AgentActivity(_) | JobSource::QueueActivity(_)
+    );
+    if is_report && raw.since.is_none() {
+        return Err(format!(
+            "a {} job needs `since`: where its first run starts",
+            source.dataset()
+        ));
+    }
     let since = match (&raw.since, mode) {
         (Some(_), Mode::Full) => return Err("since applies to incremental jobs".into()),
         (Some(v), _) => Some(parse_instant("since", v, tz).map_err(|e| e.one_line())?),

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use futures_util::Stream;
+use futures_util::{Stream, StreamExt};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use sqlx::PgConnection;
@@ -22,6 +22,7 @@ use crate::datasets::{agent_states, agents, attempts, calls, queues};
 use crate::error::{Error, Result};
 use crate::export::{Progress, pump};
 use crate::record::{Column, Record};
+use crate::reports::{self, Buckets, agent_activity, queue_activity};
 use crate::sink::SinkOptions;
 use crate::source::{self, ConnArgs};
 use crate::timearg::Window;
@@ -246,6 +247,11 @@ fn plan_window(job: &Job, state: &State, bound: DateTime<Utc>) -> Option<Window>
         return None;
     }
     let from = state.jobs.get(&job.name).map(|w| w.watermark).or(job.since);
+    // Reports export complete buckets only.
+    let bound = match job.source.report_buckets() {
+        Some((unit, tz)) => reports::complete_until(unit, tz, bound),
+        None => bound,
+    };
     // A watermark past the bound (a larger safety lag than last time) exports nothing new.
     let to = match from {
         Some(from) if from > bound => from,
@@ -324,8 +330,35 @@ async fn execute(
             }
             write_parts(agent_states::rows(db, &filter), planned.job, target).await
         }
+        JobSource::AgentActivity(args) => {
+            let buckets = report_buckets(&planned.job.source, window)?;
+            let rows = if buckets.starts.is_empty() {
+                futures_util::stream::empty().boxed()
+            } else {
+                agent_activity::rows(db, args, &buckets)
+            };
+            write_parts(rows, planned.job, target).await
+        }
+        JobSource::QueueActivity(args) => {
+            let buckets = report_buckets(&planned.job.source, window)?;
+            let rows = if buckets.starts.is_empty() {
+                futures_util::stream::empty().boxed()
+            } else {
+                queue_activity::rows(db, args, &buckets)
+            };
+            write_parts(rows, planned.job, target).await
+        }
         JobSource::Queues(args) => write_parts(queues::rows(db, args), planned.job, target).await,
         JobSource::Agents(args) => write_parts(agents::rows(db, args), planned.job, target).await,
+    }
+}
+
+/// The complete buckets of a report job's window (none when the window is empty).
+fn report_buckets(source: &JobSource, window: Window) -> Result<Buckets> {
+    let (unit, tz) = source.report_buckets().expect("a report job");
+    match (window.from, window.to) {
+        (Some(from), Some(to)) if from < to => Buckets::split(from, to, unit, tz),
+        _ => Ok(Buckets::default()),
     }
 }
 

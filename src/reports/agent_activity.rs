@@ -2,14 +2,16 @@
 //! to the bucket, with utilization, occupancy and call counts. Definitions: docs/reports.md.
 
 use chrono::{DateTime, Utc};
-use futures_util::TryStreamExt;
+use futures_util::stream::BoxStream;
+use futures_util::{StreamExt, TryStreamExt};
+use sqlx::PgConnection;
 
 use crate::datasets::list;
 use crate::error::{Error, Result};
 use crate::export::{self, ExportOptions, Summary};
 use crate::source;
 
-use super::ReportWindowArgs;
+use super::{Buckets, ReportWindowArgs};
 
 crate::record! {
     /// One agent in one time bucket.
@@ -96,16 +98,13 @@ pub struct AgentActivityArgs {
     pub channel: String,
 }
 
-/// Exports the agent-activity report.
-pub async fn export(
-    conn: &source::ConnArgs,
+/// The report's rows over `buckets`, streamed from `db` (inside the caller's snapshot).
+pub fn rows<'c>(
+    db: &'c mut PgConnection,
     args: &AgentActivityArgs,
-    options: ExportOptions,
-) -> Result<Summary> {
-    let buckets = args.window.buckets(Utc::now())?;
-    let (destination, writer, mut db) = export::prepare(conn, &options).await?;
-    let mut tx = source::begin_snapshot(&mut db, conn, &args.window.domains).await?;
-    let rows = sqlx::query_file_as!(
+    buckets: &Buckets,
+) -> BoxStream<'c, Result<AgentActivityRow>> {
+    sqlx::query_file_as!(
         AgentActivityRow,
         "queries/report_agent_activity.sql",
         &buckets.starts,
@@ -116,8 +115,21 @@ pub async fn export(
         list(&args.teams),
         args.channel,
     )
-    .fetch(&mut *tx)
-    .map_err(|e| Error::database("computing the agent-activity report", e));
+    .fetch(db)
+    .map_err(|e| Error::database("computing the agent-activity report", e))
+    .boxed()
+}
+
+/// Exports the agent-activity report.
+pub async fn export(
+    conn: &source::ConnArgs,
+    args: &AgentActivityArgs,
+    options: ExportOptions,
+) -> Result<Summary> {
+    let buckets = args.window.buckets(Utc::now())?;
+    let (destination, writer, mut db) = export::prepare(conn, &options).await?;
+    let mut tx = source::begin_snapshot(&mut db, conn, &args.window.domains).await?;
+    let rows = rows(&mut tx, args, &buckets);
     let summary = export::write_all("agent-activity", rows, destination, writer, &options).await?;
     tx.rollback().await.ok();
     Ok(summary)

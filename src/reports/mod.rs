@@ -96,7 +96,7 @@ impl ReportWindowArgs {
 /// Contiguous buckets `[starts[i], ends[i])` covering the window, ascending; `ends[i] ==
 /// starts[i + 1]`. The first and last are cut to the window; `labels` name the whole calendar
 /// bucket (`2026-03-29`, `2026-W13`…).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Buckets {
     pub starts: Vec<DateTime<Utc>>,
     pub ends: Vec<DateTime<Utc>>,
@@ -141,6 +141,14 @@ impl Buckets {
         self.starts.push(start);
         self.ends.push(end);
         self.labels.push(label);
+    }
+}
+
+/// The end of the last complete bucket at `bound`: the start of the bucket that contains it.
+pub fn complete_until(unit: BucketUnit, tz: Tz, bound: DateTime<Utc>) -> DateTime<Utc> {
+    match unit {
+        BucketUnit::None => bound,
+        unit => calendar_bucket(unit, tz, bound).0,
     }
 }
 

@@ -3,14 +3,16 @@
 //! Definitions: docs/reports.md.
 
 use chrono::{DateTime, Utc};
-use futures_util::TryStreamExt;
+use futures_util::stream::BoxStream;
+use futures_util::{StreamExt, TryStreamExt};
+use sqlx::PgConnection;
 
 use crate::datasets::list;
 use crate::error::{Error, Result};
 use crate::export::{self, ExportOptions, Summary};
 use crate::source;
 
-use super::ReportWindowArgs;
+use super::{Buckets, ReportWindowArgs};
 
 crate::record! {
     /// One queue (or queue and member bucket) in one time bucket.
@@ -97,13 +99,12 @@ pub struct QueueActivityArgs {
     pub service_levels: Vec<i32>,
 }
 
-/// Exports the queue-activity report.
-pub async fn export(
-    conn: &source::ConnArgs,
+/// The report's rows over `buckets`, streamed from `db` (inside the caller's snapshot).
+pub fn rows<'c>(
+    db: &'c mut PgConnection,
     args: &QueueActivityArgs,
-    options: ExportOptions,
-) -> Result<Summary> {
-    let buckets = args.window.buckets(Utc::now())?;
+    buckets: &Buckets,
+) -> BoxStream<'c, Result<QueueActivityRow>> {
     let mut thresholds = if args.service_levels.is_empty() {
         vec![20, 30]
     } else {
@@ -111,9 +112,7 @@ pub async fn export(
     };
     thresholds.sort_unstable();
     thresholds.dedup();
-    let (destination, writer, mut db) = export::prepare(conn, &options).await?;
-    let mut tx = source::begin_snapshot(&mut db, conn, &args.window.domains).await?;
-    let rows = sqlx::query_file_as!(
+    sqlx::query_file_as!(
         QueueActivityRow,
         "queries/report_queue_activity.sql",
         &buckets.starts,
@@ -127,8 +126,21 @@ pub async fn export(
         args.short_abandon,
         &thresholds,
     )
-    .fetch(&mut *tx)
-    .map_err(|e| Error::database("computing the queue-activity report", e));
+    .fetch(db)
+    .map_err(|e| Error::database("computing the queue-activity report", e))
+    .boxed()
+}
+
+/// Exports the queue-activity report.
+pub async fn export(
+    conn: &source::ConnArgs,
+    args: &QueueActivityArgs,
+    options: ExportOptions,
+) -> Result<Summary> {
+    let buckets = args.window.buckets(Utc::now())?;
+    let (destination, writer, mut db) = export::prepare(conn, &options).await?;
+    let mut tx = source::begin_snapshot(&mut db, conn, &args.window.domains).await?;
+    let rows = rows(&mut tx, args, &buckets);
     let summary = export::write_all("queue-activity", rows, destination, writer, &options).await?;
     tx.rollback().await.ok();
     Ok(summary)
