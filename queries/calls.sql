@@ -12,6 +12,8 @@
 --  $25 causes             $26/$27 duration sec [min, max] $28/$29 talk sec [min, max]
 --  $30 direction          $31 missed only (bool)          $32 tags
 --  $33 amd results (aliases expanded by the caller)       $34 has transfer (bool)
+--  $35/$36 a slice of the table's blocks, ctid in ['(from,0)', '(to,0)'), for exports read
+--  in parallel over several connections sharing one snapshot (PostgreSQL 14+ TID range scan)
 SELECT
     c.id::text                                   AS "id!",
     c.parent_id::text                            AS "parent_id?",
@@ -177,3 +179,5 @@ WHERE ($1::int8[] IS NULL OR c.domain_id = ANY ($1))
   AND ($33::text[] IS NULL OR c.amd_result = ANY ($33) OR c.amd_ai_result = ANY ($33))
   AND ($34::bool IS NULL
        OR (c.blind_transfer IS NOT NULL OR c.transfer_to IS NOT NULL OR c.transfer_from IS NOT NULL) = $34)
+  AND ($35::text IS NULL OR c.ctid >= $35::text::tid)
+  AND ($36::text IS NULL OR c.ctid < $36::text::tid)

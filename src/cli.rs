@@ -73,6 +73,11 @@ pub struct CallsCommand {
     pub output: OutputArgs,
     #[command(flatten)]
     pub filters: CallsArgs,
+    /// Read a bulk export (no time window, no id list) over this many connections sharing one
+    /// snapshot, each scanning a slice of the table's blocks. 1 = one connection.
+    #[arg(long, value_name = "N", default_value_t = 2,
+          value_parser = clap::value_parser!(u16).range(1..=32), help_heading = "Performance")]
+    pub parallel: u16,
 }
 
 #[derive(clap::Args)]

@@ -278,7 +278,7 @@ pub async fn run(args: &DemoArgs) -> Result<()> {
             quiet: args.quiet,
         };
         let summaries = [
-            calls::export(&conn_args, &CallsFilter::default(), to("calls")).await?,
+            calls::export(&conn_args, &CallsFilter::default(), to("calls"), 2).await?,
             queues::export(&conn_args, &QueuesArgs::default(), to("queues")).await?,
             agents::export(&conn_args, &AgentsArgs::default(), to("agents")).await?,
             attempts::export(&conn_args, &all_attempts, to("attempts")).await?,

@@ -74,6 +74,8 @@ pub struct Summary {
     pub destination: String,
     /// Whether the user asked for silence (--quiet).
     pub quiet: bool,
+    /// Database connections that read the rows (more than one: parallel block slices).
+    pub connections: usize,
 }
 
 impl Summary {
@@ -84,8 +86,13 @@ impl Summary {
         } else {
             0.0
         };
+        let over = if self.connections > 1 {
+            format!(" over {} connections", self.connections)
+        } else {
+            String::new()
+        };
         format!(
-            "{}: {} rows, {} bytes, {:.2} s ({:.0} rows/s) -> {}",
+            "{}: {} rows, {} bytes, {:.2} s ({:.0} rows/s{over}) -> {}",
             self.dataset, self.rows, self.bytes, secs, rate, self.destination
         )
     }
@@ -130,6 +137,7 @@ where
         elapsed: started.elapsed(),
         destination: shown,
         quiet: options.quiet,
+        connections: 1,
     })
 }
 

@@ -47,7 +47,13 @@ async fn run(cli: Cli) -> Result<(), Error> {
             // Everything that can be checked offline is checked before connecting.
             let filter = cmd.filters.to_filter()?;
             cmd.conn.validate()?;
-            datasets::calls::export(&cmd.conn, &filter, cmd.output.to_options()).await?
+            datasets::calls::export(
+                &cmd.conn,
+                &filter,
+                cmd.output.to_options(),
+                usize::from(cmd.parallel),
+            )
+            .await?
         }
         Command::Queues(cmd) => {
             cmd.conn.validate()?;

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgSslMode};
-use sqlx::{Connection, Postgres, Transaction};
+use sqlx::{Connection, Executor, Postgres, Transaction};
 
 use crate::error::{Error, Result};
 use crate::timearg::parse_duration;
@@ -143,20 +143,48 @@ pub async fn begin_snapshot<'c>(
     args: &ConnArgs,
     domains: &[i64],
 ) -> Result<Transaction<'c, Postgres>> {
-    let statement_timeout = args.statement_timeout()?;
+    args.statement_timeout()?;
     let mut tx = conn
         .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
         .await
         .map_err(|e| Error::database("opening a read-only snapshot", e))?;
+    set_statement_timeout(&mut tx, args).await?;
+    check_domains(&mut tx, domains).await?;
+    Ok(tx)
+}
+
+/// Opens another connection that reads the snapshot `snapshot` (exported by the export's
+/// first connection with `pg_export_snapshot()`), read-only, with the same statement timeout.
+pub async fn join_snapshot(args: &ConnArgs, snapshot: &str) -> Result<PgConnection> {
+    // SET TRANSACTION SNAPSHOT takes no bind parameters. The id comes from the server, and is
+    // checked to be the hex-and-dash token PostgreSQL makes before it goes into the statement.
+    if snapshot.is_empty() || !snapshot.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
+        return Err(Error::Other(format!(
+            "unexpected snapshot id from the server: {snapshot:?}"
+        )));
+    }
+    let mut conn = args.connect().await?;
+    let begin = format!(
+        "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET TRANSACTION SNAPSHOT '{snapshot}'"
+    );
+    conn.execute(sqlx::raw_sql(sqlx::AssertSqlSafe(begin)))
+        .await
+        .map_err(|e| Error::database("joining the export's snapshot", e))?;
+    set_statement_timeout(&mut conn, args).await?;
+    Ok(conn)
+}
+
+/// Applies `--statement-timeout` to the current transaction only.
+async fn set_statement_timeout(db: &mut PgConnection, args: &ConnArgs) -> Result<()> {
+    let statement_timeout = args.statement_timeout()?;
     if !statement_timeout.is_zero() {
         let millis = format!("{}ms", statement_timeout.as_millis());
         sqlx::query_file_scalar!("queries/set_statement_timeout.sql", millis)
-            .fetch_one(&mut *tx)
+            .fetch_one(db)
             .await
             .map_err(|e| Error::database("setting statement_timeout", e))?;
     }
-    check_domains(&mut tx, domains).await?;
-    Ok(tx)
+    Ok(())
 }
 
 async fn check_domains(tx: &mut Transaction<'_, Postgres>, domains: &[i64]) -> Result<()> {

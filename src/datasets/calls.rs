@@ -465,7 +465,11 @@ pub async fn check(db: &mut PgConnection, filter: &CallsFilter) -> Result<()> {
 }
 
 /// The legs matching `f`, streamed from `db` (inside the caller's snapshot).
-pub fn rows<'c>(db: &'c mut PgConnection, f: &CallsFilter) -> BoxStream<'c, Result<CallRow>> {
+pub fn rows<'c>(
+    db: &'c mut PgConnection,
+    f: &CallsFilter,
+    slice: &BlockSlice,
+) -> BoxStream<'c, Result<CallRow>> {
     sqlx::query_file_as!(
         CallRow,
         "queries/calls.sql",
@@ -503,29 +507,97 @@ pub fn rows<'c>(db: &'c mut PgConnection, f: &CallsFilter) -> BoxStream<'c, Resu
         list(&f.tags),
         list(&f.amd_results),
         f.has_transfer,
+        slice.from.as_deref(),
+        slice.to.as_deref(),
     )
     .fetch(db)
     .map_err(|e| Error::database("reading calls", e))
     .boxed()
 }
 
-/// Exports the legs matching `filter`.
+/// A range of the table's blocks, `ctid` in `['(from,0)', '(to,0)')`; `None` is open.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BlockSlice {
+    pub from: Option<String>,
+    pub to: Option<String>,
+}
+
+/// Slices smaller than this many blocks (8 KiB each, so 4 MiB) are not worth another connection.
+const MIN_SLICE_BLOCKS: i64 = 512;
+
+impl CallsFilter {
+    /// Whether the export reads most of the table (no time window, no id list), where reading
+    /// block slices in parallel pays; a narrow window is an index scan and stays on one
+    /// connection.
+    fn is_bulk(&self) -> bool {
+        self.created == Window::default()
+            && self.stored == Window::default()
+            && self.answered == Window::default()
+            && self.ids.is_empty()
+            && self.parent_ids.is_empty()
+            && self.dependency_ids.is_empty()
+    }
+}
+
+/// Splits the table into up to `parallel` block slices (one, the whole table, when slicing
+/// does not pay or the table is partitioned).
+async fn plan_slices(
+    db: &mut PgConnection,
+    f: &CallsFilter,
+    parallel: usize,
+) -> Result<Vec<BlockSlice>> {
+    if parallel < 2 || !f.is_bulk() {
+        return Ok(vec![BlockSlice::default()]);
+    }
+    let table = sqlx::query_file!("queries/calls_table_blocks.sql")
+        .fetch_one(&mut *db)
+        .await
+        .map_err(|e| Error::database("reading the size of cc_calls_history", e))?;
+    let n = i64::try_from(parallel)
+        .unwrap_or(1)
+        .min(table.blocks / MIN_SLICE_BLOCKS)
+        .max(1);
+    if table.partitioned || n < 2 {
+        return Ok(vec![BlockSlice::default()]);
+    }
+    let bound = |i: i64| (i > 0 && i < n).then(|| format!("({},0)", table.blocks * i / n));
+    Ok((0..n)
+        .map(|i| BlockSlice {
+            from: bound(i),
+            to: bound(i + 1),
+        })
+        .collect())
+}
+
+/// Exports the legs matching `filter`; a bulk export reads `parallel` block slices over as
+/// many connections, all in the same snapshot.
 pub async fn export(
     conn: &source::ConnArgs,
     filter: &CallsFilter,
     options: ExportOptions,
+    parallel: usize,
 ) -> Result<Summary> {
     let (destination, writer, mut db) = export::prepare(conn, &options).await?;
     let mut tx = source::begin_snapshot(&mut db, conn, &filter.domains).await?;
     check(&mut tx, filter).await?;
-    let summary = export::write_all(
-        "calls",
-        rows(&mut tx, filter),
-        destination,
-        writer,
-        &options,
-    )
-    .await?;
+    let slices = plan_slices(&mut tx, filter, parallel).await?;
+    let mut helpers = Vec::new();
+    if slices.len() > 1 {
+        let snapshot = sqlx::query_file_scalar!("queries/export_snapshot.sql")
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(|e| Error::database("exporting the snapshot", e))?;
+        for _ in 1..slices.len() {
+            helpers.push(source::join_snapshot(conn, &snapshot).await?);
+        }
+    }
+    let mut streams = vec![rows(&mut tx, filter, &slices[0])];
+    for (helper, slice) in helpers.iter_mut().zip(&slices[1..]) {
+        streams.push(rows(helper, filter, slice));
+    }
+    let rows = futures_util::stream::select_all(streams);
+    let mut summary = export::write_all("calls", rows, destination, writer, &options).await?;
+    summary.connections = slices.len();
     // Nothing was written to the database; ending the read-only transaction is a formality.
     tx.rollback().await.ok();
     Ok(summary)

@@ -314,7 +314,8 @@ async fn execute(
                 filter.stored = window;
             }
             calls::check(db, &filter).await?;
-            write_parts(calls::rows(db, &filter), planned.job, target).await
+            let rows = calls::rows(db, &filter, &calls::BlockSlice::default());
+            write_parts(rows, planned.job, target).await
         }
         JobSource::Attempts(filter) => {
             let mut filter = (**filter).clone();
