@@ -145,3 +145,23 @@ async fn every_dataset_and_report_has_its_declared_types_and_exports_empty_resul
         check_dataset(&empty, &dataset, false);
     }
 }
+
+/// CI runs the suite once per PostgreSQL major version and says which through
+/// `WEBITEL_TEST_EXPECT_PG`; this proves the suite really ran on that server.
+#[tokio::test]
+async fn the_suite_runs_on_the_expected_postgresql_version() {
+    let db = TestDb::new().await;
+    let mut conn = db.connect().await;
+    let version: String = sqlx::query_scalar("SELECT current_setting('server_version_num')")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    eprintln!("PostgreSQL server_version_num {version}");
+    if let Ok(expected) = std::env::var("WEBITEL_TEST_EXPECT_PG") {
+        assert_eq!(
+            &version[..version.len() - 4],
+            expected,
+            "server_version_num {version}"
+        );
+    }
+}
