@@ -2,6 +2,7 @@
 
 use clap::{Parser, Subcommand};
 
+use crate::check::CheckArgs;
 use crate::copy::CopyOptions;
 use crate::datasets::agent_states::AgentStatesArgs;
 use crate::datasets::agents::AgentsArgs;
@@ -52,6 +53,9 @@ pub enum Command {
     AgentStates(Box<AgentStatesCommand>),
     /// Export call recordings metadata (storage.files): location, profile, stream path, call.
     Recordings(Box<RecordingsCommand>),
+    /// Check that every dataset and report can run here: server, TLS, schema level, missing
+    /// tables or columns, SELECT privileges, row estimates. Exit 0 when all can run, else 1.
+    Check(CheckArgs),
     /// The nightly job: every dataset of a config file, incremental, in one snapshot,
     /// Hive-partitioned, published atomically with a manifest (docs/nightly.md).
     Run(RunArgs),

@@ -8,6 +8,7 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use futures_util::stream::BoxStream;
 use futures_util::{Stream, StreamExt};
 
 use crate::error::{Error, Result};
@@ -106,6 +107,27 @@ pub async fn prepare(
     let (destination, writer) = Destination::open(options.output.as_deref())?;
     let db = conn.connect().await?;
     Ok((destination, writer, db))
+}
+
+/// The whole of a one-query export: opens the destination, connects, opens the read-only
+/// snapshot (checking `domains`), streams the rows `query` reads into the sink, publishes.
+pub async fn in_snapshot<R, F>(
+    dataset: &'static str,
+    conn: &ConnArgs,
+    domains: &[i64],
+    options: &ExportOptions,
+    query: F,
+) -> Result<Summary>
+where
+    R: Record,
+    F: for<'c> FnOnce(&'c mut PgConnection) -> BoxStream<'c, Result<R>>,
+{
+    let (destination, writer, mut db) = prepare(conn, options).await?;
+    let mut tx = crate::source::begin_snapshot(&mut db, conn, domains).await?;
+    let summary = write_all(dataset, query(&mut tx), destination, writer, options).await?;
+    // Nothing was written to the database; ending the read-only transaction is a formality.
+    tx.rollback().await.ok();
+    Ok(summary)
 }
 
 /// Streams every row into the sink, then publishes. On any error nothing is published.

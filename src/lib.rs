@@ -4,6 +4,7 @@
 //! The data path: CLI args → validated filter → compile-checked query (`queries/*.sql`) →
 //! typed row stream in one read-only snapshot → batches → sink → atomic publish.
 
+pub mod check;
 pub mod cli;
 pub mod copy;
 pub mod datasets;

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use webitel_export::cli::{Cli, Command, ReportCommand};
 use webitel_export::error::{Error, exit};
-use webitel_export::{datasets, demo, job, reports};
+use webitel_export::{check, datasets, demo, job, reports};
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -88,6 +88,14 @@ async fn run(cli: Cli) -> Result<(), Error> {
                 .await?
         }
         Command::Run(args) => return job::run(&args).await,
+        Command::Check(args) => {
+            return match check::run(&args).await? {
+                true => Ok(()),
+                false => Err(Error::Other(
+                    "some datasets cannot run here (see the lines above)".into(),
+                )),
+            };
+        }
         Command::Demo(args) => return demo::run(&args).await,
         Command::DatasetDocs => {
             print!("{}", datasets::render_docs());

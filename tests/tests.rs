@@ -8,6 +8,7 @@ mod agents;
 mod attempts;
 mod calls_columns;
 mod calls_filters;
+mod check;
 mod datasets;
 mod demo;
 mod docs;

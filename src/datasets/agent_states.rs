@@ -188,10 +188,8 @@ pub async fn export(
     options: ExportOptions,
 ) -> Result<Summary> {
     let filter = args.to_filter()?;
-    let (destination, writer, mut db) = export::prepare(conn, &options).await?;
-    let mut tx = source::begin_snapshot(&mut db, conn, &args.domains).await?;
-    let rows = rows(&mut tx, &filter);
-    let summary = export::write_all("agent-states", rows, destination, writer, &options).await?;
-    tx.rollback().await.ok();
-    Ok(summary)
+    export::in_snapshot("agent-states", conn, &args.domains, &options, |db| {
+        rows(db, &filter)
+    })
+    .await
 }

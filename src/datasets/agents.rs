@@ -128,10 +128,5 @@ pub async fn export(
     args: &AgentsArgs,
     options: ExportOptions,
 ) -> Result<Summary> {
-    let (destination, writer, mut db) = export::prepare(conn, &options).await?;
-    let mut tx = source::begin_snapshot(&mut db, conn, &args.domains).await?;
-    let summary =
-        export::write_all("agents", rows(&mut tx, args), destination, writer, &options).await?;
-    tx.rollback().await.ok();
-    Ok(summary)
+    export::in_snapshot("agents", conn, &args.domains, &options, |db| rows(db, args)).await
 }

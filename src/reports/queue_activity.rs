@@ -138,10 +138,12 @@ pub async fn export(
     options: ExportOptions,
 ) -> Result<Summary> {
     let buckets = args.window.buckets(Utc::now())?;
-    let (destination, writer, mut db) = export::prepare(conn, &options).await?;
-    let mut tx = source::begin_snapshot(&mut db, conn, &args.window.domains).await?;
-    let rows = rows(&mut tx, args, &buckets);
-    let summary = export::write_all("queue-activity", rows, destination, writer, &options).await?;
-    tx.rollback().await.ok();
-    Ok(summary)
+    export::in_snapshot(
+        "queue-activity",
+        conn,
+        &args.window.domains,
+        &options,
+        |db| rows(db, args, &buckets),
+    )
+    .await
 }
