@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use chrono::{DateTime, SecondsFormat, Utc};
+use futures_util::stream::BoxStream;
 use futures_util::{Stream, StreamExt};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -143,52 +144,24 @@ pub async fn run(args: &RunArgs) -> Result<()> {
     }
 
     let staging = Staging::create(root, &run_id)?;
-    let snapshot_partition = Partitioning::date_partition(snapshot.snapshot_at, config.tz);
+    let context = RunContext {
+        staging: staging.dir(),
+        run_id: &run_id,
+        config: &config,
+        snapshot_partition: Partitioning::date_partition(snapshot.snapshot_at, config.tz),
+        quiet: args.quiet,
+    };
     let mut reports = Vec::new();
     let mut files = Vec::new();
     let mut full_partitions = BTreeSet::new();
     for planned in &plan {
-        let started = Instant::now();
-        let job = planned.job;
-        let partitioning = match job.partition_by {
-            Some(column) => Partitioning::ByColumn {
-                index: column_index(job.source.columns(), column),
-                tz: config.tz,
-            },
-            None => {
-                full_partitions.insert(format!("{}/{snapshot_partition}", job.name));
-                Partitioning::Fixed(snapshot_partition.clone())
-            }
-        };
-        let target = Target {
-            staging: staging.dir(),
-            run_id: &run_id,
-            config: &config,
-            partitioning,
-            quiet: args.quiet,
-        };
-        let (job_files, rows) = execute(&mut tx, planned, target).await?;
-        let report = JobReport {
-            name: job.name.clone(),
-            dataset: job.source.dataset(),
-            mode: match job.mode {
-                Mode::Incremental => "incremental",
-                Mode::Full => "full",
-            },
-            format: job.format.name(),
-            column: job
-                .source
-                .incremental_column()
-                .map(|(c, _)| c)
-                .filter(|_| planned.window.is_some()),
-            window_from: planned.window.and_then(|w| w.from),
-            window_to: planned.window.and_then(|w| w.to),
-            rows,
-            bytes: job_files.iter().map(|f| f.bytes).sum(),
-            files: job_files.len(),
-            seconds: started.elapsed().as_secs_f64(),
-            schema_fingerprint: fingerprint(job.source.columns()),
-        };
+        if planned.job.partition_by.is_none() {
+            full_partitions.insert(format!(
+                "{}/{}",
+                planned.job.name, context.snapshot_partition
+            ));
+        }
+        let (report, job_files) = run_job(&mut tx, planned, &context).await?;
         log(
             args.quiet,
             &format!(
@@ -197,25 +170,11 @@ pub async fn run(args: &RunArgs) -> Result<()> {
             ),
         );
         reports.push(report);
-        files.extend(job_files.into_iter().map(|f| (job.name.clone(), f)));
+        files.extend(job_files.into_iter().map(|f| (planned.job.name.clone(), f)));
     }
     tx.rollback().await.ok();
 
-    for planned in &plan {
-        if let (Some(window), Some((column, _))) =
-            (planned.window, planned.job.source.incremental_column())
-        {
-            state.jobs.insert(
-                planned.job.name.clone(),
-                Watermark {
-                    column: column.to_string(),
-                    watermark: window.to.expect("incremental windows have an end"),
-                    run: run_id.clone(),
-                },
-            );
-        }
-    }
-    state.last_run = Some(run_id.clone());
+    advance_watermarks(&mut state, &plan, &run_id);
     let manifest = Manifest {
         run_id: &run_id,
         tool_version: env!("CARGO_PKG_VERSION"),
@@ -239,6 +198,82 @@ pub async fn run(args: &RunArgs) -> Result<()> {
         ),
     );
     Ok(())
+}
+
+/// What every job of a run shares.
+struct RunContext<'a> {
+    staging: &'a Path,
+    run_id: &'a str,
+    config: &'a Config,
+    /// `date=<the snapshot's local date>`: where full jobs write.
+    snapshot_partition: String,
+    quiet: bool,
+}
+
+/// Exports one job into the staging directory; returns its manifest line and files.
+async fn run_job(
+    db: &mut PgConnection,
+    planned: &Planned<'_>,
+    context: &RunContext<'_>,
+) -> Result<(JobReport, Vec<FileEntry>)> {
+    let started = Instant::now();
+    let job = planned.job;
+    let partitioning = match job.partition_by {
+        Some(column) => Partitioning::ByColumn {
+            index: column_index(job.source.columns(), column),
+            tz: context.config.tz,
+        },
+        None => Partitioning::Fixed(context.snapshot_partition.clone()),
+    };
+    let target = Target {
+        staging: context.staging,
+        run_id: context.run_id,
+        config: context.config,
+        partitioning,
+        quiet: context.quiet,
+    };
+    let (files, rows) = execute(db, planned, target).await?;
+    let report = JobReport {
+        name: job.name.clone(),
+        dataset: job.source.dataset(),
+        mode: match job.mode {
+            Mode::Incremental => "incremental",
+            Mode::Full => "full",
+        },
+        format: job.format.name(),
+        column: job
+            .source
+            .incremental_column()
+            .map(|(c, _)| c)
+            .filter(|_| planned.window.is_some()),
+        window_from: planned.window.and_then(|w| w.from),
+        window_to: planned.window.and_then(|w| w.to),
+        rows,
+        bytes: files.iter().map(|f| f.bytes).sum(),
+        files: files.len(),
+        seconds: started.elapsed().as_secs_f64(),
+        schema_fingerprint: fingerprint(job.source.columns()),
+    };
+    Ok((report, files))
+}
+
+/// Moves each incremental job's watermark to the end of its window (saved at commit).
+fn advance_watermarks(state: &mut State, plan: &[Planned], run_id: &str) {
+    for planned in plan {
+        if let (Some(window), Some((column, _))) =
+            (planned.window, planned.job.source.incremental_column())
+        {
+            state.jobs.insert(
+                planned.job.name.clone(),
+                Watermark {
+                    column: column.to_string(),
+                    watermark: window.to.expect("incremental windows have an end"),
+                    run: run_id.to_string(),
+                },
+            );
+        }
+    }
+    state.last_run = Some(run_id.to_string());
 }
 
 /// `[watermark (or since), bound)` for an incremental job; `None` for a full one.
@@ -333,20 +368,12 @@ async fn execute(
         }
         JobSource::AgentActivity(args) => {
             let buckets = report_buckets(&planned.job.source, window)?;
-            let rows = if buckets.starts.is_empty() {
-                futures_util::stream::empty().boxed()
-            } else {
-                agent_activity::rows(db, args, &buckets)
-            };
+            let rows = unless_empty(&buckets, |b| agent_activity::rows(db, args, b));
             write_parts(rows, planned.job, target).await
         }
         JobSource::QueueActivity(args) => {
             let buckets = report_buckets(&planned.job.source, window)?;
-            let rows = if buckets.starts.is_empty() {
-                futures_util::stream::empty().boxed()
-            } else {
-                queue_activity::rows(db, args, &buckets)
-            };
+            let rows = unless_empty(&buckets, |b| queue_activity::rows(db, args, b));
             write_parts(rows, planned.job, target).await
         }
         JobSource::Queues(args) => write_parts(queues::rows(db, args), planned.job, target).await,
@@ -360,6 +387,18 @@ fn report_buckets(source: &JobSource, window: Window) -> Result<Buckets> {
     match (window.from, window.to) {
         (Some(from), Some(to)) if from < to => Buckets::split(from, to, unit, tz),
         _ => Ok(Buckets::default()),
+    }
+}
+
+/// A report's rows, or none without querying when the window holds no complete bucket.
+fn unless_empty<'c, R: Send + 'c>(
+    buckets: &Buckets,
+    rows: impl FnOnce(&Buckets) -> BoxStream<'c, Result<R>>,
+) -> BoxStream<'c, Result<R>> {
+    if buckets.starts.is_empty() {
+        futures_util::stream::empty().boxed()
+    } else {
+        rows(buckets)
     }
 }
 
