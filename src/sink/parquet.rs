@@ -46,7 +46,11 @@ impl<W: Write + Send> ParquetSink<W> {
             .set_dictionary_page_size_limit(256 * 1024)
             .set_data_page_size_limit(512 * 1024)
             .set_max_row_group_row_count(Some(options.row_group_rows))
-            .set_statistics_enabled(EnabledStatistics::Page)
+            // Row-group statistics only: a page index (min/max of every page of every column)
+            // stays in memory until the footer, about 300 KiB per row group here, so memory
+            // would grow with the row count. Readers prune by row group.
+            .set_statistics_enabled(EnabledStatistics::Chunk)
+            .set_offset_index_disabled(true)
             .set_created_by(concat!("webitel-export ", env!("CARGO_PKG_VERSION")).to_string())
             .set_key_value_metadata(Some(vec![KeyValue::new(
                 "webitel_export.version".to_string(),
