@@ -250,7 +250,8 @@ async fn a_failed_run_changes_nothing_and_the_next_run_completes_it() {
     loop {
         let killed: Vec<bool> = sqlx::query_scalar(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-             WHERE application_name = 'webitel-export' AND state = 'active'
+             WHERE datname = current_database()
+               AND application_name = 'webitel-export' AND state = 'active'
                AND query LIKE '%cc_calls_history%'",
         )
         .fetch_all(&mut admin)
