@@ -124,3 +124,16 @@ fn describe_db_error(err: &sqlx::Error) -> String {
         other => other.to_string(),
     }
 }
+/// A clap error as one line: its first line without the `error: ` prefix, joined with the
+/// next line when the first ends with `:` ("the following required arguments were not
+/// provided:" names them on the next line).
+pub fn clap_one_line(e: &clap::Error) -> String {
+    let text = e.render().to_string();
+    let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
+    let first = lines.next().unwrap_or("invalid arguments");
+    let message = first.trim_start_matches("error: ");
+    match lines.next() {
+        Some(detail) if message.ends_with(':') => format!("{message} {detail}"),
+        _ => message.to_string(),
+    }
+}

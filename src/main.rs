@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use webitel_export::cli::{Cli, Command, ReportCommand};
-use webitel_export::error::{Error, exit};
+use webitel_export::error::{self, Error, exit};
 use webitel_export::{check, datasets, demo, job, reports};
 
 fn main() -> ExitCode {
@@ -141,16 +141,7 @@ fn usage_error(e: clap::Error) -> ExitCode {
         let _ = e.print();
         return ExitCode::from(exit::INPUT);
     }
-    let text = e.render().to_string();
-    let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
-    let first = lines.next().unwrap_or("invalid arguments");
-    let mut message = first.trim_start_matches("error: ").to_string();
-    // "the following required arguments were not provided:" names them on the next line.
-    if message.ends_with(':')
-        && let Some(detail) = lines.next()
-    {
-        message = format!("{message} {detail}");
-    }
+    let message = error::clap_one_line(&e);
     eprintln!("webitel-export: {message} (see --help)");
     ExitCode::from(exit::INPUT)
 }

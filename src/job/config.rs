@@ -227,14 +227,7 @@ fn parse_filters<A: clap::Args>(
     }
     Filters::<A>::try_parse_from(filters)
         .map(|f| f.args)
-        .map_err(|e| {
-            let text = e.render().to_string();
-            let first = text
-                .lines()
-                .find(|l| !l.trim().is_empty())
-                .unwrap_or("invalid filters");
-            format!("{dataset} filters: {}", first.trim_start_matches("error: "))
-        })
+        .map_err(|e| format!("{dataset} filters: {}", crate::error::clap_one_line(&e)))
 }
 
 /// A report's flags: its window comes from the run, its time zone from the config unless the
