@@ -11,7 +11,7 @@ WITH intervals AS (
            CASE WHEN h.channel IS NULL THEN 'status' ELSE 'channel' END AS kind,
            h.channel, h.state,
            CASE WHEN h.channel IS NULL AND h.state = 'pause' THEN h.payload END AS pause_cause,
-           h.joined_at, h.joined_at + h.duration AS left_at, h.queue_id, h.attempt_id
+           h.joined_at, h.joined_at + h.duration AS left_at, h.queue_id, h.attempt_id/*v23.05|NULL::int4 AS attempt_id*/
     FROM call_center.cc_agent_state_history h
     WHERE ($8::int8 IS NULL OR h.id > $8)
       AND ($3::timestamptz IS NULL OR h.joined_at < $3)

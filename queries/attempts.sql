@@ -33,11 +33,11 @@ SELECT
         THEN date_part('epoch', a.reporting_at - a.leaving_at)::int8 END) AS "wrap_sec?",
     a.result::text                               AS "result!",
     a.description::text                          AS "description?",
-    a.variables::text                            AS "variables?",
+    a.variables/*v24.04|NULL::jsonb*/::text                            AS "variables?",
     a.form_fields::text                          AS "form_fields?",
     a.member_call_id::text                       AS "member_call_id?",
     a.agent_call_id::text                        AS "agent_call_id?",
-    COALESCE(mc.amd_result, mc.amd_ai_result)::text AS "amd_result?",
+    COALESCE(mc.amd_result, mc.amd_ai_result/*v22.12|NULL::varchar*/)::text AS "amd_result?",
     m.stop_cause::text                           AS "member_stop_cause?",
     m.stop_at                                    AS "member_stop_at?",
     m.expire_at                                  AS "member_expire_at?",
@@ -51,7 +51,7 @@ LEFT JOIN directory.wbt_user au ON au.id = ag.user_id
 -- member_call_id is text; only a well-formed uuid can name a leg (and use its primary key).
 LEFT JOIN call_center.cc_calls_history mc
        ON mc.domain_id = a.domain_id
-      AND mc.id = (CASE WHEN a.member_call_id ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+      AND mc.id/*v23.05|mc.id::uuid*/ = (CASE WHEN a.member_call_id ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
                         THEN a.member_call_id::uuid END)
 WHERE ($1::int8[] IS NULL OR a.domain_id = ANY ($1))
   AND ($2::timestamptz IS NULL OR a.joined_at >= $2)

@@ -59,7 +59,7 @@ SELECT
         WHEN c.parent_id IS NOT NULL THEN ''
         WHEN c.cause IN ('USER_BUSY', 'NO_ANSWER') THEN 'not_answered'
         WHEN c.cause = 'ORIGINATOR_CANCEL'
-            OR (c.cause = 'NORMAL_UNSPECIFIED' AND c.amd_ai_result IS NOT NULL)
+            OR (c.cause = 'NORMAL_UNSPECIFIED' AND c.amd_ai_result/*v22.12|NULL::varchar*/ IS NOT NULL)
             OR (c.cause = 'LOSE_RACE' AND q.type = 4) THEN 'cancelled'
         WHEN c.hangup_by = 'F' THEN 'ended'
         WHEN c.cause = 'NORMAL_CLEARING' THEN
@@ -90,7 +90,7 @@ SELECT
     c.gateway_id                                 AS "gateway_id?",
     gw.name::text                                AS "gateway_name?",
     c.tags::text[]                               AS "tags?",
-    COALESCE(c.amd_result, c.amd_ai_result)::text AS "amd_result?",
+    COALESCE(c.amd_result, c.amd_ai_result/*v22.12|NULL::varchar*/)::text AS "amd_result?",
     c.payload::text                              AS "variables?",
     EXISTS (
         SELECT 1 FROM call_center.cc_calls_history child
@@ -136,7 +136,7 @@ WHERE ($1::int8[] IS NULL OR c.domain_id = ANY ($1))
   AND ($6::timestamptz IS NULL OR c.answered_at >= $6)
   AND ($7::timestamptz IS NULL OR c.answered_at < $7)
   AND ($8::text IS NULL
-       OR COALESCE(c.search_number, concat_ws('|', c.destination, c.from_number, c.to_number)) ~ $8)
+       OR COALESCE(c.search_number/*v23.12|NULL::text*/, concat_ws('|', c.destination, c.from_number, c.to_number)) ~ $8)
   AND ($9::text IS NULL
        OR c.destination ILIKE $9 OR c.from_number ILIKE $9 OR c.to_number ILIKE $9
        OR c.id::text = $9)
@@ -148,20 +148,20 @@ WHERE ($1::int8[] IS NULL OR c.domain_id = ANY ($1))
   AND ($15::int4[] IS NULL OR c.team_id = ANY ($15) OR c.team_ids && $15)
   AND ($16::int8[] IS NULL OR c.member_id = ANY ($16))
   AND ($17::int8[] IS NULL OR c.gateway_id = ANY ($17) OR c.gateway_ids && $17)
-  AND ($18::int8[] IS NULL OR c.contact_id = ANY ($18))
+  AND ($18::int8[] IS NULL OR c.contact_id/*v23.09|NULL::int8*/ = ANY ($18))
   AND ($19::int8[] IS NULL OR c.grantee_id = ANY ($19))
-  AND ($20::uuid[] IS NULL OR c.id = ANY ($20))
-  AND ($21::uuid[] IS NULL OR c.parent_id = ANY ($21))
+  AND ($20::uuid[] IS NULL OR c.id/*v23.05|c.id::uuid*/ = ANY ($20))
+  AND ($21::uuid[] IS NULL OR c.parent_id/*v23.05|c.parent_id::uuid*/ = ANY ($21))
   AND ($22::uuid[] IS NULL OR c.id = ANY (ARRAY(
         -- Every leg reachable from the given legs through parent_id or transfer_from.
         WITH RECURSIVE family(id) AS (
-            SELECT root.id FROM call_center.cc_calls_history root WHERE root.id = ANY ($22)
+            SELECT root.id FROM call_center.cc_calls_history root WHERE root.id/*v23.05|root.id::uuid*/ = ANY ($22)
             UNION
             SELECT next.id
             FROM call_center.cc_calls_history next
             JOIN family ON next.parent_id = family.id OR next.transfer_from = family.id
         )
-        SELECT family.id FROM family WHERE NOT family.id = ANY ($22))))
+        SELECT family.id FROM family WHERE NOT family.id/*v23.05|family.id::uuid*/ = ANY ($22))))
   AND (NOT $23::bool OR c.parent_id IS NULL)
   AND ($24::bool IS NULL OR (rec.file_ids IS NOT NULL) = $24)
   AND ($25::text[] IS NULL OR c.cause = ANY ($25))
@@ -173,10 +173,10 @@ WHERE ($1::int8[] IS NULL OR c.domain_id = ANY ($1))
   AND (NOT $31::bool OR (
         c.bridged_at IS NULL
         AND c.direction = 'inbound'
-        AND c.hide_missed IS NOT TRUE
+        AND c.hide_missed/*v24.02|NULL::bool*/ IS NOT TRUE
         AND NOT (c.parent_id IS NOT NULL AND p.bridged_at IS NOT NULL)))
   AND ($32::text[] IS NULL OR c.tags && $32::varchar[])
-  AND ($33::text[] IS NULL OR c.amd_result = ANY ($33) OR c.amd_ai_result = ANY ($33))
+  AND ($33::text[] IS NULL OR c.amd_result = ANY ($33) OR c.amd_ai_result/*v22.12|NULL::varchar*/ = ANY ($33))
   AND ($34::bool IS NULL
        OR (c.blind_transfer IS NOT NULL OR c.transfer_to IS NOT NULL OR c.transfer_from IS NOT NULL) = $34)
   AND ($35::text IS NULL OR c.ctid >= $35::text::tid)

@@ -22,7 +22,7 @@ SELECT
     cal.name::text                               AS "calendar_name?",
     q.dnc_list_id                                AS "dnc_list_id?",
     q.description::text                          AS "description?",
-    q.tags::text[]                               AS "tags?",
+    q.tags/*v24.02|NULL::varchar[]*/::text[]                               AS "tags?",
     q.processing                                 AS "processing!",
     q.processing_sec                             AS "processing_sec!",
     q.payload::text                              AS "payload?",
@@ -48,6 +48,6 @@ WHERE ($1::int8[] IS NULL OR q.domain_id = ANY ($1))
   AND ($3::int4[] IS NULL OR q.id = ANY ($3))
   AND ($4::int4[] IS NULL OR q.type = ANY ($4))
   AND ($5::int8[] IS NULL OR q.team_id = ANY ($5))
-  AND ($6::text[] IS NULL OR q.tags && $6::varchar[])
+  AND ($6::text[] IS NULL OR q.tags/*v24.02|NULL::varchar[]*/ && $6::varchar[])
   AND ($7::bool IS NULL OR q.enabled = $7)
 ORDER BY q.domain_id, q.id

@@ -15,12 +15,12 @@ SELECT
     c.parent_id::text                            AS "call_parent_id?",
     f.domain_id                                  AS "domain_id!",
     f.name::text                                 AS "name!",
-    f.view_name::text                            AS "view_name?",
+    f.view_name/*v22.12|NULL::varchar*/::text                            AS "view_name?",
     f.size                                       AS "size_bytes!",
     f.mime_type::text                            AS "mime_type?",
-    f.channel::text                              AS "channel?",
+    f.channel/*v24.10|NULL::varchar*/::text                              AS "channel?",
     to_timestamp(f.created_at / 1000.0)          AS "uploaded_at?",
-    f.sha256sum::text                            AS "sha256?",
+    f.sha256sum/*v24.04|NULL::varchar*/::text                            AS "sha256?",
     f.profile_id                                 AS "profile_id?",
     COALESCE(p.type::text, 'default')            AS "profile_type!",
     -- The file's path inside its store (s3: the object key); location = store root + this.
@@ -50,12 +50,12 @@ CROSS JOIN LATERAL (
     SELECT CASE WHEN f.uuid ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
                 THEN f.uuid::uuid END AS id
 ) file_leg
-LEFT JOIN call_center.cc_calls_history c ON c.domain_id = f.domain_id AND c.id = file_leg.id
+LEFT JOIN call_center.cc_calls_history c ON c.domain_id = f.domain_id AND c.id/*v23.05|c.id::uuid*/ = file_leg.id
 LEFT JOIN call_center.cc_queue q ON q.id = c.queue_id
 LEFT JOIN call_center.cc_member_attempt_history att ON att.id = c.attempt_id
 LEFT JOIN call_center.cc_agent a ON a.id = att.agent_id
 LEFT JOIN directory.wbt_user agent_user ON agent_user.id = a.user_id
-WHERE (f.channel IS NULL OR f.channel = 'call')
+WHERE (f.channel/*v24.10|NULL::varchar*/ IS NULL OR f.channel/*v24.10|NULL::varchar*/ = 'call')
   AND ($40::bool OR (f.removed IS NOT TRUE AND f.not_exists IS NOT TRUE))
   AND ($1::int8[] IS NULL OR f.domain_id = ANY ($1))
   AND ($36::int8[] IS NULL OR f.id = ANY ($36))
@@ -83,7 +83,8 @@ WHERE (f.channel IS NULL OR f.channel = 'call')
                 ORDER BY leg_file.id), '{}') AS file_ids
         ) rec
         WHERE c.domain_id = f.domain_id
-          AND (c.id = file_leg.id OR c.parent_id = file_leg.id)
+          AND (c.id/*v23.05|c.id::uuid*/ = file_leg.id
+               OR c.parent_id/*v23.05|c.parent_id::uuid*/ = file_leg.id)
           AND ($1::int8[] IS NULL OR c.domain_id = ANY ($1))
             AND ($2::timestamptz IS NULL OR c.created_at >= $2)
             AND ($3::timestamptz IS NULL OR c.created_at < $3)
@@ -92,7 +93,7 @@ WHERE (f.channel IS NULL OR f.channel = 'call')
             AND ($6::timestamptz IS NULL OR c.answered_at >= $6)
             AND ($7::timestamptz IS NULL OR c.answered_at < $7)
             AND ($8::text IS NULL
-                 OR COALESCE(c.search_number, concat_ws('|', c.destination, c.from_number, c.to_number)) ~ $8)
+                 OR COALESCE(c.search_number/*v23.12|NULL::text*/, concat_ws('|', c.destination, c.from_number, c.to_number)) ~ $8)
             AND ($9::text IS NULL
                  OR c.destination ILIKE $9 OR c.from_number ILIKE $9 OR c.to_number ILIKE $9
                  OR c.id::text = $9)
@@ -104,20 +105,20 @@ WHERE (f.channel IS NULL OR f.channel = 'call')
             AND ($15::int4[] IS NULL OR c.team_id = ANY ($15) OR c.team_ids && $15)
             AND ($16::int8[] IS NULL OR c.member_id = ANY ($16))
             AND ($17::int8[] IS NULL OR c.gateway_id = ANY ($17) OR c.gateway_ids && $17)
-            AND ($18::int8[] IS NULL OR c.contact_id = ANY ($18))
+            AND ($18::int8[] IS NULL OR c.contact_id/*v23.09|NULL::int8*/ = ANY ($18))
             AND ($19::int8[] IS NULL OR c.grantee_id = ANY ($19))
-            AND ($20::uuid[] IS NULL OR c.id = ANY ($20))
-            AND ($21::uuid[] IS NULL OR c.parent_id = ANY ($21))
+            AND ($20::uuid[] IS NULL OR c.id/*v23.05|c.id::uuid*/ = ANY ($20))
+            AND ($21::uuid[] IS NULL OR c.parent_id/*v23.05|c.parent_id::uuid*/ = ANY ($21))
             AND ($22::uuid[] IS NULL OR c.id = ANY (ARRAY(
                   -- Every leg reachable from the given legs through parent_id or transfer_from.
                   WITH RECURSIVE family(id) AS (
-                      SELECT root.id FROM call_center.cc_calls_history root WHERE root.id = ANY ($22)
+                      SELECT root.id FROM call_center.cc_calls_history root WHERE root.id/*v23.05|root.id::uuid*/ = ANY ($22)
                       UNION
                       SELECT next.id
                       FROM call_center.cc_calls_history next
                       JOIN family ON next.parent_id = family.id OR next.transfer_from = family.id
                   )
-                  SELECT family.id FROM family WHERE NOT family.id = ANY ($22))))
+                  SELECT family.id FROM family WHERE NOT family.id/*v23.05|family.id::uuid*/ = ANY ($22))))
             AND (NOT $23::bool OR c.parent_id IS NULL)
             AND ($24::bool IS NULL OR (rec.file_ids IS NOT NULL) = $24)
             AND ($25::text[] IS NULL OR c.cause = ANY ($25))
@@ -129,9 +130,9 @@ WHERE (f.channel IS NULL OR f.channel = 'call')
             AND (NOT $31::bool OR (
                   c.bridged_at IS NULL
                   AND c.direction = 'inbound'
-                  AND c.hide_missed IS NOT TRUE
+                  AND c.hide_missed/*v24.02|NULL::bool*/ IS NOT TRUE
                   AND NOT (c.parent_id IS NOT NULL AND p.bridged_at IS NOT NULL)))
             AND ($32::text[] IS NULL OR c.tags && $32::varchar[])
-            AND ($33::text[] IS NULL OR c.amd_result = ANY ($33) OR c.amd_ai_result = ANY ($33))
+            AND ($33::text[] IS NULL OR c.amd_result = ANY ($33) OR c.amd_ai_result/*v22.12|NULL::varchar*/ = ANY ($33))
             AND ($34::bool IS NULL
                  OR (c.blind_transfer IS NOT NULL OR c.transfer_to IS NOT NULL OR c.transfer_from IS NOT NULL) = $34)))

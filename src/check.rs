@@ -3,17 +3,19 @@
 //! For every dataset and report, the server prepares (parses and plans, never runs) the same
 //! query file the export uses, so a missing table or column is named exactly as PostgreSQL
 //! names it. The tables a query reads get a SELECT privilege check. The schema level is the
-//! newest Webitel release in `migrations-test/` whose added columns are all present. The check
-//! also reports the server version, TLS, row estimates and whether `cc_calls_history` is
+//! newest Webitel release in `migrations-test/` whose added columns are all present, and the
+//! query checked is the variant for that level ([`crate::levels`]). The check also reports the
+//! server version, TLS, row estimates and whether `cc_calls_history` is
 //! partitioned.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use serde::Serialize;
-use sqlx::Executor;
 use sqlx::postgres::PgConnection;
+use sqlx::{Executor, SqlSafeStr};
 
 use crate::error::{Error, Result};
+use crate::levels;
 use crate::source::{self, ConnArgs};
 
 /// Each dataset and report, with the query file it runs.
@@ -60,7 +62,7 @@ struct Report {
     server_version_num: i32,
     user: String,
     tls: Tls,
-    schema_level: Option<String>,
+    schema_level: String,
     calls_partitioned: bool,
     datasets: Vec<DatasetCheck>,
     ok: bool,
@@ -92,8 +94,11 @@ pub async fn run(args: &CheckArgs) -> Result<bool> {
         .fetch_one(&mut *tx)
         .await
         .map_err(|e| Error::database("reading the server settings", e))?;
+    let level = levels::detect(&mut tx).await?;
     let mut datasets = Vec::new();
     for (name, sql) in QUERIES.iter().filter(|(n, _)| wanted.contains(n)) {
+        // The variant the export would run at this level (webitel-schema.md §8).
+        let sql = levels::render(sql, level).map_err(Error::input)?;
         datasets.push(check_query(&mut tx, name, sql).await?);
     }
     let report = Report {
@@ -105,7 +110,7 @@ pub async fn run(args: &CheckArgs) -> Result<bool> {
             version: server.ssl_version,
             cipher: server.ssl_cipher,
         },
-        schema_level: schema_level(&mut tx).await?,
+        schema_level: level.to_string(),
         calls_partitioned: server.calls_partitioned,
         ok: datasets.iter().all(|d| d.ok),
         datasets,
@@ -141,13 +146,16 @@ fn selected(names: &[String]) -> Result<BTreeSet<&'static str>> {
 
 /// Prepares the query (a missing table or column fails here, named by the server) and checks
 /// SELECT on every table it reads.
-async fn check_query(db: &mut PgConnection, name: &str, sql: &'static str) -> Result<DatasetCheck> {
+async fn check_query(db: &mut PgConnection, name: &str, sql: String) -> Result<DatasetCheck> {
     let mut problems = Vec::new();
     // A savepoint keeps the snapshot usable after a failed prepare.
     db.execute("SAVEPOINT check_query")
         .await
         .map_err(|e| Error::database("checking", e))?;
-    if let Err(e) = (&mut *db).prepare(sqlx::SqlStr::from_static(sql)).await {
+    let tables: Vec<String> = tables_read(&sql).into_iter().collect();
+    // Our own query text, never user input.
+    let statement = sqlx::AssertSqlSafe(sql).into_sql_str();
+    if let Err(e) = (&mut *db).prepare(statement).await {
         problems.push(match e.as_database_error() {
             Some(db_error) => db_error.message().to_string(),
             None => e.to_string(),
@@ -156,7 +164,6 @@ async fn check_query(db: &mut PgConnection, name: &str, sql: &'static str) -> Re
     db.execute("ROLLBACK TO SAVEPOINT check_query")
         .await
         .map_err(|e| Error::database("checking", e))?;
-    let tables: Vec<String> = tables_read(sql).into_iter().collect();
     let access = sqlx::query_file!("queries/check_tables.sql", &tables)
         .fetch_all(&mut *db)
         .await
@@ -211,68 +218,6 @@ pub fn tables_read(sql: &str) -> Vec<String> {
     seen
 }
 
-/// The newest migration in `migrations-test/` whose added columns all exist here.
-async fn schema_level(db: &mut PgConnection) -> Result<Option<String>> {
-    let mut markers: BTreeMap<i64, (String, Vec<(String, String)>)> = BTreeMap::new();
-    for migration in crate::demo::MIGRATOR.iter() {
-        let columns = added_columns(migration.sql.as_str());
-        markers.insert(
-            migration.version,
-            // "v24 02" (from 240200_v24_02.sql) reads as the release "v24.02".
-            (migration.description.replacen(' ', ".", 1), columns),
-        );
-    }
-    let (tables, columns): (Vec<String>, Vec<String>) = markers
-        .values()
-        .flat_map(|(_, cols)| cols.iter().cloned())
-        .unzip();
-    let present = sqlx::query_file!("queries/check_columns.sql", &tables, &columns)
-        .fetch_all(&mut *db)
-        .await
-        .map_err(|e| Error::database("detecting the schema level", e))?;
-    let present: BTreeSet<(String, String)> = present
-        .into_iter()
-        .filter(|c| c.present)
-        .map(|c| (c.table_name, c.column_name))
-        .collect();
-    let mut level = None;
-    for (description, cols) in markers.values() {
-        if cols.iter().all(|c| present.contains(c)) {
-            level = Some(description.clone());
-        } else {
-            break;
-        }
-    }
-    Ok(level)
-}
-
-/// `(table, column)` of every `ALTER TABLE t … ADD COLUMN c` in a migration.
-pub fn added_columns(sql: &str) -> Vec<(String, String)> {
-    let mut found = Vec::new();
-    for statement in sql.split(';') {
-        let words: Vec<&str> = statement
-            .lines()
-            .map(|l| l.split("--").next().unwrap_or(""))
-            .flat_map(str::split_whitespace)
-            .collect();
-        let Some(at) = words
-            .windows(2)
-            .position(|w| w[0].eq_ignore_ascii_case("ALTER") && w[1].eq_ignore_ascii_case("TABLE"))
-        else {
-            continue;
-        };
-        let Some(table) = words.get(at + 2) else {
-            continue;
-        };
-        for w in words.windows(3) {
-            if w[0].eq_ignore_ascii_case("ADD") && w[1].eq_ignore_ascii_case("COLUMN") {
-                found.push((table.to_string(), w[2].trim_end_matches(',').to_string()));
-            }
-        }
-    }
-    found
-}
-
 fn print_text(r: &Report) {
     let tls = if r.tls.on {
         format!(
@@ -287,12 +232,7 @@ fn print_text(r: &Report) {
         "server: PostgreSQL {} ({}), user {}, TLS {tls}",
         r.server_version, r.server_version_num, r.user
     );
-    println!(
-        "schema level: {}",
-        r.schema_level
-            .as_deref()
-            .unwrap_or("older than the v22.05 baseline (or not Webitel)")
-    );
+    println!("schema level: {}", r.schema_level);
     println!(
         "cc_calls_history partitioned: {}",
         if r.calls_partitioned { "yes" } else { "no" }
@@ -320,24 +260,6 @@ mod tests {
         assert_eq!(
             tables_read(sql),
             ["call_center.cc_calls_history", "storage.files"]
-        );
-    }
-
-    #[test]
-    fn added_columns_are_found_in_migrations() {
-        let sql = "ALTER TABLE call_center.cc_calls_history\n    ADD COLUMN hide_missed boolean, -- why\n    ADD COLUMN redial_id uuid;\nCREATE INDEX x ON y (z);";
-        assert_eq!(
-            added_columns(sql),
-            [
-                (
-                    "call_center.cc_calls_history".to_string(),
-                    "hide_missed".to_string()
-                ),
-                (
-                    "call_center.cc_calls_history".to_string(),
-                    "redial_id".to_string()
-                ),
-            ]
         );
     }
 }

@@ -12,6 +12,7 @@ use futures_util::stream::BoxStream;
 use futures_util::{Stream, StreamExt};
 
 use crate::error::{Error, Result};
+use crate::levels::Level;
 use crate::record::Record;
 use crate::sink::publish::{Destination, OutputWriter};
 use crate::sink::{Compression, Format, Sink, SinkOptions};
@@ -120,11 +121,12 @@ pub async fn in_snapshot<R, F>(
 ) -> Result<Summary>
 where
     R: Record,
-    F: for<'c> FnOnce(&'c mut PgConnection) -> BoxStream<'c, Result<R>>,
+    F: for<'c> FnOnce(&'c mut PgConnection, Level) -> BoxStream<'c, Result<R>>,
 {
     let (destination, writer, mut db) = prepare(conn, options).await?;
     let mut tx = crate::source::begin_snapshot(&mut db, conn, domains).await?;
-    let summary = write_all(dataset, query(&mut tx), destination, writer, options).await?;
+    let level = crate::levels::detect(&mut tx).await?;
+    let summary = write_all(dataset, query(&mut tx, level), destination, writer, options).await?;
     // Nothing was written to the database; ending the read-only transaction is a formality.
     tx.rollback().await.ok();
     Ok(summary)

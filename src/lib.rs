@@ -12,6 +12,7 @@ pub mod demo;
 pub mod error;
 pub mod export;
 pub mod job;
+pub mod levels;
 pub mod pg_server;
 pub mod record;
 pub mod reports;

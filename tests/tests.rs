@@ -14,6 +14,7 @@ mod demo;
 mod docs;
 mod errors;
 mod formats;
+mod levels;
 mod nightly;
 mod queues;
 mod recordings;

@@ -9,6 +9,7 @@ use sqlx::PgConnection;
 
 use crate::error::{Error, Result};
 use crate::export::{self, ExportOptions, Summary};
+use crate::levels::Level;
 use crate::source;
 use crate::timearg::{Window, parse_tz};
 
@@ -154,6 +155,7 @@ impl AgentStatesArgs {
 /// The intervals matching `f`, streamed from `db` (inside the caller's snapshot).
 pub fn rows<'c>(
     db: &'c mut PgConnection,
+    level: Level,
     f: &AgentStatesFilter,
 ) -> BoxStream<'c, Result<AgentStateRow>> {
     let args = &f.args;
@@ -161,22 +163,28 @@ pub fn rows<'c>(
         StateKind::Status => "status",
         StateKind::Channel => "channel",
     });
-    sqlx::query_file_as!(
+    crate::leveled_query_as!(
+        db,
+        level,
         AgentStateRow,
-        "queries/agent_states.sql",
-        list(&args.domains),
-        f.overlap.from,
-        f.overlap.to,
-        list(&args.agents),
-        list(&args.teams),
-        kind,
-        list(&args.states),
-        args.after_id,
-        args.include_open,
-        f.ended.from,
-        f.ended.to,
+        (
+            list(&args.domains),
+            f.overlap.from,
+            f.overlap.to,
+            list(&args.agents),
+            list(&args.teams),
+            kind,
+            list(&args.states),
+            args.after_id,
+            args.include_open,
+            f.ended.from,
+            f.ended.to,
+        ),
+        {
+            "v22.05" => "queries/levels/agent_states.v22_05.sql",
+            "v23.05" => "queries/agent_states.sql",
+        }
     )
-    .fetch(db)
     .map_err(|e| Error::database("reading agent states", e))
     .boxed()
 }
@@ -188,8 +196,12 @@ pub async fn export(
     options: ExportOptions,
 ) -> Result<Summary> {
     let filter = args.to_filter()?;
-    export::in_snapshot("agent-states", conn, &args.domains, &options, |db| {
-        rows(db, &filter)
-    })
+    export::in_snapshot(
+        "agent-states",
+        conn,
+        &args.domains,
+        &options,
+        |db, level| rows(db, level, &filter),
+    )
     .await
 }

@@ -128,5 +128,8 @@ pub async fn export(
     args: &AgentsArgs,
     options: ExportOptions,
 ) -> Result<Summary> {
-    export::in_snapshot("agents", conn, &args.domains, &options, |db| rows(db, args)).await
+    export::in_snapshot("agents", conn, &args.domains, &options, |db, _| {
+        rows(db, args)
+    })
+    .await
 }

@@ -9,6 +9,7 @@ use sqlx::PgConnection;
 
 use crate::error::{Error, Result};
 use crate::export::{self, ExportOptions, Summary};
+use crate::levels::Level;
 use crate::source;
 use crate::timearg::{Window, parse_tz};
 
@@ -160,24 +161,36 @@ impl AttemptsArgs {
 }
 
 /// The attempts matching `f`, streamed from `db` (inside the caller's snapshot).
-pub fn rows<'c>(db: &'c mut PgConnection, f: &AttemptsFilter) -> BoxStream<'c, Result<AttemptRow>> {
+pub fn rows<'c>(
+    db: &'c mut PgConnection,
+    level: Level,
+    f: &AttemptsFilter,
+) -> BoxStream<'c, Result<AttemptRow>> {
     let args = &f.args;
     let pattern = args.q.as_deref().map(like_pattern);
-    sqlx::query_file_as!(
+    crate::leveled_query_as!(
+        db,
+        level,
         AttemptRow,
-        "queries/attempts.sql",
-        list(&args.domains),
-        f.joined.from,
-        f.joined.to,
-        f.leaving.from,
-        f.leaving.to,
-        list(&args.queues),
-        list(&args.agents),
-        list(&args.members),
-        list(&args.results),
-        pattern.as_deref(),
+        (
+            list(&args.domains),
+            f.joined.from,
+            f.joined.to,
+            f.leaving.from,
+            f.leaving.to,
+            list(&args.queues),
+            list(&args.agents),
+            list(&args.members),
+            list(&args.results),
+            pattern.as_deref(),
+        ),
+        {
+            "v22.05" => "queries/levels/attempts.v22_05.sql",
+            "v22.12" => "queries/levels/attempts.v22_12.sql",
+            "v23.05" => "queries/levels/attempts.v23_05.sql",
+            "v24.04" => "queries/attempts.sql",
+        }
     )
-    .fetch(db)
     .map_err(|e| Error::database("reading attempts", e))
     .boxed()
 }
@@ -189,8 +202,8 @@ pub async fn export(
     options: ExportOptions,
 ) -> Result<Summary> {
     let filter = args.to_filter()?;
-    export::in_snapshot("attempts", conn, &args.domains, &options, |db| {
-        rows(db, &filter)
+    export::in_snapshot("attempts", conn, &args.domains, &options, |db, level| {
+        rows(db, level, &filter)
     })
     .await
 }

@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use crate::error::{Error, Result};
 use crate::export::{self, ExportOptions, Summary};
+use crate::levels::Level;
 use crate::source;
 
 use super::{like_pattern, list};
@@ -467,50 +468,61 @@ pub async fn check(db: &mut PgConnection, filter: &CallsFilter) -> Result<()> {
 /// The legs matching `f`, streamed from `db` (inside the caller's snapshot).
 pub fn rows<'c>(
     db: &'c mut PgConnection,
+    level: Level,
     f: &CallsFilter,
     slice: &BlockSlice,
 ) -> BoxStream<'c, Result<CallRow>> {
-    sqlx::query_file_as!(
+    crate::leveled_query_as!(
+        db,
+        level,
         CallRow,
-        "queries/calls.sql",
-        list(&f.domains),
-        f.created.from,
-        f.created.to,
-        f.stored.from,
-        f.stored.to,
-        f.answered.from,
-        f.answered.to,
-        f.number_regex.as_deref(),
-        f.q.as_deref(),
-        f.variables_json.as_deref(),
-        list(&f.users),
-        list(&f.owners),
-        list(&f.agents),
-        list(&f.queues),
-        list(&f.teams),
-        list(&f.members),
-        list(&f.gateways),
-        list(&f.contacts),
-        list(&f.grantees),
-        list(&f.ids),
-        list(&f.parent_ids),
-        list(&f.dependency_ids),
-        f.top_level,
-        f.has_file,
-        list(&f.causes),
-        f.min_duration,
-        f.max_duration,
-        f.min_talk,
-        f.max_talk,
-        f.direction.map(Direction::as_str),
-        f.missed,
-        list(&f.tags),
-        list(&f.amd_results),
-        f.has_transfer,
-        slice.from.as_deref(),
-        slice.to.as_deref(),
+        (
+            list(&f.domains),
+            f.created.from,
+            f.created.to,
+            f.stored.from,
+            f.stored.to,
+            f.answered.from,
+            f.answered.to,
+            f.number_regex.as_deref(),
+            f.q.as_deref(),
+            f.variables_json.as_deref(),
+            list(&f.users),
+            list(&f.owners),
+            list(&f.agents),
+            list(&f.queues),
+            list(&f.teams),
+            list(&f.members),
+            list(&f.gateways),
+            list(&f.contacts),
+            list(&f.grantees),
+            list(&f.ids),
+            list(&f.parent_ids),
+            list(&f.dependency_ids),
+            f.top_level,
+            f.has_file,
+            list(&f.causes),
+            f.min_duration,
+            f.max_duration,
+            f.min_talk,
+            f.max_talk,
+            f.direction.map(Direction::as_str),
+            f.missed,
+            list(&f.tags),
+            list(&f.amd_results),
+            f.has_transfer,
+            slice.from.as_deref(),
+            slice.to.as_deref(),
+        ),
+        {
+            "v22.05" => "queries/levels/calls.v22_05.sql",
+            "v22.12" => "queries/levels/calls.v22_12.sql",
+            "v23.05" => "queries/levels/calls.v23_05.sql",
+            "v23.09" => "queries/levels/calls.v23_09.sql",
+            "v23.12" => "queries/levels/calls.v23_12.sql",
+            "v24.02" => "queries/calls.sql",
+        }
     )
-    .fetch(db)
     .map_err(|e| Error::database("reading calls", e))
     .boxed()
 }
@@ -580,6 +592,7 @@ pub async fn export(
     let (destination, writer, mut db) = export::prepare(conn, &options).await?;
     let mut tx = source::begin_snapshot(&mut db, conn, &filter.domains).await?;
     check(&mut tx, filter).await?;
+    let level = crate::levels::detect(&mut tx).await?;
     let slices = plan_slices(&mut tx, filter, parallel).await?;
     let mut helpers = Vec::new();
     if slices.len() > 1 {
@@ -591,9 +604,9 @@ pub async fn export(
             helpers.push(source::join_snapshot(conn, &snapshot).await?);
         }
     }
-    let mut streams = vec![rows(&mut tx, filter, &slices[0])];
+    let mut streams = vec![rows(&mut tx, level, filter, &slices[0])];
     for (helper, slice) in helpers.iter_mut().zip(&slices[1..]) {
-        streams.push(rows(helper, filter, slice));
+        streams.push(rows(helper, level, filter, slice));
     }
     let rows = futures_util::stream::select_all(streams);
     let mut summary = export::write_all("calls", rows, destination, writer, &options).await?;

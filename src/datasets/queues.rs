@@ -8,6 +8,7 @@ use sqlx::PgConnection;
 
 use crate::error::{Error, Result};
 use crate::export::{self, ExportOptions, Summary};
+use crate::levels::Level;
 use crate::source;
 
 use super::{like_pattern, list};
@@ -98,25 +99,35 @@ pub struct QueuesArgs {
 }
 
 /// The queues matching `args`, streamed from `db` (inside the caller's snapshot).
-pub fn rows<'c>(db: &'c mut PgConnection, args: &QueuesArgs) -> BoxStream<'c, Result<QueueRow>> {
+pub fn rows<'c>(
+    db: &'c mut PgConnection,
+    level: Level,
+    args: &QueuesArgs,
+) -> BoxStream<'c, Result<QueueRow>> {
     let pattern = args.q.as_deref().map(like_pattern);
     let enabled = match (args.enabled, args.disabled) {
         (true, _) => Some(true),
         (_, true) => Some(false),
         _ => None,
     };
-    sqlx::query_file_as!(
+    crate::leveled_query_as!(
+        db,
+        level,
         QueueRow,
-        "queries/queues.sql",
-        list(&args.domains),
-        pattern.as_deref(),
-        list(&args.ids),
-        list(&args.types),
-        list(&args.teams),
-        list(&args.tags),
-        enabled,
+        (
+            list(&args.domains),
+            pattern.as_deref(),
+            list(&args.ids),
+            list(&args.types),
+            list(&args.teams),
+            list(&args.tags),
+            enabled,
+        ),
+        {
+            "v22.05" => "queries/levels/queues.v22_05.sql",
+            "v24.02" => "queries/queues.sql",
+        }
     )
-    .fetch(db)
     .map_err(|e| Error::database("reading queues", e))
     .boxed()
 }
@@ -127,5 +138,8 @@ pub async fn export(
     args: &QueuesArgs,
     options: ExportOptions,
 ) -> Result<Summary> {
-    export::in_snapshot("queues", conn, &args.domains, &options, |db| rows(db, args)).await
+    export::in_snapshot("queues", conn, &args.domains, &options, |db, level| {
+        rows(db, level, args)
+    })
+    .await
 }

@@ -10,6 +10,7 @@ use sqlx::postgres::PgConnection;
 use crate::copy::CopyOptions;
 use crate::error::{Error, Result};
 use crate::export::{self, ExportOptions, Summary};
+use crate::levels::Level;
 use crate::source;
 use crate::timearg::{Window, parse_tz};
 
@@ -141,54 +142,70 @@ impl<'a> Bound<'a> {
         })
     }
 
-    fn rows<'c>(&'c self, db: &'c mut PgConnection) -> BoxStream<'c, Result<RecordingRow>> {
+    fn rows<'c>(
+        &'c self,
+        db: &'c mut PgConnection,
+        level: Level,
+    ) -> BoxStream<'c, Result<RecordingRow>> {
         let (args, f) = (self.args, &self.calls);
         // $1..$34 are calls.sql's parameters, in the same order.
-        sqlx::query_file_as!(
+        crate::leveled_query_as!(
+            db,
+            level,
             RecordingRow,
-            "queries/recordings.sql",
-            list(&f.domains),
-            f.created.from,
-            f.created.to,
-            f.stored.from,
-            f.stored.to,
-            f.answered.from,
-            f.answered.to,
-            f.number_regex.as_deref(),
-            f.q.as_deref(),
-            f.variables_json.as_deref(),
-            list(&f.users),
-            list(&f.owners),
-            list(&f.agents),
-            list(&f.queues),
-            list(&f.teams),
-            list(&f.members),
-            list(&f.gateways),
-            list(&f.contacts),
-            list(&f.grantees),
-            list(&f.ids),
-            list(&f.parent_ids),
-            list(&f.dependency_ids),
-            f.top_level,
-            f.has_file,
-            list(&f.causes),
-            f.min_duration,
-            f.max_duration,
-            f.min_talk,
-            f.max_talk,
-            f.direction.map(Direction::as_str),
-            f.missed,
-            list(&f.tags),
-            list(&f.amd_results),
-            f.has_transfer,
-            self.by_calls,
-            list(&args.file_ids),
-            self.mime.as_deref(),
-            self.uploaded.from,
-            self.uploaded.to,
-            args.include_removed,
+            (
+                list(&f.domains),
+                f.created.from,
+                f.created.to,
+                f.stored.from,
+                f.stored.to,
+                f.answered.from,
+                f.answered.to,
+                f.number_regex.as_deref(),
+                f.q.as_deref(),
+                f.variables_json.as_deref(),
+                list(&f.users),
+                list(&f.owners),
+                list(&f.agents),
+                list(&f.queues),
+                list(&f.teams),
+                list(&f.members),
+                list(&f.gateways),
+                list(&f.contacts),
+                list(&f.grantees),
+                list(&f.ids),
+                list(&f.parent_ids),
+                list(&f.dependency_ids),
+                f.top_level,
+                f.has_file,
+                list(&f.causes),
+                f.min_duration,
+                f.max_duration,
+                f.min_talk,
+                f.max_talk,
+                f.direction.map(Direction::as_str),
+                f.missed,
+                list(&f.tags),
+                list(&f.amd_results),
+                f.has_transfer,
+                self.by_calls,
+                list(&args.file_ids),
+                self.mime.as_deref(),
+                self.uploaded.from,
+                self.uploaded.to,
+                args.include_removed,
+            ),
+            {
+                "v22.05" => "queries/levels/recordings.v22_05.sql",
+                "v22.12" => "queries/levels/recordings.v22_12.sql",
+                "v23.05" => "queries/levels/recordings.v23_05.sql",
+                "v23.09" => "queries/levels/recordings.v23_09.sql",
+                "v23.12" => "queries/levels/recordings.v23_12.sql",
+                "v24.02" => "queries/levels/recordings.v24_02.sql",
+                "v24.04" => "queries/levels/recordings.v24_04.sql",
+                "v24.10" => "queries/recordings.sql",
+            }
         )
-        .fetch(db)
         .map_err(|e| Error::database("reading recordings", e))
         .boxed()
     }
@@ -208,16 +225,17 @@ pub async fn export(
     }
     let (destination, writer, mut db) = export::prepare(conn, &options).await?;
     let mut tx = source::begin_snapshot(&mut db, conn, &bound.calls.domains).await?;
+    let level = crate::levels::detect(&mut tx).await?;
     let summary = export::write_all(
         "recordings",
-        bound.rows(&mut tx),
+        bound.rows(&mut tx, level),
         destination,
         writer,
         &options,
     )
     .await?;
     if let Some(copy) = copy {
-        crate::copy::copy_all(bound.rows(&mut tx), copy, options.quiet).await?;
+        crate::copy::copy_all(bound.rows(&mut tx, level), copy, options.quiet).await?;
     }
     tx.rollback().await.ok();
     Ok(summary)

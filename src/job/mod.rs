@@ -22,6 +22,7 @@ use sqlx::PgConnection;
 use crate::datasets::{agent_states, agents, attempts, calls, queues};
 use crate::error::{Error, Result};
 use crate::export::{Progress, pump};
+use crate::levels::Level;
 use crate::record::{Column, Record};
 use crate::reports::{self, Buckets, agent_activity, queue_activity};
 use crate::sink::SinkOptions;
@@ -149,6 +150,7 @@ pub async fn run(args: &RunArgs) -> Result<()> {
         run_id: &run_id,
         config: &config,
         snapshot_partition: Partitioning::date_partition(snapshot.snapshot_at, config.tz),
+        level: crate::levels::detect(&mut tx).await?,
         quiet: args.quiet,
     };
     let mut reports = Vec::new();
@@ -207,6 +209,8 @@ struct RunContext<'a> {
     config: &'a Config,
     /// `date=<the snapshot's local date>`: where full jobs write.
     snapshot_partition: String,
+    /// The schema level detected in the snapshot: which query variants run.
+    level: Level,
     quiet: bool,
 }
 
@@ -232,7 +236,7 @@ async fn run_job(
         partitioning,
         quiet: context.quiet,
     };
-    let (files, rows) = execute(db, planned, target).await?;
+    let (files, rows) = execute(db, context.level, planned, target).await?;
     let report = JobReport {
         name: job.name.clone(),
         dataset: job.source.dataset(),
@@ -338,6 +342,7 @@ struct Target<'a> {
 /// Reads one job's rows in the run's snapshot and writes its part files.
 async fn execute(
     db: &mut PgConnection,
+    level: Level,
     planned: &Planned<'_>,
     target: Target<'_>,
 ) -> Result<(Vec<FileEntry>, u64)> {
@@ -349,7 +354,7 @@ async fn execute(
                 filter.stored = window;
             }
             calls::check(db, &filter).await?;
-            let rows = calls::rows(db, &filter, &calls::BlockSlice::default());
+            let rows = calls::rows(db, level, &filter, &calls::BlockSlice::default());
             write_parts(rows, planned.job, target).await
         }
         JobSource::Attempts(filter) => {
@@ -357,18 +362,18 @@ async fn execute(
             if planned.window.is_some() {
                 filter.leaving = window;
             }
-            write_parts(attempts::rows(db, &filter), planned.job, target).await
+            write_parts(attempts::rows(db, level, &filter), planned.job, target).await
         }
         JobSource::AgentStates(filter) => {
             let mut filter = (**filter).clone();
             if planned.window.is_some() {
                 filter.ended = window;
             }
-            write_parts(agent_states::rows(db, &filter), planned.job, target).await
+            write_parts(agent_states::rows(db, level, &filter), planned.job, target).await
         }
         JobSource::AgentActivity(args) => {
             let buckets = report_buckets(&planned.job.source, window)?;
-            let rows = unless_empty(&buckets, |b| agent_activity::rows(db, args, b));
+            let rows = unless_empty(&buckets, |b| agent_activity::rows(db, level, args, b));
             write_parts(rows, planned.job, target).await
         }
         JobSource::QueueActivity(args) => {
@@ -376,7 +381,9 @@ async fn execute(
             let rows = unless_empty(&buckets, |b| queue_activity::rows(db, args, b));
             write_parts(rows, planned.job, target).await
         }
-        JobSource::Queues(args) => write_parts(queues::rows(db, args), planned.job, target).await,
+        JobSource::Queues(args) => {
+            write_parts(queues::rows(db, level, args), planned.job, target).await
+        }
         JobSource::Agents(args) => write_parts(agents::rows(db, args), planned.job, target).await,
     }
 }

@@ -9,6 +9,7 @@ use sqlx::PgConnection;
 use crate::datasets::list;
 use crate::error::{Error, Result};
 use crate::export::{self, ExportOptions, Summary};
+use crate::levels::Level;
 use crate::source;
 
 use super::{Buckets, ReportWindowArgs};
@@ -101,21 +102,28 @@ pub struct AgentActivityArgs {
 /// The report's rows over `buckets`, streamed from `db` (inside the caller's snapshot).
 pub fn rows<'c>(
     db: &'c mut PgConnection,
+    level: Level,
     args: &AgentActivityArgs,
     buckets: &Buckets,
 ) -> BoxStream<'c, Result<AgentActivityRow>> {
-    sqlx::query_file_as!(
+    crate::leveled_query_as!(
+        db,
+        level,
         AgentActivityRow,
-        "queries/report_agent_activity.sql",
-        &buckets.starts,
-        &buckets.ends,
-        &buckets.labels,
-        list(&args.window.domains),
-        list(&args.agents),
-        list(&args.teams),
-        args.channel,
+        (
+            &buckets.starts,
+            &buckets.ends,
+            &buckets.labels,
+            list(&args.window.domains),
+            list(&args.agents),
+            list(&args.teams),
+            args.channel,
+        ),
+        {
+            "v22.05" => "queries/levels/report_agent_activity.v22_05.sql",
+            "v23.05" => "queries/report_agent_activity.sql",
+        }
     )
-    .fetch(db)
     .map_err(|e| Error::database("computing the agent-activity report", e))
     .boxed()
 }
@@ -132,7 +140,7 @@ pub async fn export(
         conn,
         &args.window.domains,
         &options,
-        |db| rows(db, args, &buckets),
+        |db, level| rows(db, level, args, &buckets),
     )
     .await
 }

@@ -143,7 +143,7 @@ pub async fn export(
         conn,
         &args.window.domains,
         &options,
-        |db| rows(db, args, &buckets),
+        |db, _| rows(db, args, &buckets),
     )
     .await
 }

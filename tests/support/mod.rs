@@ -158,13 +158,22 @@ pub struct TestDb {
 
 impl TestDb {
     pub async fn new() -> TestDb {
+        TestDb::from_template(TEMPLATE).await
+    }
+
+    /// A fresh database without any schema (migrations applied by the test).
+    pub async fn bare() -> TestDb {
+        TestDb::from_template("template0").await
+    }
+
+    async fn from_template(template: &str) -> TestDb {
         let server = server();
         let n = COUNTER.fetch_add(1, Ordering::SeqCst);
         let name = format!("wxtest_{}_{n}", std::process::id());
         let mut admin = PgConnection::connect(&server.base)
             .await
             .expect("connect to test server");
-        let create = format!("CREATE DATABASE {name} TEMPLATE {TEMPLATE}");
+        let create = format!("CREATE DATABASE {name} ENCODING 'UTF8' TEMPLATE {template}");
         admin
             .execute(sqlx::raw_sql(sqlx::AssertSqlSafe(create)))
             .await
