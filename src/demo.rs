@@ -236,6 +236,7 @@ pub async fn run(args: &DemoArgs) -> Result<()> {
         database_url: Some(url.clone()),
         statement_timeout: "0".into(),
         connect_timeout: "15s".into(),
+        stall_timeout: "0".into(),
         ..ConnArgs::default()
     };
     let all_attempts = AttemptsArgs {
@@ -276,6 +277,7 @@ pub async fn run(args: &DemoArgs) -> Result<()> {
                 ..SinkOptions::default()
             },
             quiet: args.quiet,
+            stall_timeout: None,
         };
         let summaries = [
             calls::export(&conn_args, &CallsFilter::default(), to("calls"), 2).await?,

@@ -2,7 +2,8 @@
 //!
 //! The database side (decoding rows) runs on the async task; encoding runs on a blocking
 //! thread, so the two overlap on two cores. They meet in a bounded channel of row batches:
-//! memory is capped at `CHANNEL_BATCHES × BATCH_ROWS` rows in flight, whatever the row count.
+//! memory is capped at `CHANNEL_BATCHES` batches of at most `BATCH_ROWS` rows or `BATCH_BYTES`
+//! of values in flight, whatever the row count.
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -19,7 +20,11 @@ use crate::sink::{Compression, Format, Sink, SinkOptions};
 use crate::source::ConnArgs;
 use sqlx::postgres::PgConnection;
 
+/// A batch of rows between the reader and the encoder holds at most this many rows or this
+/// many raw value bytes, whichever comes first, and at most `CHANNEL_BATCHES` wait: rows in
+/// flight stay under a fixed ceiling even when some rows are large (calls with big variables).
 const BATCH_ROWS: usize = 1024;
+const BATCH_BYTES: usize = 256 << 10;
 const CHANNEL_BATCHES: usize = 4;
 
 /// Output flags shared by every dataset.
@@ -35,6 +40,11 @@ pub struct OutputArgs {
     /// Parquet compression.
     #[arg(long, value_enum, default_value = "zstd")]
     pub compression: Compression,
+    /// CSV for Excel: a UTF-8 byte-order mark, and cells that Excel would run as a formula
+    /// (starting with =, +, -, @, tab or carriage return) prefixed with ' , except numbers
+    /// such as +380501112233 or -5.
+    #[arg(long)]
+    pub excel: bool,
     /// No progress line and no summary on stderr.
     #[arg(short, long)]
     pub quiet: bool,
@@ -46,23 +56,34 @@ pub struct ExportOptions {
     pub output: Option<PathBuf>,
     pub sink: SinkOptions,
     pub quiet: bool,
+    /// Fail when no row arrives for this long (`--stall-timeout`).
+    pub stall_timeout: Option<Duration>,
 }
 
 impl OutputArgs {
-    pub fn to_options(&self) -> ExportOptions {
+    /// The options of one export; `conn` gives the stall timeout.
+    pub fn to_options(&self, conn: &ConnArgs) -> Result<ExportOptions> {
         let format = self
             .format
             .or_else(|| self.output.as_deref().and_then(Format::from_path))
             .unwrap_or(Format::Csv);
-        ExportOptions {
+        if self.excel && format != Format::Csv {
+            return Err(Error::input(format!(
+                "--excel applies to CSV output, not {}",
+                format.name()
+            )));
+        }
+        Ok(ExportOptions {
             output: self.output.clone(),
             sink: SinkOptions {
                 format,
                 compression: self.compression,
+                excel: self.excel,
                 ..SinkOptions::default()
             },
             quiet: self.quiet,
-        }
+            stall_timeout: conn.stall_timeout()?,
+        })
     }
 }
 
@@ -150,7 +171,7 @@ where
     let sink = SinkConsumer {
         sink: Sink::new::<R>(writer, &options.sink)?,
     };
-    let (writer, rows) = pump(rows, sink, progress)
+    let (writer, rows) = pump(rows, sink, progress, options.stall_timeout)
         .await
         .map_err(|e| with_path(e, &shown))?;
     let bytes = destination.publish(writer)?;
@@ -189,7 +210,12 @@ impl<R: Record> BatchConsumer<R> for SinkConsumer {
 
 /// Reads `rows` on this task and feeds them, in batches through a bounded channel, to
 /// `consumer` on a blocking thread. Returns the consumer's output and the row count.
-pub async fn pump<R, S, C>(rows: S, consumer: C, progress: Progress) -> Result<(C::Output, u64)>
+pub async fn pump<R, S, C>(
+    rows: S,
+    consumer: C,
+    progress: Progress,
+    stall_timeout: Option<Duration>,
+) -> Result<(C::Output, u64)>
 where
     R: Record,
     S: Stream<Item = Result<R>>,
@@ -197,7 +223,7 @@ where
 {
     let (batches_tx, batches_rx) = tokio::sync::mpsc::channel::<Vec<R>>(CHANNEL_BATCHES);
     let encoder = tokio::task::spawn_blocking(move || encode(consumer, batches_rx, progress));
-    let read = read_batches(rows, batches_tx).await;
+    let read = read_batches(rows, batches_tx, stall_timeout).await;
     let encoded = encoder
         .await
         .map_err(|e| Error::Other(format!("encoder thread failed: {e}")))?;
@@ -206,15 +232,23 @@ where
     encoded
 }
 
-async fn read_batches<R, S>(rows: S, batches: tokio::sync::mpsc::Sender<Vec<R>>) -> Result<()>
+async fn read_batches<R: Record, S>(
+    rows: S,
+    batches: tokio::sync::mpsc::Sender<Vec<R>>,
+    stall_timeout: Option<Duration>,
+) -> Result<()>
 where
     S: Stream<Item = Result<R>>,
 {
     let mut rows = std::pin::pin!(rows);
     let mut batch = Vec::with_capacity(BATCH_ROWS);
-    while let Some(row) = rows.next().await {
-        batch.push(row?);
-        if batch.len() == BATCH_ROWS {
+    let mut batch_bytes = 0;
+    while let Some(row) = next_or_stall(&mut rows, stall_timeout).await? {
+        let row = row?;
+        batch_bytes += row.raw_len();
+        batch.push(row);
+        if batch.len() == BATCH_ROWS || batch_bytes >= BATCH_BYTES {
+            batch_bytes = 0;
             let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH_ROWS));
             if batches.send(full).await.is_err() {
                 // The encoder stopped: its own error is reported by the caller.
@@ -226,6 +260,27 @@ where
         let _ = batches.send(batch).await;
     }
     Ok(())
+}
+
+/// The next row, or an error when none arrives within `limit`: a connection that stalls
+/// (a dead peer behind a NAT, a hung proxy) must fail the export, not hang it.
+async fn next_or_stall<S: Stream + Unpin>(
+    rows: &mut S,
+    limit: Option<Duration>,
+) -> Result<Option<S::Item>> {
+    let Some(limit) = limit else {
+        return Ok(rows.next().await);
+    };
+    tokio::time::timeout(limit, rows.next()).await.map_err(|_| {
+        let stalled = std::io::Error::new(
+            std::io::ErrorKind::TimedOut,
+            format!(
+                "nothing received for {} s (--stall-timeout)",
+                limit.as_secs()
+            ),
+        );
+        Error::database("reading rows", sqlx::Error::Io(stalled))
+    })
 }
 
 fn encode<R, C: BatchConsumer<R>>(

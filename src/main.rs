@@ -50,42 +50,63 @@ async fn run(cli: Cli) -> Result<(), Error> {
             datasets::calls::export(
                 &cmd.conn,
                 &filter,
-                cmd.output.to_options(),
+                cmd.output.to_options(&cmd.conn)?,
                 usize::from(cmd.parallel),
             )
             .await?
         }
         Command::Queues(cmd) => {
             cmd.conn.validate()?;
-            datasets::queues::export(&cmd.conn, &cmd.filters, cmd.output.to_options()).await?
+            datasets::queues::export(&cmd.conn, &cmd.filters, cmd.output.to_options(&cmd.conn)?)
+                .await?
         }
         Command::Agents(cmd) => {
             cmd.conn.validate()?;
-            datasets::agents::export(&cmd.conn, &cmd.filters, cmd.output.to_options()).await?
+            datasets::agents::export(&cmd.conn, &cmd.filters, cmd.output.to_options(&cmd.conn)?)
+                .await?
         }
         Command::Attempts(cmd) => {
             cmd.conn.validate()?;
-            datasets::attempts::export(&cmd.conn, &cmd.filters, cmd.output.to_options()).await?
+            datasets::attempts::export(&cmd.conn, &cmd.filters, cmd.output.to_options(&cmd.conn)?)
+                .await?
         }
         Command::AgentStates(cmd) => {
             cmd.conn.validate()?;
-            datasets::agent_states::export(&cmd.conn, &cmd.filters, cmd.output.to_options()).await?
+            datasets::agent_states::export(
+                &cmd.conn,
+                &cmd.filters,
+                cmd.output.to_options(&cmd.conn)?,
+            )
+            .await?
         }
         Command::Recordings(cmd) => {
             cmd.conn.validate()?;
             let copy = cmd.copy.requested();
-            datasets::recordings::export(&cmd.conn, &cmd.filters, cmd.output.to_options(), copy)
-                .await?
+            datasets::recordings::export(
+                &cmd.conn,
+                &cmd.filters,
+                cmd.output.to_options(&cmd.conn)?,
+                copy,
+            )
+            .await?
         }
         Command::Report(ReportCommand::AgentActivity(cmd)) => {
             cmd.conn.validate()?;
-            reports::agent_activity::export(&cmd.conn, &cmd.filters, cmd.output.to_options())
-                .await?
+            reports::agent_activity::export(
+                &cmd.conn,
+                &cmd.filters,
+                cmd.output.to_options(&cmd.conn)?,
+            )
+            .await?
         }
         Command::Report(ReportCommand::QueueActivity(cmd)) => {
             cmd.conn.validate()?;
-            reports::queue_activity::export(&cmd.conn, &cmd.filters, cmd.output.to_options())
-                .await?
+            reports::queue_activity::export(
+                &cmd.conn,
+                &cmd.filters,
+                cmd.output.to_options(&cmd.conn)?,
+            )
+            .await?
         }
         Command::Run(args) => return job::run(&args).await,
         Command::Check(args) => {

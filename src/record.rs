@@ -79,6 +79,21 @@ pub enum Cell<'a> {
 }
 
 impl Cell<'_> {
+    /// The bytes of the value itself (string bytes, 8 per timestamp…): what a Parquet row
+    /// group buffers, before encoding, per cell.
+    pub fn raw_len(&self) -> usize {
+        match self {
+            Cell::Null => 0,
+            Cell::Text(s) => s.len(),
+            Cell::Int32(_) => 4,
+            Cell::Int64(_) | Cell::Float64(_) | Cell::Timestamp(_) => 8,
+            Cell::Bool(_) => 1,
+            Cell::Int32List(l) => 4 * l.len(),
+            Cell::Int64List(l) => 8 * l.len(),
+            Cell::TextList(l) => l.iter().map(String::len).sum(),
+        }
+    }
+
     /// Whether this cell may stand in a column of `kind`.
     pub fn fits(&self, kind: Kind) -> bool {
         matches!(
@@ -179,6 +194,13 @@ pub trait Record: Send + 'static {
     const COLUMNS: &'static [Column];
     /// Calls `f` once per column, in [`Record::COLUMNS`] order.
     fn cells<F: FnMut(Cell<'_>)>(&self, f: F);
+
+    /// The raw bytes of the row's values ([`Cell::raw_len`] summed).
+    fn raw_len(&self) -> usize {
+        let mut total = 0;
+        self.cells(|cell| total += cell.raw_len());
+        total
+    }
 }
 
 /// Declares a dataset row: the struct `query_file_as!` fills and its [`Record`] impl.

@@ -42,6 +42,21 @@ pub struct ConnArgs {
     /// Give up connecting after this long.
     #[arg(long, value_name = "DURATION", default_value = "15s")]
     pub connect_timeout: String,
+
+    /// When the server is unreachable or still starting, try again this many times, waiting
+    /// 1 s, 2 s, 4 s… (at most 30 s) in between. A refused login is never retried.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub connect_retries: u32,
+
+    /// Read the password from this file (its first line), so it appears in no command line,
+    /// URL or environment. Without it: the URL, PGPASSWORD, then ~/.pgpass (or PGPASSFILE).
+    #[arg(long, value_name = "FILE")]
+    pub password_file: Option<PathBuf>,
+
+    /// Fail when the server sends nothing for this long in the middle of an export (a stalled
+    /// connection or network); 0 = wait forever. Long first-row waits of big reports count.
+    #[arg(long, value_name = "DURATION", default_value = "10m")]
+    pub stall_timeout: String,
 }
 
 fn parse_ssl_mode(value: &str) -> Result<PgSslMode, String> {
@@ -81,7 +96,16 @@ impl ConnArgs {
             }
             options = options.ssl_root_cert(cert);
         }
+        if let Some(file) = &self.password_file {
+            options = options.password(&read_password_file(file)?);
+        }
         Ok(options)
+    }
+
+    /// `--stall-timeout`, `None` for no limit.
+    pub fn stall_timeout(&self) -> Result<Option<Duration>> {
+        let limit = parse_duration("--stall-timeout", &self.stall_timeout)?;
+        Ok((!limit.is_zero()).then_some(limit))
     }
 
     pub fn statement_timeout(&self) -> Result<Duration> {
@@ -97,23 +121,75 @@ impl ConnArgs {
         self.options()?;
         self.statement_timeout()?;
         self.connect_timeout()?;
+        self.stall_timeout()?;
         Ok(())
     }
 
-    /// Opens one connection.
+    /// Opens one connection, retrying `--connect-retries` times with exponential backoff
+    /// while the server is unreachable or not accepting connections yet.
     pub async fn connect(&self) -> Result<PgConnection> {
         let options = self.options()?;
         let limit = self.connect_timeout()?;
         let target = describe_target(&options);
-        match tokio::time::timeout(limit, PgConnection::connect_with(&options)).await {
-            Ok(Ok(conn)) => Ok(conn),
-            Ok(Err(e)) => Err(Error::database(format!("connecting to {target}"), e)),
-            Err(_) => Err(Error::Database {
-                context: format!("connecting to {target}"),
-                source: sqlx::Error::PoolTimedOut,
-            }),
+        let mut attempt = 0;
+        loop {
+            let outcome =
+                match tokio::time::timeout(limit, PgConnection::connect_with(&options)).await {
+                    Ok(result) => result,
+                    Err(_) => Err(sqlx::Error::PoolTimedOut),
+                };
+            match outcome {
+                Ok(conn) => return Ok(conn),
+                Err(e) if attempt < self.connect_retries && is_transient(&e) => {
+                    let wait = Duration::from_secs(1 << attempt.min(5)).min(MAX_BACKOFF);
+                    tokio::time::sleep(wait).await;
+                    attempt += 1;
+                }
+                Err(e) => {
+                    let tries = match attempt {
+                        0 => String::new(),
+                        n => format!(" ({} attempts)", n + 1),
+                    };
+                    return Err(Error::database(format!("connecting to {target}{tries}"), e));
+                }
+            }
         }
     }
+}
+
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+
+/// Whether a failed connection attempt may succeed later: the server is unreachable, timed
+/// out, starting up or shutting down, or out of connection slots. A refused login, a TLS
+/// verification failure or a missing database will not change by waiting.
+fn is_transient(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut => true,
+        sqlx::Error::Database(db) => matches!(
+            db.code().as_deref(),
+            // cannot_connect_now, admin_shutdown, too_many_connections
+            Some("57P03" | "57P01" | "53300")
+        ),
+        _ => false,
+    }
+}
+
+/// The first line of `--password-file`, without its line ending.
+fn read_password_file(file: &std::path::Path) -> Result<String> {
+    let text = std::fs::read_to_string(file).map_err(|e| {
+        Error::input(format!(
+            "--password-file '{}' cannot be read: {e}",
+            file.display()
+        ))
+    })?;
+    let password = text.lines().next().unwrap_or("").to_string();
+    if password.is_empty() {
+        return Err(Error::input(format!(
+            "--password-file '{}' is empty",
+            file.display()
+        )));
+    }
+    Ok(password)
 }
 
 /// `user@host:port/database`, without the password, for messages.

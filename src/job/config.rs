@@ -65,6 +65,8 @@ pub struct ConnectionConfig {
     pub sslmode: Option<String>,
     pub sslrootcert: Option<PathBuf>,
     pub statement_timeout: Option<String>,
+    pub password_file: Option<PathBuf>,
+    pub connect_retries: Option<u32>,
 }
 
 #[derive(Deserialize)]

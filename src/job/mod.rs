@@ -10,7 +10,7 @@ pub mod state;
 use std::collections::BTreeSet;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use futures_util::stream::BoxStream;
@@ -151,6 +151,7 @@ pub async fn run(args: &RunArgs) -> Result<()> {
         config: &config,
         snapshot_partition: Partitioning::date_partition(snapshot.snapshot_at, config.tz),
         level: crate::levels::detect(&mut tx).await?,
+        stall_timeout: conn.stall_timeout()?,
         quiet: args.quiet,
     };
     let mut reports = Vec::new();
@@ -211,6 +212,7 @@ struct RunContext<'a> {
     snapshot_partition: String,
     /// The schema level detected in the snapshot: which query variants run.
     level: Level,
+    stall_timeout: Option<Duration>,
     quiet: bool,
 }
 
@@ -234,6 +236,7 @@ async fn run_job(
         run_id: context.run_id,
         config: context.config,
         partitioning,
+        stall_timeout: context.stall_timeout,
         quiet: context.quiet,
     };
     let (files, rows) = execute(db, context.level, planned, target).await?;
@@ -336,6 +339,7 @@ struct Target<'a> {
     run_id: &'a str,
     config: &'a Config,
     partitioning: Partitioning,
+    stall_timeout: Option<Duration>,
     quiet: bool,
 }
 
@@ -435,7 +439,7 @@ async fn write_parts<R: Record>(
         job.source.dataset(),
         !target.quiet && std::io::stderr().is_terminal(),
     );
-    pump(rows, writer, progress).await
+    pump(rows, writer, progress, target.stall_timeout).await
 }
 
 fn column_index(columns: &[Column], name: &str) -> usize {
@@ -479,6 +483,12 @@ fn connection(cli: &ConnArgs, config: &Config) -> Result<ConnArgs> {
         && let Some(timeout) = &from_file.statement_timeout
     {
         conn.statement_timeout = timeout.clone();
+    }
+    if conn.password_file.is_none() {
+        conn.password_file = from_file.password_file.clone();
+    }
+    if conn.connect_retries == 0 {
+        conn.connect_retries = from_file.connect_retries.unwrap_or(0);
     }
     conn.validate()?;
     Ok(conn)

@@ -3,6 +3,10 @@
 //! NULL is an empty unquoted field and an empty string is `""` (PostgreSQL's own CSV
 //! convention), which the `csv` crate's `Writer` cannot express; so records are assembled
 //! here and `csv_core` decides quoting and escapes each field.
+//!
+//! With `excel`, the file starts with a UTF-8 byte-order mark (so Excel does not read it as
+//! the local code page) and a text cell Excel would evaluate as a formula gets a leading `'`
+//! (OWASP's CSV-injection advice); a number such as `+380501112233` is left alone.
 
 use std::io::Write;
 
@@ -17,17 +21,22 @@ pub struct CsvSink<W: Write> {
     quoting: csv_core::Writer,
     scratch: Vec<u8>,
     delimiter: u8,
+    excel: bool,
 }
 
 impl<W: Write> CsvSink<W> {
-    pub fn new<R: Record>(out: W) -> Result<Self> {
+    pub fn new<R: Record>(out: W, excel: bool) -> Result<Self> {
         let mut sink = CsvSink {
             out,
             buf: Vec::with_capacity(super::TEXT_CHUNK * 2),
             quoting: csv_core::WriterBuilder::new().build(),
             scratch: Vec::new(),
             delimiter: b',',
+            excel,
         };
+        if excel {
+            sink.buf.extend_from_slice("\u{feff}".as_bytes());
+        }
         for (i, column) in R::COLUMNS.iter().enumerate() {
             sink.separator(i);
             sink.push_text(column.name);
@@ -66,6 +75,14 @@ impl<W: Write> CsvSink<W> {
         let mut digits = itoa::Buffer::new();
         match cell {
             Cell::Null => {}
+            Cell::Text(s) if self.excel && is_formula(s) => {
+                let mut quoted = std::mem::take(&mut self.scratch);
+                quoted.clear();
+                quoted.push(b'\'');
+                quoted.extend_from_slice(s.as_bytes());
+                self.push_bytes(&quoted);
+                self.scratch = quoted;
+            }
             Cell::Text(s) => self.push_text(s),
             Cell::Int32(v) => self.buf.extend_from_slice(digits.format(v).as_bytes()),
             Cell::Int64(v) => self.buf.extend_from_slice(digits.format(v).as_bytes()),
@@ -108,6 +125,33 @@ impl<W: Write> CsvSink<W> {
     }
 }
 
+/// Whether Excel would evaluate `s` as a formula: it starts with `=`, `+`, `-`, `@`, a tab
+/// or a carriage return, and is not simply a number (`+380501112233`, `-5`, `+1.5`).
+pub fn is_formula(s: &str) -> bool {
+    let Some(first) = s.chars().next() else {
+        return false;
+    };
+    match first {
+        '=' | '@' | '\t' | '\r' => true,
+        '+' | '-' => !is_plain_number(&s[1..]),
+        _ => false,
+    }
+}
+
+/// Digits with at most one decimal point, nothing else (no `e`, no `,`, no spaces).
+fn is_plain_number(s: &str) -> bool {
+    let mut digits = 0;
+    let mut points = 0;
+    for c in s.chars() {
+        match c {
+            '0'..='9' => digits += 1,
+            '.' => points += 1,
+            _ => return false,
+        }
+    }
+    digits > 0 && points <= 1
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -125,9 +169,59 @@ mod tests {
     }
 
     fn render(rows: &[Sample]) -> String {
-        let mut sink = CsvSink::new::<Sample>(Vec::new()).unwrap();
+        render_with(rows, false)
+    }
+
+    fn render_with(rows: &[Sample], excel: bool) -> String {
+        let mut sink = CsvSink::new::<Sample>(Vec::new(), excel).unwrap();
         sink.write_rows(rows).unwrap();
         String::from_utf8(sink.finish().unwrap()).unwrap()
+    }
+
+    #[test]
+    fn formula_cells_are_recognized_but_signed_numbers_are_not() {
+        for formula in [
+            "=1+1",
+            "=cmd|' /C calc'!A0",
+            "@SUM(A1)",
+            "+A1",
+            "-2+3",
+            "\tx",
+            "\r=1",
+            "+",
+            "-",
+        ] {
+            assert!(is_formula(formula), "{formula:?}");
+        }
+        for plain in [
+            "+380501112233",
+            "-5",
+            "+1.5",
+            "",
+            "abc",
+            "1=1",
+            "a@b.c",
+            " =1",
+        ] {
+            assert!(!is_formula(plain), "{plain:?}");
+        }
+    }
+
+    #[test]
+    fn excel_csv_has_a_bom_and_neutralized_formulas() {
+        let rows = [Sample {
+            a: Some("=HYPERLINK(\"http://x\")".into()),
+            b: Some(-5),
+            c: Some(vec!["+380501112233".into()]),
+        }];
+        let text = render_with(&rows, true);
+        assert!(text.starts_with('\u{feff}'), "{text:?}");
+        let body = text.trim_start_matches('\u{feff}');
+        assert_eq!(
+            body.lines().nth(1).unwrap(),
+            "\"'=HYPERLINK(\"\"http://x\"\")\",-5,\"[\"\"+380501112233\"\"]\""
+        );
+        assert!(!render(&rows).contains("'="), "only with --excel");
     }
 
     #[test]

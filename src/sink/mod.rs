@@ -66,8 +66,10 @@ pub struct SinkOptions {
     pub compression: Compression,
     /// Upper bound on rows per Parquet row group.
     pub row_group_rows: usize,
-    /// Upper bound on the encoded bytes a Parquet row group may buffer before it is flushed.
+    /// Upper bound on the raw value bytes of a Parquet row group (see sink/parquet.rs).
     pub row_group_bytes: usize,
+    /// CSV for Excel (`--excel`): byte-order mark, formula cells neutralized.
+    pub excel: bool,
 }
 
 impl Default for SinkOptions {
@@ -76,7 +78,8 @@ impl Default for SinkOptions {
             format: Format::Csv,
             compression: Compression::Zstd,
             row_group_rows: 128 * 1024,
-            row_group_bytes: 48 << 20,
+            row_group_bytes: 24 << 20,
+            excel: false,
         }
     }
 }
@@ -94,7 +97,7 @@ impl<W: Write + Send> Sink<W> {
     /// Starts a sink for rows of `R` (writes the CSV header or the Parquet magic).
     pub fn new<R: Record>(writer: W, options: &SinkOptions) -> Result<Self> {
         Ok(match options.format {
-            Format::Csv => Sink::Csv(csv::CsvSink::new::<R>(writer)?),
+            Format::Csv => Sink::Csv(csv::CsvSink::new::<R>(writer, options.excel)?),
             Format::Jsonl => Sink::Jsonl(jsonl::JsonlSink::new::<R>(writer)),
             Format::Parquet => Sink::Parquet(parquet::ParquetSink::new::<R>(writer, options)?),
         })

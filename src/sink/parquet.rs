@@ -1,9 +1,11 @@
 //! Parquet through arrow-rs: typed columns, bounded row groups, zstd by default.
 //!
 //! Rows are appended to Arrow builders; every `BATCH_ROWS` rows the builders become one
-//! `RecordBatch` handed to `ArrowWriter`. A row group is closed when it reaches
-//! `row_group_rows` rows or buffers `row_group_bytes` of encoded data, so memory stays flat
-//! whatever the row count.
+//! `RecordBatch` handed to `ArrowWriter`. The writer keeps a row group's pages in memory until
+//! the group is closed, so the sink closes it at `row_group_rows` rows or `row_group_bytes` of
+//! raw values, whichever comes first. Counting raw bytes, not rows, gives the buffers the same
+//! ceiling whatever the data: a run of calls with large variables does not raise the peak, and
+//! memory stays flat whatever the row count.
 
 use std::io::Write;
 use std::sync::Arc;
@@ -33,6 +35,10 @@ pub struct ParquetSink<W: Write + Send> {
     schema: SchemaRef,
     builders: Vec<ColumnBuilder>,
     pending: usize,
+    /// Rows and raw value bytes in the row group being written.
+    group_rows: usize,
+    group_bytes: usize,
+    row_group_rows: usize,
     row_group_bytes: usize,
 }
 
@@ -74,6 +80,9 @@ impl<W: Write + Send> ParquetSink<W> {
                 .collect(),
             schema,
             pending: 0,
+            group_rows: 0,
+            group_bytes: 0,
+            row_group_rows: options.row_group_rows,
             row_group_bytes: options.row_group_bytes,
         })
     }
@@ -89,11 +98,18 @@ impl<W: Write + Send> ParquetSink<W> {
                     "column {}",
                     R::COLUMNS[i].name
                 );
+                self.group_bytes += cell.raw_len();
                 self.builders[i].append(cell);
                 i += 1;
             });
             self.pending += 1;
-            if self.pending == BATCH_ROWS {
+            self.group_rows += 1;
+            if self.group_rows >= self.row_group_rows || self.group_bytes >= self.row_group_bytes {
+                self.flush_batch()?;
+                self.writer.flush().map_err(encode_error)?;
+                self.group_rows = 0;
+                self.group_bytes = 0;
+            } else if self.pending == BATCH_ROWS {
                 self.flush_batch()?;
             }
         }
@@ -120,11 +136,7 @@ impl<W: Write + Send> ParquetSink<W> {
                 message: e.to_string(),
             })?;
         self.pending = 0;
-        self.writer.write(&batch).map_err(encode_error)?;
-        if self.writer.in_progress_size() >= self.row_group_bytes {
-            self.writer.flush().map_err(encode_error)?;
-        }
-        Ok(())
+        self.writer.write(&batch).map_err(encode_error)
     }
 }
 
