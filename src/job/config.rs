@@ -277,7 +277,10 @@ impl Config {
     /// Parses and checks config text; `origin` names it in messages.
     pub fn parse(text: &str, origin: &str) -> Result<Config> {
         let at = |span: Option<std::ops::Range<usize>>| match span {
-            Some(span) => format!("{origin} line {}", line_of(text, span.start)),
+            Some(span) => match key_at(text, span.start) {
+                Some(key) => format!("{origin} line {} ({key})", line_of(text, span.start)),
+                None => format!("{origin} line {}", line_of(text, span.start)),
+            },
             None => origin.to_string(),
         };
         let raw: RawConfig = toml::from_str(text)
@@ -448,6 +451,17 @@ fn timestamp_column(
             ))
         }
     }
+}
+
+/// The key of a `key = value` line holding `offset`, to name it next to a value's error.
+fn key_at(text: &str, offset: usize) -> Option<&str> {
+    let start = text[..offset.min(text.len())]
+        .rfind('\n')
+        .map_or(0, |i| i + 1);
+    let line = text[start..].lines().next()?;
+    let (key, _) = line.split_once('=')?;
+    let key = key.trim();
+    (!key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')).then_some(key)
 }
 
 fn line_of(text: &str, offset: usize) -> usize {
