@@ -165,3 +165,81 @@ pub struct QueueActivityCommand {
     #[command(flatten)]
     pub filters: QueueActivityArgs,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Flags whose values are parsed and checked before any connection.
+    const VALUED_FLAGS: &[&str] = &[
+        "--from",
+        "--to",
+        "--tz",
+        "--stored-from",
+        "--stored-to",
+        "--answered-from",
+        "--answered-to",
+        "--var",
+        "--user",
+        "--agent",
+        "--queue",
+        "--id",
+        "--parent-id",
+        "--dependency-id",
+        "--cause",
+        "--min-duration",
+        "--max-duration",
+        "--min-talk",
+        "--max-talk",
+        "--direction",
+        "--tag",
+        "--amd-result",
+        "--q",
+        "--number",
+        "--statement-timeout",
+        "--connect-timeout",
+        "--stall-timeout",
+        "--format",
+        "--parallel",
+    ];
+
+    proptest! {
+        /// Arbitrary values for the calls flags: parsing and validation answer Ok or a one-line
+        /// error, and never panic.
+        #[test]
+        fn calls_flags_never_panic(
+            pairs in proptest::collection::vec(
+                (proptest::sample::select(VALUED_FLAGS), any::<String>()), 0..6),
+        ) {
+            let mut argv = vec!["webitel-export".to_string(), "calls".to_string()];
+            for (flag, value) in pairs {
+                argv.push(format!("{flag}={value}"));
+            }
+            if let Ok(cli) = Cli::try_parse_from(&argv)
+                && let Command::Calls(cmd) = cli.command
+            {
+                if let Err(e) = cmd.filters.to_filter() {
+                    prop_assert!(!e.one_line().contains('\n'));
+                }
+                let _ = cmd.conn.validate();
+                let _ = cmd.output.to_options(&cmd.conn);
+            }
+        }
+
+        /// The time and duration parsers take any text without panicking.
+        #[test]
+        fn time_parsers_never_panic(value in any::<String>()) {
+            let _ = crate::timearg::parse_duration("--x", &value);
+            let _ = crate::timearg::parse_tz(&value);
+            let _ = crate::timearg::parse_instant("--x", &value, chrono_tz::UTC);
+            let _ = value.parse::<crate::levels::Level>();
+        }
+
+        /// Dates that look almost right: digits and separators in date-like shapes.
+        #[test]
+        fn date_like_values_never_panic(value in "[0-9]{1,5}-[0-9]{1,3}-[0-9]{1,3}([T ][0-9]{1,3}(:[0-9]{1,3}){0,2})?") {
+            let _ = crate::timearg::parse_instant("--x", &value, chrono_tz::Europe::Kyiv);
+        }
+    }
+}

@@ -118,6 +118,10 @@ fn describe_db_error(err: &sqlx::Error) -> String {
         return format!("{} [SQLSTATE {code}]{hint}", db.message());
     }
     match err {
+        // A refused certificate surfaces from the TLS handshake as an I/O error.
+        sqlx::Error::Io(io) if io.to_string().contains("certificate") => {
+            format!("TLS: {io} (check --sslmode, --sslrootcert and the host name)")
+        }
         sqlx::Error::Io(io) => format!("{io} (is the server running and reachable?)"),
         sqlx::Error::Tls(tls) => format!("TLS: {tls} (check --sslmode and --sslrootcert)"),
         sqlx::Error::PoolTimedOut => "timed out connecting".to_string(),

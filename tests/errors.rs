@@ -130,7 +130,7 @@ async fn the_readme_role_can_export_and_a_wrong_password_is_exit_3_never_printed
     .replace("change-me", "right-password");
     db.execute(&role_sql).await;
     db.execute(
-        "DO $$ BEGIN CREATE ROLE password_required NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
+        "DO $$ BEGIN CREATE ROLE password_required NOLOGIN; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$;
          GRANT password_required TO webitel_export;",
     )
     .await;

@@ -289,7 +289,7 @@ async fn ten_concurrent_exports_each_get_every_row() {
         let rows = if dest.extension().unwrap() == "csv" {
             let text = std::fs::read_to_string(&dest).unwrap();
             let (_, rows) = crate::support::parse_csv(&text);
-            rows.len() as i64
+            i64::try_from(rows.len()).unwrap()
         } else {
             use parquet::file::reader::FileReader;
             let reader = parquet::file::reader::SerializedFileReader::new(

@@ -248,4 +248,47 @@ mod tests {
             "a,b,c\r\n,,\r\n\"\",-5,\"[\"\"x\\\"\"y\"\"]\"\r\n\"a,b\n\"\"c\"\"\",7,[]\r\n"
         );
     }
+
+    proptest::proptest! {
+        /// Whatever the text (quotes, separators, line breaks, odd Unicode, NUL), the CSV
+        /// parses back to the same cells; with --excel, formula cells gain exactly one `'`.
+        #[test]
+        fn csv_parses_back_to_the_same_cells(
+            rows in proptest::collection::vec(
+                (
+                    proptest::option::of(proptest::prelude::any::<String>()),
+                    proptest::option::of(proptest::prelude::any::<i64>()),
+                    proptest::option::of(proptest::collection::vec(
+                        proptest::prelude::any::<String>(), 0..4)),
+                ),
+                0..16,
+            ),
+            excel in proptest::prelude::any::<bool>(),
+        ) {
+            let rows: Vec<Sample> = rows.into_iter().map(|(a, b, c)| Sample { a, b, c }).collect();
+            let text = render_with(&rows, excel);
+            let body = text.strip_prefix('\u{feff}').unwrap_or(&text);
+            proptest::prop_assert_eq!(excel, body.len() < text.len());
+            let mut reader = csv::ReaderBuilder::new().from_reader(body.as_bytes());
+            let parsed: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
+            proptest::prop_assert_eq!(parsed.len(), rows.len());
+            for (row, record) in rows.iter().zip(&parsed) {
+                let a = match &row.a {
+                    None => String::new(),
+                    Some(s) if excel && is_formula(s) => format!("'{s}"),
+                    Some(s) => s.clone(),
+                };
+                proptest::prop_assert_eq!(&record[0], a.as_str());
+                let b = row.b.map(|v| v.to_string()).unwrap_or_default();
+                proptest::prop_assert_eq!(&record[1], b.as_str());
+                match &row.c {
+                    None => proptest::prop_assert_eq!(&record[2], ""),
+                    Some(list) => {
+                        let back: Vec<String> = serde_json::from_str(&record[2]).unwrap();
+                        proptest::prop_assert_eq!(&back, list);
+                    }
+                }
+            }
+        }
+    }
 }
