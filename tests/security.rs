@@ -304,6 +304,13 @@ async fn tls_verify_full_accepts_the_right_ca_and_host_and_refuses_others() {
     assert_eq!(code, Some(3), "wrong host name accepted: {stderr}");
     assert!(stderr.contains("TLS"), "{stderr}");
 
+    // verify-ca checks the chain only, so the address is fine there.
+    let (code, stderr, _) = check_tls(&with(
+        &db.url,
+        &format!("sslmode=verify-ca&sslrootcert={}", certs.path("ca.crt")),
+    ));
+    assert_eq!(code, Some(0), "{stderr}");
+
     // Signed by another CA.
     let (code, stderr, _) = check_tls(&with(
         &by_name,
