@@ -174,7 +174,7 @@ where
     let (writer, rows) = pump(rows, sink, progress, options.stall_timeout)
         .await
         .map_err(|e| with_path(e, &shown))?;
-    let bytes = destination.publish(writer)?;
+    let bytes = destination.publish(writer).await?;
     Ok(Summary {
         dataset,
         rows,

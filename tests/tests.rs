@@ -18,6 +18,7 @@ mod formats;
 mod hostile;
 mod levels;
 mod nightly;
+mod object_storage;
 mod queues;
 mod recordings;
 mod reliability;

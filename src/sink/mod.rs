@@ -6,6 +6,7 @@
 
 pub mod csv;
 pub mod jsonl;
+pub mod object;
 pub mod parquet;
 pub mod publish;
 

@@ -5,7 +5,8 @@
 //! filesystem). Only after the last byte is written and fsynced is it renamed over the
 //! destination, and the directory fsynced. On any error, or when the export is dropped
 //! mid-way (a signal), the temporary file is removed and an older file at the destination is
-//! left exactly as it was.
+//! left exactly as it was. An `s3://` destination gets the same guarantee from a multipart
+//! upload completed only at the end ([`super::object`]).
 
 use std::fs::File;
 use std::io::{self, Write};
@@ -13,10 +14,14 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 
+use super::object::{ObjectWriter, is_object_url};
+
 /// Where the rows go: standard output, or a file published atomically.
 pub enum Destination {
     Stdout,
     File(PendingFile),
+    /// An object in S3-compatible storage; the writer holds the upload.
+    Object(String),
 }
 
 /// A temporary file that becomes `dest` on [`PendingFile::publish`]. Dropping it unpublished
@@ -31,6 +36,14 @@ impl Destination {
     /// path fails fast. `None` or `-` means standard output.
     pub fn open(path: Option<&Path>) -> Result<(Destination, OutputWriter)> {
         match path {
+            Some(p) if is_object_url(p) => {
+                let object = ObjectWriter::create(&p.to_string_lossy())?;
+                let url = object.url().to_string();
+                Ok((
+                    Destination::Object(url),
+                    OutputWriter::new(Target::Object(Box::new(object))),
+                ))
+            }
             Some(p) if p.as_os_str() != "-" => {
                 let (pending, file) = PendingFile::create(p)?;
                 let writer =
@@ -46,9 +59,10 @@ impl Destination {
 
     /// Makes the written bytes visible: renames the temporary file into place (stdout needs
     /// only a flush). Returns the number of bytes written.
-    pub fn publish(self, writer: OutputWriter) -> Result<u64> {
+    pub async fn publish(self, writer: OutputWriter) -> Result<u64> {
         let bytes = writer.bytes;
         match (self, writer.target) {
+            (Destination::Object(_), Target::Object(object)) => object.complete().await?,
             (Destination::File(pending), Target::File(buffered)) => {
                 let file = buffered
                     .into_inner()
@@ -65,6 +79,7 @@ impl Destination {
         match self {
             Destination::Stdout => "stdout".to_string(),
             Destination::File(p) => p.dest.display().to_string(),
+            Destination::Object(url) => url.clone(),
         }
     }
 }
@@ -78,6 +93,7 @@ pub struct OutputWriter {
 enum Target {
     Stdout(io::Stdout),
     File(io::BufWriter<File>),
+    Object(Box<ObjectWriter>),
 }
 
 impl OutputWriter {
@@ -103,6 +119,7 @@ impl Write for Target {
         match self {
             Target::Stdout(s) => s.write(buf),
             Target::File(f) => f.write(buf),
+            Target::Object(o) => o.write(buf),
         }
     }
 
@@ -110,6 +127,7 @@ impl Write for Target {
         match self {
             Target::Stdout(s) => s.flush(),
             Target::File(f) => f.flush(),
+            Target::Object(o) => o.flush(),
         }
     }
 }

@@ -1,0 +1,256 @@
+//! `-o s3://bucket/key` against a real S3-compatible server on loopback (moto in server mode,
+//! from PyPI; .ci/run installs it). Large files go up as a multipart upload completed only at
+//! the end; a failure mid-upload leaves the previous object and no upload behind.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use object_store::ObjectStoreExt;
+use object_store::aws::AmazonS3Builder;
+use object_store::path::Path as ObjectPath;
+
+use crate::support::{PREVIOUS_EXPORT, TestDb, assert_fails};
+
+const BUCKET: &str = "exports";
+
+/// A moto S3 server on a free loopback port, stopped on drop.
+struct S3Server {
+    child: Child,
+    port: u16,
+}
+
+impl S3Server {
+    fn start() -> Option<S3Server> {
+        let program = std::env::var("WEBITEL_TEST_MOTO_SERVER").unwrap_or("moto_server".into());
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new(&program)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn();
+        let Ok(child) = child else {
+            eprintln!(
+                "skipped: no {program} (pip install 'moto[server]', or set WEBITEL_TEST_MOTO_SERVER)"
+            );
+            return None;
+        };
+        let server = S3Server { child, port };
+        let started = Instant::now();
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "moto did not start"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        assert!(
+            server
+                .http("PUT", &format!("/{BUCKET}"))
+                .starts_with("HTTP/1.1 200")
+        );
+        Some(server)
+    }
+
+    /// One plain HTTP request (moto accepts unsigned ones); the whole response.
+    fn http(&self, method: &str, path: &str) -> String {
+        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        write!(
+            stream,
+            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+            self.port
+        )
+        .unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).unwrap();
+        response
+    }
+
+    fn env(&self, command: &mut Command) {
+        command
+            .env("AWS_ACCESS_KEY_ID", "test")
+            .env("AWS_SECRET_ACCESS_KEY", "test")
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_ENDPOINT", format!("http://127.0.0.1:{}", self.port))
+            .env("AWS_ALLOW_HTTP", "true");
+    }
+
+    fn store(&self) -> object_store::aws::AmazonS3 {
+        AmazonS3Builder::new()
+            .with_bucket_name(BUCKET)
+            .with_access_key_id("test")
+            .with_secret_access_key("test")
+            .with_region("us-east-1")
+            .with_endpoint(format!("http://127.0.0.1:{}", self.port))
+            .with_allow_http(true)
+            .build()
+            .unwrap()
+    }
+
+    async fn get(&self, key: &str) -> Option<Vec<u8>> {
+        match self.store().get(&ObjectPath::from(key)).await {
+            Ok(found) => Some(found.bytes().await.unwrap().to_vec()),
+            Err(object_store::Error::NotFound { .. }) => None,
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    /// Multipart uploads started and neither completed nor aborted.
+    fn open_uploads(&self) -> usize {
+        self.http("GET", &format!("/{BUCKET}?uploads"))
+            .matches("<UploadId>")
+            .count()
+    }
+
+    fn export(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_webitel-export"));
+        command
+            .args(args)
+            .stderr(Stdio::piped())
+            .stdout(Stdio::piped());
+        self.env(&mut command);
+        command
+    }
+}
+
+impl Drop for S3Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn sorted_lines(bytes: &[u8]) -> Vec<String> {
+    let mut lines: Vec<String> = String::from_utf8_lossy(bytes)
+        .lines()
+        .map(String::from)
+        .collect();
+    lines.sort();
+    lines
+}
+
+#[tokio::test]
+async fn exports_upload_to_s3_small_in_one_put_large_in_parts() {
+    let Some(s3) = S3Server::start() else {
+        return;
+    };
+    let db = TestDb::seeded(40_000, 21).await;
+    // About 20 MB of CSV: a multipart upload of three parts.
+    let out = s3
+        .export(&[
+            "calls",
+            "--database-url",
+            &db.url,
+            "-q",
+            "-o",
+            "s3://exports/nightly/calls.csv",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let uploaded = s3.get("nightly/calls.csv").await.expect("the object");
+    assert!(uploaded.len() > 16 << 20, "large enough for several parts");
+    let local = s3
+        .export(&["calls", "--database-url", &db.url, "-q"])
+        .output()
+        .unwrap();
+    assert_eq!(sorted_lines(&uploaded), sorted_lines(&local.stdout));
+    assert_eq!(s3.open_uploads(), 0);
+
+    // A small file is one PUT; Parquet by the key's extension.
+    let out = s3
+        .export(&[
+            "agents",
+            "--database-url",
+            &db.url,
+            "-q",
+            "-o",
+            "s3://exports/agents.parquet",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let parquet = s3.get("agents.parquet").await.expect("the object");
+    assert!(parquet.starts_with(b"PAR1") && parquet.ends_with(b"PAR1"));
+}
+
+#[tokio::test]
+async fn a_failure_mid_upload_leaves_the_previous_object_and_no_upload() {
+    let Some(s3) = S3Server::start() else {
+        return;
+    };
+    let db = TestDb::seeded(60_000, 22).await;
+    s3.store()
+        .put(
+            &ObjectPath::from("calls.csv"),
+            PREVIOUS_EXPORT.as_bytes().to_vec().into(),
+        )
+        .await
+        .unwrap();
+    let child = s3
+        .export(&[
+            "calls",
+            "--database-url",
+            &db.url,
+            "-q",
+            "--parallel",
+            "1",
+            "-o",
+            "s3://exports/calls.csv",
+        ])
+        .spawn()
+        .unwrap();
+    // Once a multipart upload is under way, the server ends the export's backend.
+    let started = Instant::now();
+    while s3.open_uploads() == 0 {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "no upload started"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let mut admin = db.connect().await;
+    sqlx::query(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+         WHERE datname = current_database() AND application_name = 'webitel-export'",
+    )
+    .execute(&mut admin)
+    .await
+    .unwrap();
+    let message = assert_fails(&child.wait_with_output().unwrap(), 3);
+    assert!(message.contains("reading calls"), "{message}");
+    assert_eq!(
+        s3.get("calls.csv").await.as_deref(),
+        Some(PREVIOUS_EXPORT.as_bytes()),
+        "the previous object is intact"
+    );
+    assert_eq!(s3.open_uploads(), 0, "the upload was aborted");
+}
+
+#[test]
+fn a_bad_object_url_is_exit_2() {
+    for url in ["s3://", "s3://bucket", "s3://bucket/", "s3://bucket/dir/"] {
+        let out = crate::support::run(&[
+            "agents",
+            "--database-url",
+            "postgres://x@127.0.0.1:1/x",
+            "-o",
+            url,
+        ]);
+        let message = assert_fails(&out, 2);
+        assert!(message.contains("s3://bucket/key"), "{url}: {message}");
+    }
+}
