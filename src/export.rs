@@ -16,7 +16,7 @@ use crate::error::{Error, Result};
 use crate::levels::Level;
 use crate::record::Record;
 use crate::sink::publish::{Destination, OutputWriter};
-use crate::sink::{Compression, Format, Sink, SinkOptions};
+use crate::sink::{Compression, Format, Profile, Sink, SinkOptions};
 use crate::source::ConnArgs;
 use sqlx::postgres::PgConnection;
 
@@ -40,6 +40,10 @@ pub struct OutputArgs {
     /// Parquet compression.
     #[arg(long, value_enum, default_value = "zstd")]
     pub compression: Compression,
+    /// Shape the file for a reader where readers disagree: plain (default, read as is
+    /// everywhere), spark, duckdb (call ids as Parquet UUID), excel (CSV with BOM and `;`).
+    #[arg(long, value_enum, default_value = "plain")]
+    pub profile: Profile,
     /// CSV for Excel: a UTF-8 byte-order mark, and cells that Excel would run as a formula
     /// (starting with =, +, -, @, tab or carriage return) prefixed with ' , except numbers
     /// such as +380501112233 or -5.
@@ -67,9 +71,9 @@ impl OutputArgs {
             .format
             .or_else(|| self.output.as_deref().and_then(Format::from_path))
             .unwrap_or(Format::Csv);
-        if self.excel && format != Format::Csv {
+        if (self.excel || self.profile == Profile::Excel) && format != Format::Csv {
             return Err(Error::input(format!(
-                "--excel applies to CSV output, not {}",
+                "--excel and --profile excel apply to CSV output, not {}",
                 format.name()
             )));
         }
@@ -79,6 +83,7 @@ impl OutputArgs {
                 format,
                 compression: self.compression,
                 excel: self.excel,
+                profile: self.profile,
                 ..SinkOptions::default()
             },
             quiet: self.quiet,

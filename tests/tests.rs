@@ -19,6 +19,7 @@ mod hostile;
 mod levels;
 mod nightly;
 mod object_storage;
+mod profiles;
 mod queues;
 mod recordings;
 mod reliability;

@@ -23,7 +23,7 @@ use crate::record::{Column, Kind, Record};
 use crate::reports::agent_activity::{AgentActivityArgs, AgentActivityRow};
 use crate::reports::queue_activity::{QueueActivityArgs, QueueActivityRow};
 use crate::reports::{BucketUnit, ReportWindowArgs};
-use crate::sink::Format;
+use crate::sink::{Format, Profile};
 use crate::timearg::{parse_duration, parse_instant, parse_tz};
 
 /// The file as written.
@@ -77,6 +77,8 @@ struct RawJob {
     mode: Option<Mode>,
     #[serde(default = "default_format")]
     format: JobFormat,
+    #[serde(default)]
+    profile: Profile,
     partition_by: Option<String>,
     since: Option<String>,
     #[serde(default)]
@@ -121,6 +123,8 @@ pub struct Job {
     pub name: String,
     pub mode: Mode,
     pub format: Format,
+    /// The reader the files are shaped for (`profile = "duckdb"`…).
+    pub profile: Profile,
     /// The timestamp column whose local date names the partition (incremental jobs).
     pub partition_by: Option<&'static str>,
     /// Where the first incremental run starts (default: the beginning).
@@ -419,13 +423,18 @@ fn check_job(raw: RawJob, tz: Tz) -> std::result::Result<Job, String> {
         (Some(v), _) => Some(parse_instant("since", v, tz).map_err(|e| e.one_line())?),
         (None, _) => None,
     };
+    let format = match raw.format {
+        JobFormat::Parquet => Format::Parquet,
+        JobFormat::Csv => Format::Csv,
+    };
+    if raw.profile == Profile::Excel && format != Format::Csv {
+        return Err("profile = \"excel\" needs format = \"csv\"".to_string());
+    }
     Ok(Job {
         name,
         mode,
-        format: match raw.format {
-            JobFormat::Parquet => Format::Parquet,
-            JobFormat::Csv => Format::Csv,
-        },
+        format,
+        profile: raw.profile,
         partition_by,
         since,
         source,

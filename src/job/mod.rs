@@ -420,6 +420,7 @@ async fn write_parts<R: Record>(
 ) -> Result<(Vec<FileEntry>, u64)> {
     let sink = SinkOptions {
         format: job.format,
+        profile: job.profile,
         // Several parts may be open at once: smaller row groups keep memory flat.
         row_group_bytes: 16 << 20,
         ..SinkOptions::default()

@@ -13,7 +13,7 @@ use std::io::Write;
 use crate::error::Result;
 use crate::record::{Cell, Record};
 
-use super::{drain, push_timestamp};
+use super::{Profile, SinkOptions, drain, push_timestamp};
 
 pub struct CsvSink<W: Write> {
     out: W,
@@ -22,17 +22,24 @@ pub struct CsvSink<W: Write> {
     scratch: Vec<u8>,
     delimiter: u8,
     excel: bool,
+    /// Excel profile: numbers Excel would mangle (phones, leading zeros) written as text.
+    numbers_as_text: bool,
 }
 
 impl<W: Write> CsvSink<W> {
-    pub fn new<R: Record>(out: W, excel: bool) -> Result<Self> {
+    pub fn new<R: Record>(out: W, options: &SinkOptions) -> Result<Self> {
+        let for_excel = options.profile == Profile::Excel;
+        let excel = options.excel || for_excel;
+        // Excel in the locales Webitel serves (uk, ru, de…) splits CSV on `;`.
+        let delimiter = if for_excel { b';' } else { b',' };
         let mut sink = CsvSink {
             out,
             buf: Vec::with_capacity(super::TEXT_CHUNK * 2),
-            quoting: csv_core::WriterBuilder::new().build(),
+            quoting: csv_core::WriterBuilder::new().delimiter(delimiter).build(),
             scratch: Vec::new(),
-            delimiter: b',',
+            delimiter,
             excel,
+            numbers_as_text: for_excel,
         };
         if excel {
             sink.buf.extend_from_slice("\u{feff}".as_bytes());
@@ -75,6 +82,16 @@ impl<W: Write> CsvSink<W> {
         let mut digits = itoa::Buffer::new();
         match cell {
             Cell::Null => {}
+            Cell::Text(s) if self.numbers_as_text && excel_mangles(s) => {
+                // `="…"` is a constant Excel shows as text, exactly as written.
+                let mut quoted = std::mem::take(&mut self.scratch);
+                quoted.clear();
+                quoted.extend_from_slice(b"=\"");
+                quoted.extend_from_slice(s.as_bytes());
+                quoted.push(b'"');
+                self.push_bytes(&quoted);
+                self.scratch = quoted;
+            }
             Cell::Text(s) if self.excel && is_formula(s) => {
                 let mut quoted = std::mem::take(&mut self.scratch);
                 quoted.clear();
@@ -138,6 +155,17 @@ pub fn is_formula(s: &str) -> bool {
     }
 }
 
+/// Whether Excel would turn this text into a different number: a phone number with `+`
+/// (+380501112233 → 3.8E+11), digits with a leading zero (0800300 → 800300), or more digits
+/// than a double holds exactly.
+pub fn excel_mangles(s: &str) -> bool {
+    let digits = s.strip_prefix('+').unwrap_or(s);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return false;
+    }
+    s.starts_with('+') || (digits.len() > 1 && digits.starts_with('0')) || digits.len() > 15
+}
+
 /// Digits with at most one decimal point, nothing else (no `e`, no `,`, no spaces).
 fn is_plain_number(s: &str) -> bool {
     let mut digits = 0;
@@ -173,7 +201,11 @@ mod tests {
     }
 
     fn render_with(rows: &[Sample], excel: bool) -> String {
-        let mut sink = CsvSink::new::<Sample>(Vec::new(), excel).unwrap();
+        let options = SinkOptions {
+            excel,
+            ..SinkOptions::default()
+        };
+        let mut sink = CsvSink::new::<Sample>(Vec::new(), &options).unwrap();
         sink.write_rows(rows).unwrap();
         String::from_utf8(sink.finish().unwrap()).unwrap()
     }
@@ -204,6 +236,32 @@ mod tests {
             " =1",
         ] {
             assert!(!is_formula(plain), "{plain:?}");
+        }
+    }
+
+    #[test]
+    fn excel_profile_uses_semicolons_and_keeps_numbers_as_text() {
+        let options = SinkOptions {
+            profile: Profile::Excel,
+            ..SinkOptions::default()
+        };
+        let mut sink = CsvSink::new::<Sample>(Vec::new(), &options).unwrap();
+        sink.write_rows(&[Sample {
+            a: Some("+380501112233".into()),
+            b: Some(7),
+            c: Some(vec!["a;b".into()]),
+        }])
+        .unwrap();
+        let text = String::from_utf8(sink.finish().unwrap()).unwrap();
+        assert_eq!(
+            text,
+            "\u{feff}a;b;c\r\n\"=\"\"+380501112233\"\"\";7;\"[\"\"a;b\"\"]\"\r\n"
+        );
+        for mangled in ["+380501112233", "0800300", "1234567890123456"] {
+            assert!(excel_mangles(mangled), "{mangled}");
+        }
+        for kept in ["42", "-5", "0", "+", "12a", "1.5", "380501112233"] {
+            assert!(!excel_mangles(kept), "{kept}");
         }
     }
 

@@ -49,6 +49,23 @@ impl Format {
     }
 }
 
+/// Which reader the file is shaped for, where readers disagree (docs/datalake.md).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Profile {
+    /// Read as is by every engine: call ids as strings, jsonb with the JSON logical type,
+    /// UTC-micro timestamps (default).
+    #[default]
+    Plain,
+    /// Spark, Athena, Hive: the plain types, which Spark 4 reads (it rejects Parquet UUID).
+    Spark,
+    /// DuckDB, Polars, pyarrow: call ids as the Parquet UUID type (16 bytes, shown as UUID).
+    Duckdb,
+    /// Excel CSV: UTF-8 BOM, `;` separator, formula cells neutralized, phone numbers and
+    /// leading-zero numbers kept as text.
+    Excel,
+}
+
 /// Parquet compression codec.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Compression {
@@ -71,6 +88,7 @@ pub struct SinkOptions {
     pub row_group_bytes: usize,
     /// CSV for Excel (`--excel`): byte-order mark, formula cells neutralized.
     pub excel: bool,
+    pub profile: Profile,
 }
 
 impl Default for SinkOptions {
@@ -81,6 +99,7 @@ impl Default for SinkOptions {
             row_group_rows: 128 * 1024,
             row_group_bytes: 24 << 20,
             excel: false,
+            profile: Profile::Plain,
         }
     }
 }
@@ -98,7 +117,7 @@ impl<W: Write + Send> Sink<W> {
     /// Starts a sink for rows of `R` (writes the CSV header or the Parquet magic).
     pub fn new<R: Record>(writer: W, options: &SinkOptions) -> Result<Self> {
         Ok(match options.format {
-            Format::Csv => Sink::Csv(csv::CsvSink::new::<R>(writer, options.excel)?),
+            Format::Csv => Sink::Csv(csv::CsvSink::new::<R>(writer, options)?),
             Format::Jsonl => Sink::Jsonl(jsonl::JsonlSink::new::<R>(writer)),
             Format::Parquet => Sink::Parquet(parquet::ParquetSink::new::<R>(writer, options)?),
         })

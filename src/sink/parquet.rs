@@ -11,11 +11,11 @@ use std::io::Write;
 use std::sync::Arc;
 
 use arrow_array::builder::{
-    BooleanBuilder, Float64Builder, Int32Builder, Int64Builder, ListBuilder, StringBuilder,
-    TimestampMicrosecondBuilder,
+    BooleanBuilder, FixedSizeBinaryBuilder, Float64Builder, Int32Builder, Int64Builder,
+    ListBuilder, StringBuilder, TimestampMicrosecondBuilder,
 };
 use arrow_array::{ArrayRef, RecordBatch};
-use arrow_schema::extension::Json;
+use arrow_schema::extension::{Json, Uuid};
 use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression as Codec, ZstdLevel};
@@ -25,7 +25,7 @@ use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use crate::error::{Error, Result};
 use crate::record::{Cell, Column, Kind, Record};
 
-use super::{Compression, SinkOptions};
+use super::{Compression, Profile, SinkOptions};
 
 /// Rows per Arrow batch: large enough to amortize per-batch work, small enough to stay in cache.
 const BATCH_ROWS: usize = 8192;
@@ -44,7 +44,8 @@ pub struct ParquetSink<W: Write + Send> {
 
 impl<W: Write + Send> ParquetSink<W> {
     pub fn new<R: Record>(out: W, options: &SinkOptions) -> Result<Self> {
-        let schema = arrow_schema_of(R::COLUMNS);
+        let uuids = UuidsAs::for_profile(options.profile);
+        let schema = arrow_schema_of(R::COLUMNS, uuids);
         let mut props = WriterProperties::builder()
             .set_compression(codec(options.compression))
             // Each column buffers up to one dictionary page plus one data page: with ~50
@@ -76,7 +77,7 @@ impl<W: Write + Send> ParquetSink<W> {
             writer,
             builders: R::COLUMNS
                 .iter()
-                .map(|c| ColumnBuilder::new(c.kind))
+                .map(|c| ColumnBuilder::new(c.kind, uuids))
                 .collect(),
             schema,
             pending: 0,
@@ -157,19 +158,40 @@ fn encode_error(e: parquet::errors::ParquetError) -> Error {
     }
 }
 
+/// How uuid columns (call ids) are stored.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum UuidsAs {
+    /// STRING: every engine reads it; Spark 4 rejects the UUID type.
+    Text,
+    /// FIXED_LEN_BYTE_ARRAY(16) with the UUID logical type (DuckDB shows UUID).
+    Logical,
+}
+
+impl UuidsAs {
+    fn for_profile(profile: Profile) -> Self {
+        match profile {
+            Profile::Duckdb => UuidsAs::Logical,
+            Profile::Plain | Profile::Spark | Profile::Excel => UuidsAs::Text,
+        }
+    }
+}
+
 /// The Arrow schema of a dataset; the Parquet schema follows from it:
-/// Text/Uuid → STRING, Json → STRING + JSON logical type, Timestamp → TIMESTAMP(MICROS, UTC),
-/// lists → LIST. Columns are OPTIONAL or REQUIRED as the row type says.
-pub fn arrow_schema_of(columns: &[Column]) -> SchemaRef {
+/// Text/Uuid → STRING (Uuid → UUID with the duckdb profile), Json → STRING + JSON logical
+/// type, Timestamp → TIMESTAMP(MICROS, UTC), lists → LIST. Columns are OPTIONAL or REQUIRED
+/// as the row type says.
+fn arrow_schema_of(columns: &[Column], uuids: UuidsAs) -> SchemaRef {
     let fields: Vec<Field> = columns
         .iter()
-        .map(|c| {
-            let field = Field::new(c.name, data_type(c.kind), c.nullable);
-            if c.kind == Kind::Json {
-                field.with_extension_type(Json::default())
-            } else {
-                field
+        .map(|c| match c.kind {
+            Kind::Json => {
+                Field::new(c.name, DataType::Utf8, c.nullable).with_extension_type(Json::default())
             }
+            Kind::Uuid if uuids == UuidsAs::Logical => {
+                Field::new(c.name, DataType::FixedSizeBinary(16), c.nullable)
+                    .with_extension_type(Uuid)
+            }
+            kind => Field::new(c.name, data_type(kind), c.nullable),
         })
         .collect();
     Arc::new(Schema::new(fields))
@@ -192,6 +214,7 @@ fn data_type(kind: Kind) -> DataType {
 
 enum ColumnBuilder {
     Text(StringBuilder),
+    Uuid(FixedSizeBinaryBuilder),
     Int32(Int32Builder),
     Int64(Int64Builder),
     Float64(Float64Builder),
@@ -203,8 +226,11 @@ enum ColumnBuilder {
 }
 
 impl ColumnBuilder {
-    fn new(kind: Kind) -> Self {
+    fn new(kind: Kind, uuids: UuidsAs) -> Self {
         match kind {
+            Kind::Uuid if uuids == UuidsAs::Logical => {
+                ColumnBuilder::Uuid(FixedSizeBinaryBuilder::new(16))
+            }
             Kind::Text | Kind::Uuid | Kind::Json => ColumnBuilder::Text(StringBuilder::new()),
             Kind::Int32 => ColumnBuilder::Int32(Int32Builder::new()),
             Kind::Int64 => ColumnBuilder::Int64(Int64Builder::new()),
@@ -224,6 +250,14 @@ impl ColumnBuilder {
     fn append(&mut self, cell: Cell<'_>) {
         match (self, cell) {
             (ColumnBuilder::Text(b), Cell::Text(v)) => b.append_value(v),
+            // Webitel's ids are uuids (varchar ones before v23.05 held uuid text too); text
+            // that is not one cannot be stored as UUID: NULL, or an error in a required column.
+            (ColumnBuilder::Uuid(b), Cell::Text(v)) => match uuid::Uuid::parse_str(v) {
+                Ok(id) => b
+                    .append_value(id.as_bytes())
+                    .expect("16 bytes fit FixedSizeBinary(16)"),
+                Err(_) => b.append_null(),
+            },
             (ColumnBuilder::Int32(b), Cell::Int32(v)) => b.append_value(v),
             (ColumnBuilder::Int64(b), Cell::Int64(v)) => b.append_value(v),
             (ColumnBuilder::Float64(b), Cell::Float64(v)) => b.append_value(v),
@@ -252,6 +286,7 @@ impl ColumnBuilder {
     fn append_null(&mut self) {
         match self {
             ColumnBuilder::Text(b) => b.append_null(),
+            ColumnBuilder::Uuid(b) => b.append_null(),
             ColumnBuilder::Int32(b) => b.append_null(),
             ColumnBuilder::Int64(b) => b.append_null(),
             ColumnBuilder::Float64(b) => b.append_null(),
@@ -266,6 +301,7 @@ impl ColumnBuilder {
     fn finish(&mut self) -> ArrayRef {
         match self {
             ColumnBuilder::Text(b) => Arc::new(b.finish()),
+            ColumnBuilder::Uuid(b) => Arc::new(b.finish()),
             ColumnBuilder::Int32(b) => Arc::new(b.finish()),
             ColumnBuilder::Int64(b) => Arc::new(b.finish()),
             ColumnBuilder::Float64(b) => Arc::new(b.finish()),

@@ -116,6 +116,20 @@ def spark_checks():
     spark.stop()
 
 
-for engine in (duckdb_checks, polars_checks, spark_checks):
+def duckdb_profile_check():
+    """The duckdb profile's call ids are Parquet UUIDs, which DuckDB types as UUID."""
+    global failed
+    import duckdb
+    path = f"{ROOT}/../duckdb-profile-calls.parquet"
+    con = duckdb.connect()
+    id_type = dict((r[0], r[1]) for r in con.execute(f"DESCRIBE SELECT * FROM '{path}'").fetchall())["id"]
+    found = con.execute(f"SELECT count(*) FROM '{path}' WHERE id = ?::UUID",
+                        [EXPECTED["sample_call"]["id"]]).fetchone()[0]
+    ok = id_type == "UUID" and found == 1
+    print(f"{'ok ' if ok else 'FAIL'} duckdb  --profile duckdb  id is {id_type}, sample call found {found}")
+    failed = failed or not ok
+
+
+for engine in (duckdb_checks, duckdb_profile_check, polars_checks, spark_checks):
     engine()
 sys.exit(1 if failed else 0)
