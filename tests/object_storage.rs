@@ -7,11 +7,11 @@ use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use object_store::ObjectStoreExt;
 use object_store::aws::AmazonS3Builder;
 use object_store::path::Path as ObjectPath;
+use object_store::{ObjectStore, ObjectStoreExt};
 
-use crate::support::{PREVIOUS_EXPORT, TestDb, assert_fails};
+use crate::support::{PREVIOUS_EXPORT, TestDb, assert_fails, path_str};
 
 const BUCKET: &str = "exports";
 
@@ -81,6 +81,7 @@ impl S3Server {
     }
 
     fn store(&self) -> object_store::aws::AmazonS3 {
+        webitel_export::sink::object::install_tls_provider();
         AmazonS3Builder::new()
             .with_bucket_name(BUCKET)
             .with_access_key_id("test")
@@ -253,4 +254,173 @@ fn a_bad_object_url_is_exit_2() {
         let message = assert_fails(&out, 2);
         assert!(message.contains("s3://bucket/key"), "{url}: {message}");
     }
+}
+
+impl S3Server {
+    /// The keys under `prefix`, sorted.
+    async fn keys(&self, prefix: &str) -> Vec<String> {
+        use futures_util::TryStreamExt;
+        let mut keys: Vec<String> = self
+            .store()
+            .list(Some(&ObjectPath::from(prefix)))
+            .map_ok(|o| o.location.to_string())
+            .try_collect()
+            .await
+            .unwrap();
+        keys.sort();
+        keys
+    }
+}
+
+/// A `run` config publishing a full calls job (one CSV large enough for a multipart upload)
+/// and the queues to `s3://exports/<prefix>`.
+fn lake_config(dir: &std::path::Path, prefix: &str) -> std::path::PathBuf {
+    let config = dir.join(format!("{prefix}.toml"));
+    std::fs::write(
+        &config,
+        format!(
+            "root = \"s3://{BUCKET}/{prefix}\"\nwork_dir = \"{}\"\n\
+             [[jobs]]\ndataset = \"calls\"\nmode = \"full\"\nformat = \"csv\"\n\
+             [[jobs]]\ndataset = \"queues\"\n",
+            dir.join(format!("{prefix}-work")).display()
+        ),
+    )
+    .unwrap();
+    config
+}
+
+fn csv_rows(bytes: &[u8]) -> usize {
+    crate::support::parse_csv(&String::from_utf8_lossy(bytes))
+        .1
+        .len()
+}
+
+async fn legs(db: &TestDb) -> usize {
+    let mut conn = db.connect().await;
+    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM call_center.cc_calls_history")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    usize::try_from(n).unwrap()
+}
+
+#[tokio::test]
+async fn a_run_publishes_to_s3_with_markers_and_manifest() {
+    let Some(s3) = S3Server::start() else {
+        return;
+    };
+    let db = TestDb::seeded(40_000, 23).await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = lake_config(dir.path(), "lake");
+    let out = s3
+        .export(&[
+            "run",
+            "--config",
+            path_str(&config),
+            "--database-url",
+            &db.url,
+            "-q",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let keys = s3.keys("lake").await;
+    let parts: Vec<&String> = keys.iter().filter(|k| k.contains("/part-")).collect();
+    let calls: Vec<&&String> = parts
+        .iter()
+        .filter(|k| k.starts_with("lake/calls/"))
+        .collect();
+    assert_eq!(calls.len(), 1, "{keys:?}");
+    let body = s3.get(calls[0]).await.unwrap();
+    assert!(body.len() > 8 << 20, "a multipart upload");
+    assert_eq!(csv_rows(&body), legs(&db).await);
+    assert!(
+        parts.iter().any(|k| k.starts_with("lake/queues/")),
+        "{keys:?}"
+    );
+    for part in &parts {
+        let partition = part.rsplit_once('/').unwrap().0;
+        assert!(
+            keys.contains(&format!("{partition}/_SUCCESS")),
+            "{partition}"
+        );
+    }
+    assert!(
+        keys.iter().any(|k| k.starts_with("lake/_runs/")),
+        "{keys:?}"
+    );
+    assert_eq!(s3.open_uploads(), 0);
+}
+
+#[tokio::test]
+async fn a_run_interrupted_mid_upload_publishes_nothing_and_the_next_completes() {
+    let Some(s3) = S3Server::start() else {
+        return;
+    };
+    let db = TestDb::seeded(40_000, 24).await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = lake_config(dir.path(), "cut");
+    let state = dir.path().join("cut-work/_state/state.json");
+    let child = s3
+        .export(&[
+            "run",
+            "--config",
+            path_str(&config),
+            "--database-url",
+            &db.url,
+            "-q",
+        ])
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while s3.open_uploads() == 0 {
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "no upload started"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    // SAFETY: signalling our own child process.
+    unsafe { libc::kill(i32::try_from(child.id()).unwrap(), libc::SIGTERM) };
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(143),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        s3.keys("cut").await,
+        Vec::<String>::new(),
+        "nothing visible"
+    );
+    assert_eq!(s3.open_uploads(), 0, "the uploads were aborted");
+    assert!(!state.exists(), "no watermark moved");
+
+    let out = s3
+        .export(&[
+            "run",
+            "--config",
+            path_str(&config),
+            "--database-url",
+            &db.url,
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(state.exists());
+    let keys = s3.keys("cut/calls").await;
+    let part = keys
+        .iter()
+        .find(|k| k.contains("/part-"))
+        .expect("the calls part");
+    assert_eq!(csv_rows(&s3.get(part).await.unwrap()), legs(&db).await);
 }

@@ -12,12 +12,16 @@
 //! state does not know, removes the files its plan lists, and redoes the windows. If it dies
 //! after 3, the next run finishes step 4. Readers skip `_`-prefixed paths (Hive, Spark, Trino,
 //! DuckDB and Polars with Hive partitioning).
+//!
+//! With an object-storage root the renames of step 2 become uploads ([`super::object_root`]),
+//! and step 4 writes its objects there.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use super::object_root::ObjectRoot;
 use super::parts::FileEntry;
 use super::state::{State, sync_dir, write_json_atomic};
 use crate::error::{Error, Result};
@@ -35,11 +39,21 @@ struct Plan {
     replaced: Vec<String>,
 }
 
-/// The staging directory of one run; removed when dropped (after a commit, or on failure).
+/// Where a run's files end up.
+pub enum Publish {
+    /// Under the local root, by renames.
+    Local,
+    /// In object storage, by uploads.
+    Object(ObjectRoot),
+}
+
+/// The staging directory of one run; removed when dropped (after a commit, or on failure),
+/// unless an upload to object storage may have left objects its plan must undo.
 pub struct Staging {
     root: PathBuf,
     run_id: String,
     dir: PathBuf,
+    keep: bool,
 }
 
 pub fn staging_root(root: &Path) -> PathBuf {
@@ -58,6 +72,7 @@ impl Staging {
             root: root.to_path_buf(),
             run_id: run_id.to_string(),
             dir,
+            keep: false,
         })
     }
 
@@ -66,12 +81,13 @@ impl Staging {
     }
 
     /// Publishes `files`, saves `state` (the commit point), then files the manifest.
-    pub fn commit<M: Serialize>(
-        self,
+    pub async fn commit<M: Serialize>(
+        mut self,
         files: &[FileEntry],
         full_partitions: &BTreeSet<String>,
         manifest: &M,
         state: &State,
+        publish: &Publish,
     ) -> Result<()> {
         let partitions: BTreeSet<String> = files.iter().map(partition_dir).collect();
         let plan = Plan {
@@ -81,9 +97,20 @@ impl Staging {
         };
         write_json_atomic(&self.dir.join(PLAN), &plan)?;
         write_json_atomic(&self.dir.join(MANIFEST), manifest)?;
-        self.move_into_place(&plan.files)?;
+        match publish {
+            Publish::Local => self.move_into_place(&plan.files)?,
+            Publish::Object(object) => {
+                // Until the state is saved, a signal or crash leaves the plan for recovery.
+                self.keep = true;
+                if let Err(e) = object.upload_all(&self.dir, &plan.files).await {
+                    self.keep = object.delete_all(&plan.files).await.is_err();
+                    return Err(e);
+                }
+            }
+        }
         state.save(&self.root)?;
-        finish(&self.root, &self.run_id, &self.dir, &plan)
+        self.keep = false;
+        finish(&self.root, &self.run_id, &self.dir, &plan, publish).await
     }
 
     /// Renames every staged file to its final path; on a failure, removes the ones moved.
@@ -111,7 +138,9 @@ impl Staging {
 
 impl Drop for Staging {
     fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
+        if !self.keep {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
     }
 }
 
@@ -130,7 +159,32 @@ fn partition_dir(file: &FileEntry) -> String {
 }
 
 /// Step 4 of a commit: manifest, markers, replaced parts. Safe to repeat.
-fn finish(root: &Path, run_id: &str, staging: &Path, plan: &Plan) -> Result<()> {
+async fn finish(
+    root: &Path,
+    run_id: &str,
+    staging: &Path,
+    plan: &Plan,
+    publish: &Publish,
+) -> Result<()> {
+    let Publish::Object(object) = publish else {
+        return finish_local(root, run_id, staging, plan);
+    };
+    let manifest = staging.join(MANIFEST);
+    if let Ok(bytes) = std::fs::read(&manifest) {
+        object.put(&format!("_runs/{run_id}.json"), bytes).await?;
+    }
+    for partition in &plan.replaced {
+        object.remove_older_parts(partition, run_id).await?;
+    }
+    for partition in &plan.partitions {
+        object
+            .put(&format!("{partition}/_SUCCESS"), Vec::new())
+            .await?;
+    }
+    Ok(())
+}
+
+fn finish_local(root: &Path, run_id: &str, staging: &Path, plan: &Plan) -> Result<()> {
     let runs = runs_dir(root);
     std::fs::create_dir_all(&runs).map_err(|e| Error::output(&runs, e))?;
     let manifest = staging.join(MANIFEST);
@@ -166,7 +220,7 @@ fn remove_older_parts(dir: &Path, run_id: &str) -> Result<()> {
 
 /// Cleans up after runs that died: undoes the files of uncommitted ones, finishes committed
 /// ones. Returns a line per run it touched.
-pub fn recover(root: &Path, state: &State) -> Result<Vec<String>> {
+pub async fn recover(root: &Path, state: &State, publish: &Publish) -> Result<Vec<String>> {
     let mut report = Vec::new();
     let Ok(entries) = std::fs::read_dir(staging_root(root)) else {
         return Ok(report);
@@ -181,10 +235,13 @@ pub fn recover(root: &Path, state: &State) -> Result<Vec<String>> {
             || state.jobs.values().any(|w| w.run == run_id);
         match plan {
             Some(plan) if committed => {
-                finish(root, &run_id, &dir, &plan)?;
+                finish(root, &run_id, &dir, &plan, publish).await?;
                 report.push(format!("run {run_id}: finished its interrupted commit"));
             }
             Some(plan) => {
+                if let Publish::Object(object) = publish {
+                    object.delete_all(&plan.files).await?;
+                }
                 for rel in &plan.files {
                     let path = root.join(rel);
                     if path.exists() {

@@ -31,6 +31,7 @@ use crate::timearg::{parse_duration, parse_instant, parse_tz};
 #[serde(deny_unknown_fields)]
 struct RawConfig {
     root: PathBuf,
+    work_dir: Option<PathBuf>,
     #[serde(default = "default_time_zone")]
     time_zone: String,
     #[serde(default = "default_safety_lag")]
@@ -108,7 +109,11 @@ enum JobFormat {
 
 /// A checked configuration.
 pub struct Config {
+    /// The local directory holding the state, the lock and the staging area (and the files,
+    /// unless they are published to object storage).
     pub root: PathBuf,
+    /// `s3://bucket/prefix` when `root` in the file names object storage.
+    pub object_root: Option<String>,
     pub tz: Tz,
     pub safety_lag: Duration,
     pub max_file_rows: u64,
@@ -314,8 +319,10 @@ impl Config {
             }
             jobs.push(job);
         }
+        let (root, object_root) = split_root(raw.root, raw.work_dir).map_err(general)?;
         Ok(Config {
-            root: raw.root,
+            root,
+            object_root,
             tz,
             safety_lag,
             max_file_rows: raw.max_file_rows,
@@ -323,6 +330,23 @@ impl Config {
             connection: raw.connection,
             jobs,
         })
+    }
+}
+
+/// `root = "s3://bucket/prefix"` publishes to object storage and keeps the state, lock and
+/// staging area in `work_dir`; a local root keeps everything under itself.
+fn split_root(
+    root: PathBuf,
+    work_dir: Option<PathBuf>,
+) -> std::result::Result<(PathBuf, Option<String>), String> {
+    let text = root.to_string_lossy().into_owned();
+    match (text.starts_with("s3://"), work_dir) {
+        (true, Some(work)) => Ok((work, Some(text))),
+        (true, None) => Err(format!(
+            "root '{text}' is object storage: set work_dir to a local directory for the state and staging files"
+        )),
+        (false, Some(_)) => Err("work_dir is only for an s3:// root".to_string()),
+        (false, None) => Ok((root, None)),
     }
 }
 

@@ -4,6 +4,7 @@
 
 pub mod commit;
 pub mod config;
+pub mod object_root;
 pub mod parts;
 pub mod state;
 
@@ -28,8 +29,9 @@ use crate::reports::{self, Buckets, agent_activity, queue_activity};
 use crate::sink::SinkOptions;
 use crate::source::{self, ConnArgs};
 use crate::timearg::Window;
-use commit::Staging;
+use commit::{Publish, Staging};
 use config::{Config, Job, JobSource, Mode};
+use object_root::ObjectRoot;
 use parts::{FileEntry, PartLimits, PartWriter, Partitioning};
 use state::{State, Watermark};
 
@@ -103,9 +105,13 @@ pub async fn run(args: &RunArgs) -> Result<()> {
         std::fs::create_dir_all(root).map_err(|e| Error::output(root, e))?;
         Some(RunLock::acquire(root)?)
     };
+    let publish = match &config.object_root {
+        Some(url) => Publish::Object(ObjectRoot::parse(url)?),
+        None => Publish::Local,
+    };
     let mut state = State::load(root)?;
     if !args.dry_run {
-        for line in commit::recover(root, &state)? {
+        for line in commit::recover(root, &state, &publish).await? {
             log(args.quiet, &format!("recovery: {line}"));
         }
     }
@@ -191,7 +197,9 @@ pub async fn run(args: &RunArgs) -> Result<()> {
             .collect(),
     };
     let entries: Vec<FileEntry> = files.iter().map(|(_, f)| f.clone()).collect();
-    staging.commit(&entries, &full_partitions, &manifest, &state)?;
+    staging
+        .commit(&entries, &full_partitions, &manifest, &state, &publish)
+        .await?;
     log(
         args.quiet,
         &format!(

@@ -26,6 +26,12 @@ const PART_SIZE: usize = 8 << 20;
 /// Parts uploading at once: enough to overlap the network with encoding, bounded memory.
 const PARTS_IN_FLIGHT: usize = 2;
 
+/// Makes ring the process's TLS provider, once: the object-storage HTTP client asks rustls
+/// for the process default, and ring is the provider sqlx's TLS is built with.
+pub fn install_tls_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
 /// Whether `dest` names an object (`s3://…`) rather than a local path.
 pub fn is_object_url(dest: &std::path::Path) -> bool {
     dest.to_str().is_some_and(|s| s.starts_with("s3://"))
@@ -52,6 +58,7 @@ impl ObjectWriter {
             .split_once('/')
             .filter(|(b, k)| !b.is_empty() && !k.is_empty() && !k.ends_with('/'))
             .ok_or_else(|| bad("expected s3://bucket/key".into()))?;
+        install_tls_provider();
         let store = AmazonS3Builder::from_env()
             .with_bucket_name(bucket)
             .build()

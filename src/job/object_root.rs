@@ -1,0 +1,208 @@
+//! A `run` published to object storage (`root = "s3://bucket/prefix"`).
+//!
+//! The run writes its files into the local staging area as usual. The commit then uploads them
+//! in place of the renames, in an order that keeps a failed run invisible:
+//! 1. every file larger than one part goes up as a multipart upload, left uncompleted
+//!    (S3 shows nothing for it);
+//! 2. only when all parts are up are the uploads completed and the small files PUT;
+//! 3. the state is saved locally (the commit point), then `_runs/<run>.json`, the older parts
+//!    of full jobs are deleted and `_SUCCESS` is written in each partition.
+//!
+//! A failure in 1 aborts every upload. A failure or a signal in 2 leaves the local plan, so
+//! the next run deletes the objects it lists, as it removes a local run's files.
+
+use std::io::Read;
+use std::path::Path;
+use std::sync::Arc;
+
+use object_store::aws::AmazonS3Builder;
+use object_store::path::Path as ObjectPath;
+use object_store::{ObjectStore, ObjectStoreExt, PutPayload, WriteMultipart};
+
+use crate::error::{Error, Result};
+
+/// Part size of the uploads (S3's minimum is 5 MiB for all parts but the last).
+const PART_SIZE: usize = 8 << 20;
+/// Parts in flight per upload.
+const PARTS_IN_FLIGHT: usize = 2;
+
+/// Where a run's files go in object storage.
+pub struct ObjectRoot {
+    url: String,
+    store: Arc<dyn ObjectStore>,
+    prefix: String,
+}
+
+impl ObjectRoot {
+    /// `s3://bucket/prefix`, with settings from the AWS environment variables.
+    pub fn parse(url: &str) -> Result<ObjectRoot> {
+        let bad = |why: &str| Error::input(format!("invalid root '{url}': {why}"));
+        let rest = url.strip_prefix("s3://").ok_or_else(|| bad("not s3://"))?;
+        let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+        if bucket.is_empty() {
+            return Err(bad("expected s3://bucket/prefix"));
+        }
+        crate::sink::object::install_tls_provider();
+        let store = AmazonS3Builder::from_env()
+            .with_bucket_name(bucket)
+            .build()
+            .map_err(|e| bad(&e.to_string()))?;
+        Ok(ObjectRoot {
+            url: url.trim_end_matches('/').to_string(),
+            store: Arc::new(store),
+            prefix: prefix.trim_matches('/').to_string(),
+        })
+    }
+
+    fn key(&self, rel: &str) -> ObjectPath {
+        if self.prefix.is_empty() {
+            ObjectPath::from(rel)
+        } else {
+            ObjectPath::from(format!("{}/{rel}", self.prefix))
+        }
+    }
+
+    fn error(&self, rel: &str, e: impl std::fmt::Display) -> Error {
+        let message = e
+            .to_string()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        Error::output(
+            format!("{}/{rel}", self.url),
+            std::io::Error::other(message),
+        )
+    }
+
+    /// Steps 1 and 2: every staged file uploaded under its relative path, none visible until
+    /// all are up.
+    pub async fn upload_all(&self, staging: &Path, files: &[String]) -> Result<()> {
+        let mut uploads = OpenUploads::default();
+        let mut small = Vec::new();
+        for rel in files {
+            let path = staging.join(rel);
+            let size = std::fs::metadata(&path)
+                .map_err(|e| Error::output(&path, e))?
+                .len();
+            if size <= PART_SIZE as u64 {
+                small.push(rel);
+                continue;
+            }
+            let upload = self
+                .store
+                .put_multipart(&self.key(rel))
+                .await
+                .map_err(|e| self.error(rel, e))?;
+            uploads
+                .0
+                .push(WriteMultipart::new_with_chunk_size(upload, PART_SIZE));
+            let writer = uploads.0.last_mut().expect("pushed above");
+            let mut file = std::fs::File::open(&path).map_err(|e| Error::output(&path, e))?;
+            let mut chunk = vec![0u8; PART_SIZE];
+            loop {
+                let n = read_up_to(&mut file, &mut chunk).map_err(|e| Error::output(&path, e))?;
+                if n == 0 {
+                    break;
+                }
+                writer
+                    .wait_for_capacity(PARTS_IN_FLIGHT)
+                    .await
+                    .map_err(|e| self.error(rel, e))?;
+                writer.write(&chunk[..n]);
+            }
+        }
+        // Every part is up: make the files visible.
+        while let Some(writer) = uploads.0.pop() {
+            writer
+                .finish()
+                .await
+                .map_err(|e| self.error("(upload)", e))?;
+        }
+        for rel in small {
+            let path = staging.join(rel);
+            let bytes = std::fs::read(&path).map_err(|e| Error::output(&path, e))?;
+            self.put(rel, bytes).await?;
+        }
+        Ok(())
+    }
+
+    pub async fn put(&self, rel: &str, bytes: Vec<u8>) -> Result<()> {
+        self.store
+            .put(&self.key(rel), PutPayload::from(bytes))
+            .await
+            .map(|_| ())
+            .map_err(|e| self.error(rel, e))
+    }
+
+    /// Deletes the objects of an uncommitted run (missing ones are fine).
+    pub async fn delete_all(&self, files: &[String]) -> Result<()> {
+        for rel in files {
+            match self.store.delete(&self.key(rel)).await {
+                Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
+                Err(e) => return Err(self.error(rel, e)),
+            }
+        }
+        Ok(())
+    }
+
+    /// Deletes `part-*` objects of other runs under a full job's partition.
+    pub async fn remove_older_parts(&self, partition: &str, run_id: &str) -> Result<()> {
+        use futures_util::TryStreamExt;
+        let dir = self.key(partition);
+        let listed: Vec<_> = self
+            .store
+            .list(Some(&dir))
+            .try_collect()
+            .await
+            .map_err(|e| self.error(partition, e))?;
+        let ours = format!("part-{run_id}-");
+        for object in listed {
+            let name = object.location.filename().unwrap_or_default();
+            if name.starts_with("part-") && !name.starts_with(&ours) {
+                self.store
+                    .delete(&object.location)
+                    .await
+                    .map_err(|e| self.error(partition, e))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Multipart uploads not completed yet; dropping them (a failure, a signal) aborts them, so
+/// the storage keeps no parts.
+#[derive(Default)]
+struct OpenUploads(Vec<WriteMultipart>);
+
+impl Drop for OpenUploads {
+    fn drop(&mut self) {
+        if self.0.is_empty() {
+            return;
+        }
+        let uploads = std::mem::take(&mut self.0);
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        // Drop may run on an async worker: the aborts run on their own thread.
+        let _ = std::thread::spawn(move || {
+            runtime.block_on(async move {
+                for upload in uploads {
+                    let _ = upload.abort().await;
+                }
+            })
+        })
+        .join();
+    }
+}
+
+/// Fills `buf` as far as the file allows; 0 at the end.
+fn read_up_to(file: &mut std::fs::File, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match file.read(&mut buf[filled..])? {
+            0 => break,
+            n => filled += n,
+        }
+    }
+    Ok(filled)
+}
