@@ -108,6 +108,18 @@ impl S3Server {
             .count()
     }
 
+    /// Waits until some multipart upload is under way.
+    fn wait_for_an_open_upload(&self) {
+        let started = Instant::now();
+        while self.open_uploads() == 0 {
+            assert!(
+                started.elapsed() < Duration::from_secs(120),
+                "no upload started"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
     fn export(&self, args: &[&str]) -> Command {
         let mut command = Command::new(env!("CARGO_BIN_EXE_webitel-export"));
         command
@@ -215,14 +227,7 @@ async fn a_failure_mid_upload_leaves_the_previous_object_and_no_upload() {
         .spawn()
         .unwrap();
     // Once a multipart upload is under way, the server ends the export's backend.
-    let started = Instant::now();
-    while s3.open_uploads() == 0 {
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "no upload started"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    s3.wait_for_an_open_upload();
     let mut admin = db.connect().await;
     sqlx::query(
         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
@@ -273,13 +278,13 @@ impl S3Server {
 }
 
 /// A `run` config publishing a full calls job (one CSV large enough for a multipart upload)
-/// and the queues to `s3://exports/<prefix>`.
-fn lake_config(dir: &std::path::Path, prefix: &str) -> std::path::PathBuf {
+/// and the queues to `s3://exports/<prefix>`, with `[storage]` lines if given.
+fn lake_config(dir: &std::path::Path, prefix: &str, storage: &str) -> std::path::PathBuf {
     let config = dir.join(format!("{prefix}.toml"));
     std::fs::write(
         &config,
         format!(
-            "root = \"s3://{BUCKET}/{prefix}\"\nwork_dir = \"{}\"\n\
+            "root = \"s3://{BUCKET}/{prefix}\"\nwork_dir = \"{}\"\n{storage}\n\
              [[jobs]]\ndataset = \"calls\"\nmode = \"full\"\nformat = \"csv\"\n\
              [[jobs]]\ndataset = \"queues\"\n",
             dir.join(format!("{prefix}-work")).display()
@@ -311,7 +316,12 @@ async fn a_run_publishes_to_s3_with_markers_and_manifest() {
     };
     let db = TestDb::seeded(40_000, 23).await;
     let dir = tempfile::tempdir().unwrap();
-    let config = lake_config(dir.path(), "lake");
+    // The endpoint from the config file's [storage], not from the environment.
+    let storage = format!(
+        "[storage]\nendpoint = \"http://127.0.0.1:{}\"\nallow_http = true\nregion = \"us-east-1\"",
+        s3.port
+    );
+    let config = lake_config(dir.path(), "lake", &storage);
     let out = s3
         .export(&[
             "run",
@@ -321,6 +331,8 @@ async fn a_run_publishes_to_s3_with_markers_and_manifest() {
             &db.url,
             "-q",
         ])
+        .env_remove("AWS_ENDPOINT")
+        .env_remove("AWS_ALLOW_HTTP")
         .output()
         .unwrap();
     assert!(
@@ -363,7 +375,7 @@ async fn a_run_interrupted_mid_upload_publishes_nothing_and_the_next_completes()
     };
     let db = TestDb::seeded(40_000, 24).await;
     let dir = tempfile::tempdir().unwrap();
-    let config = lake_config(dir.path(), "cut");
+    let config = lake_config(dir.path(), "cut", "");
     let state = dir.path().join("cut-work/_state/state.json");
     let child = s3
         .export(&[
@@ -376,14 +388,7 @@ async fn a_run_interrupted_mid_upload_publishes_nothing_and_the_next_completes()
         ])
         .spawn()
         .unwrap();
-    let started = Instant::now();
-    while s3.open_uploads() == 0 {
-        assert!(
-            started.elapsed() < Duration::from_secs(120),
-            "no upload started"
-        );
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    s3.wait_for_an_open_upload();
     // SAFETY: signalling our own child process.
     unsafe { libc::kill(i32::try_from(child.id()).unwrap(), libc::SIGTERM) };
     let out = child.wait_with_output().unwrap();

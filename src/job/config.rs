@@ -42,6 +42,8 @@ struct RawConfig {
     max_file_bytes: u64,
     #[serde(default)]
     connection: ConnectionConfig,
+    #[serde(default)]
+    storage: StorageConfig,
     jobs: Vec<Spanned<RawJob>>,
 }
 
@@ -68,6 +70,20 @@ pub struct ConnectionConfig {
     pub statement_timeout: Option<String>,
     pub password_file: Option<PathBuf>,
     pub connect_retries: Option<u32>,
+}
+
+/// `[storage]`: how to reach an `s3://` root, over the AWS environment variables (which
+/// also carry the credentials, or the instance's role does).
+#[derive(Deserialize, Default, Clone, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct StorageConfig {
+    /// S3-compatible endpoint (MinIO, Ceph, R2…), e.g. `https://minio.example:9000`.
+    pub endpoint: Option<String>,
+    pub region: Option<String>,
+    /// Allow a plain-http endpoint.
+    pub allow_http: Option<bool>,
+    /// `bucket.endpoint/key` addressing instead of `endpoint/bucket/key` (path style).
+    pub virtual_hosted_style: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -119,6 +135,7 @@ pub struct Config {
     pub max_file_rows: u64,
     pub max_file_bytes: u64,
     pub connection: ConnectionConfig,
+    pub storage: StorageConfig,
     pub jobs: Vec<Job>,
 }
 
@@ -328,6 +345,7 @@ impl Config {
             max_file_rows: raw.max_file_rows,
             max_file_bytes: raw.max_file_bytes,
             connection: raw.connection,
+            storage: raw.storage,
             jobs,
         })
     }

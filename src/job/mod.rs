@@ -106,7 +106,7 @@ pub async fn run(args: &RunArgs) -> Result<()> {
         Some(RunLock::acquire(root)?)
     };
     let publish = match &config.object_root {
-        Some(url) => Publish::Object(ObjectRoot::parse(url)?),
+        Some(url) => Publish::Object(ObjectRoot::parse(url, &config.storage)?),
         None => Publish::Local,
     };
     let mut state = State::load(root)?;

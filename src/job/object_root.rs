@@ -15,16 +15,12 @@ use std::io::Read;
 use std::path::Path;
 use std::sync::Arc;
 
-use object_store::aws::AmazonS3Builder;
 use object_store::path::Path as ObjectPath;
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload, WriteMultipart};
 
 use crate::error::{Error, Result};
-
-/// Part size of the uploads (S3's minimum is 5 MiB for all parts but the last).
-const PART_SIZE: usize = 8 << 20;
-/// Parts in flight per upload.
-const PARTS_IN_FLIGHT: usize = 2;
+use crate::job::config::StorageConfig;
+use crate::sink::object::{PART_SIZE, PARTS_IN_FLIGHT, abort_uploads, one_line, s3_store};
 
 /// Where a run's files go in object storage.
 pub struct ObjectRoot {
@@ -35,18 +31,14 @@ pub struct ObjectRoot {
 
 impl ObjectRoot {
     /// `s3://bucket/prefix`, with settings from the AWS environment variables.
-    pub fn parse(url: &str) -> Result<ObjectRoot> {
+    pub fn parse(url: &str, settings: &StorageConfig) -> Result<ObjectRoot> {
         let bad = |why: &str| Error::input(format!("invalid root '{url}': {why}"));
         let rest = url.strip_prefix("s3://").ok_or_else(|| bad("not s3://"))?;
         let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
         if bucket.is_empty() {
             return Err(bad("expected s3://bucket/prefix"));
         }
-        crate::sink::object::install_tls_provider();
-        let store = AmazonS3Builder::from_env()
-            .with_bucket_name(bucket)
-            .build()
-            .map_err(|e| bad(&e.to_string()))?;
+        let store = s3_store(bucket, settings).map_err(|e| bad(&e.to_string()))?;
         Ok(ObjectRoot {
             url: url.trim_end_matches('/').to_string(),
             store: Arc::new(store),
@@ -63,14 +55,9 @@ impl ObjectRoot {
     }
 
     fn error(&self, rel: &str, e: impl std::fmt::Display) -> Error {
-        let message = e
-            .to_string()
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" ");
         Error::output(
             format!("{}/{rel}", self.url),
-            std::io::Error::other(message),
+            std::io::Error::other(one_line(&e)),
         )
     }
 
@@ -176,22 +163,7 @@ struct OpenUploads(Vec<WriteMultipart>);
 
 impl Drop for OpenUploads {
     fn drop(&mut self) {
-        if self.0.is_empty() {
-            return;
-        }
-        let uploads = std::mem::take(&mut self.0);
-        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
-            return;
-        };
-        // Drop may run on an async worker: the aborts run on their own thread.
-        let _ = std::thread::spawn(move || {
-            runtime.block_on(async move {
-                for upload in uploads {
-                    let _ = upload.abort().await;
-                }
-            })
-        })
-        .join();
+        abort_uploads(std::mem::take(&mut self.0));
     }
 }
 

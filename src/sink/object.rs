@@ -22,9 +22,9 @@ use object_store::{ObjectStore, ObjectStoreExt, PutPayload, WriteMultipart};
 use crate::error::{Error, Result};
 
 /// Bytes buffered before a part is uploaded (S3 parts must be at least 5 MiB but the last).
-const PART_SIZE: usize = 8 << 20;
+pub(crate) const PART_SIZE: usize = 8 << 20;
 /// Parts uploading at once: enough to overlap the network with encoding, bounded memory.
-const PARTS_IN_FLIGHT: usize = 2;
+pub(crate) const PARTS_IN_FLIGHT: usize = 2;
 
 /// Makes ring the process's TLS provider, once: the object-storage HTTP client asks rustls
 /// for the process default, and ring is the provider sqlx's TLS is built with.
@@ -58,11 +58,7 @@ impl ObjectWriter {
             .split_once('/')
             .filter(|(b, k)| !b.is_empty() && !k.is_empty() && !k.ends_with('/'))
             .ok_or_else(|| bad("expected s3://bucket/key".into()))?;
-        install_tls_provider();
-        let store = AmazonS3Builder::from_env()
-            .with_bucket_name(bucket)
-            .build()
-            .map_err(|e| bad(e.to_string()))?;
+        let store = s3_store(bucket, &Default::default()).map_err(|e| bad(e.to_string()))?;
         let path = ObjectPath::parse(key).map_err(|e| bad(e.to_string()))?;
         let runtime = tokio::runtime::Handle::try_current()
             .map_err(|e| Error::Other(format!("object storage needs the runtime: {e}")))?;
@@ -138,18 +134,55 @@ impl io::Write for ObjectWriter {
 }
 
 impl Drop for ObjectWriter {
-    /// An upload never completed is aborted, so S3 drops its parts. Drop may run on an async
-    /// worker (a signal cancelled the export), so the abort runs on its own thread.
+    /// An upload never completed is aborted, so S3 drops its parts.
     fn drop(&mut self) {
-        if let Some(upload) = self.upload.take() {
-            let runtime = self.runtime.clone();
-            let _ = std::thread::spawn(move || runtime.block_on(upload.abort())).join();
-        }
+        abort_uploads(self.upload.take().into_iter().collect());
     }
 }
 
+/// The bucket's store, configured from the AWS environment variables, then `settings`.
+pub(crate) fn s3_store(
+    bucket: &str,
+    settings: &crate::job::config::StorageConfig,
+) -> object_store::Result<object_store::aws::AmazonS3> {
+    install_tls_provider();
+    let mut builder = AmazonS3Builder::from_env().with_bucket_name(bucket);
+    if let Some(endpoint) = &settings.endpoint {
+        builder = builder.with_endpoint(endpoint);
+    }
+    if let Some(region) = &settings.region {
+        builder = builder.with_region(region);
+    }
+    if let Some(allow) = settings.allow_http {
+        builder = builder.with_allow_http(allow);
+    }
+    if let Some(virtual_hosted) = settings.virtual_hosted_style {
+        builder = builder.with_virtual_hosted_style_request(virtual_hosted);
+    }
+    builder.build()
+}
+
+/// Aborts multipart uploads that will not be completed (a failure, a signal). Called from
+/// Drop, which may run on an async worker, so the aborts run on their own thread.
+pub(crate) fn abort_uploads(uploads: Vec<WriteMultipart>) {
+    if uploads.is_empty() {
+        return;
+    }
+    let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+        return;
+    };
+    let _ = std::thread::spawn(move || {
+        runtime.block_on(async move {
+            for upload in uploads {
+                let _ = upload.abort().await;
+            }
+        })
+    })
+    .join();
+}
+
 /// object_store's message on one line, never with credentials (it prints none).
-fn one_line(e: &object_store::Error) -> String {
+pub(crate) fn one_line(e: &impl std::fmt::Display) -> String {
     e.to_string()
         .split_whitespace()
         .collect::<Vec<_>>()
