@@ -14,6 +14,7 @@ use futures_util::{Stream, StreamExt};
 
 use crate::error::{Error, Result};
 use crate::levels::Level;
+use crate::memory::Trimmer;
 use crate::record::Record;
 use crate::sink::publish::{Destination, OutputWriter};
 use crate::sink::{Compression, Format, Profile, Sink, SinkOptions};
@@ -173,8 +174,12 @@ where
     let started = Instant::now();
     let shown = destination.display();
     let progress = Progress::new(dataset, !options.quiet && std::io::stderr().is_terminal());
+    let sink_options = SinkOptions {
+        spill_dir: destination.staging_dir(),
+        ..options.sink.clone()
+    };
     let sink = SinkConsumer {
-        sink: Sink::new::<R>(writer, &options.sink)?,
+        sink: Sink::new::<R>(writer, &sink_options)?,
     };
     let (writer, rows) = pump(rows, sink, progress, options.stall_timeout)
         .await
@@ -294,9 +299,11 @@ fn encode<R, C: BatchConsumer<R>>(
     mut progress: Progress,
 ) -> Result<(C::Output, u64)> {
     let mut rows = 0u64;
+    let mut trimmer = Trimmer::default();
     while let Some(batch) = batches.blocking_recv() {
         let n = batch.len() as u64;
         consumer.consume(batch)?;
+        trimmer.after(n);
         rows += n;
         progress.tick(rows);
     }

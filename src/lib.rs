@@ -13,6 +13,7 @@ pub mod error;
 pub mod export;
 pub mod job;
 pub mod levels;
+pub mod memory;
 pub mod pg_server;
 pub mod record;
 pub mod reports;

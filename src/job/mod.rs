@@ -429,8 +429,11 @@ async fn write_parts<R: Record>(
     let sink = SinkOptions {
         format: job.format,
         profile: job.profile,
-        // Several parts may be open at once: smaller row groups keep memory flat.
+        // A part's size is known only as row groups reach its file, so `max_file_bytes` holds
+        // to within one group: groups of 16 MiB of raw values (a few MiB on disk) keep it close.
         row_group_bytes: 16 << 20,
+        // Parts are staged on the root's disk (or the work_dir): their pages spill there too.
+        spill_dir: Some(target.staging.to_path_buf()),
         ..SinkOptions::default()
     };
     let writer = PartWriter::<R>::new(

@@ -11,6 +11,7 @@ pub mod parquet;
 pub mod publish;
 
 use std::io::Write;
+use std::path::PathBuf;
 
 use chrono::{DateTime, Datelike, Timelike, Utc};
 
@@ -86,6 +87,9 @@ pub struct SinkOptions {
     pub row_group_rows: usize,
     /// Upper bound on the raw value bytes of a Parquet row group (see sink/parquet.rs).
     pub row_group_bytes: usize,
+    /// Where Parquet keeps a row group's pages until the group is closed (`None`: the
+    /// system's temporary directory).
+    pub spill_dir: Option<PathBuf>,
     /// CSV for Excel (`--excel`): byte-order mark, formula cells neutralized.
     pub excel: bool,
     pub profile: Profile,
@@ -96,8 +100,11 @@ impl Default for SinkOptions {
         SinkOptions {
             format: Format::Csv,
             compression: Compression::Zstd,
-            row_group_rows: 128 * 1024,
-            row_group_bytes: 24 << 20,
+            // pyarrow's default; with pages spilled to disk the size costs no memory, and
+            // readers split work by row group (a million rows is a few seconds of scan).
+            row_group_rows: 1 << 20,
+            row_group_bytes: 512 << 20,
+            spill_dir: None,
             excel: false,
             profile: Profile::Plain,
         }

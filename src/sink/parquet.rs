@@ -1,13 +1,19 @@
-//! Parquet through arrow-rs: typed columns, bounded row groups, zstd by default.
+//! Parquet through arrow-rs: typed columns, large row groups, zstd by default.
 //!
 //! Rows are appended to Arrow builders; every `BATCH_ROWS` rows the builders become one
-//! `RecordBatch` handed to `ArrowWriter`. The writer keeps a row group's pages in memory until
-//! the group is closed, so the sink closes it at `row_group_rows` rows or `row_group_bytes` of
-//! raw values, whichever comes first. Counting raw bytes, not rows, gives the buffers the same
-//! ceiling whatever the data: a run of calls with large variables does not raise the peak, and
-//! memory stays flat whatever the row count.
+//! `RecordBatch` handed to `ArrowWriter`. A Parquet column chunk must be contiguous, so the
+//! writer holds every finished page of a row group until the group is closed. Those pages go
+//! to anonymous spill files ([`SpillPages`]), not the heap: memory is then the per-column
+//! encoders only, whatever the row-group size. That allows large row groups (`row_group_rows`
+//! rows or `row_group_bytes` of raw values, whichever comes first), which readers prefer, and
+//! keeps small the one thing that grows with the row count: parquet-rs keeps the metadata of
+//! every closed row group (~40 KB here) until it writes the footer. With 1Mi-row groups that
+//! is one entry per million rows, so memory stays flat whatever the row count.
 
+use std::fs::File;
 use std::io::Write;
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use arrow_array::builder::{
@@ -17,7 +23,11 @@ use arrow_array::builder::{
 use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::extension::{Json, Uuid};
 use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use bytes::Bytes;
 use parquet::arrow::ArrowWriter;
+use parquet::arrow::arrow_writer::{
+    ArrowWriterOptions, PageKey, PageStore, PageStoreArgs, PageStoreFactory,
+};
 use parquet::basic::{Compression as Codec, ZstdLevel};
 use parquet::file::metadata::KeyValue;
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
@@ -54,8 +64,8 @@ impl<W: Write + Send> ParquetSink<W> {
             .set_data_page_size_limit(512 * 1024)
             .set_max_row_group_row_count(Some(options.row_group_rows))
             // Row-group statistics only: a page index (min/max of every page of every column)
-            // stays in memory until the footer, about 300 KiB per row group here, so memory
-            // would grow with the row count. Readers prune by row group.
+            // stays in memory until the footer, so memory would grow with the row count.
+            // Readers prune by row group.
             .set_statistics_enabled(EnabledStatistics::Chunk)
             .set_offset_index_disabled(true)
             .set_created_by(concat!("webitel-export ", env!("CARGO_PKG_VERSION")).to_string())
@@ -70,9 +80,12 @@ impl<W: Write + Send> ParquetSink<W> {
                 props = props.set_column_dictionary_enabled(column.name.into(), false);
             }
         }
-        let props = props.build();
-        let writer =
-            ArrowWriter::try_new(out, schema.clone(), Some(props)).map_err(encode_error)?;
+        let spill_dir = options.spill_dir.clone().unwrap_or_else(std::env::temp_dir);
+        let writer_options = ArrowWriterOptions::new()
+            .with_properties(props.build())
+            .with_page_store_factory(Arc::new(SpillPages { dir: spill_dir }));
+        let writer = ArrowWriter::try_new_with_options(out, schema.clone(), writer_options)
+            .map_err(encode_error)?;
         Ok(ParquetSink {
             writer,
             builders: R::COLUMNS
@@ -138,6 +151,62 @@ impl<W: Write + Send> ParquetSink<W> {
             })?;
         self.pending = 0;
         self.writer.write(&batch).map_err(encode_error)
+    }
+}
+
+/// Keeps the finished pages of each column chunk in an anonymous file in `dir` until the row
+/// group is closed. The file has no name (it is unlinked at creation), so nothing is left behind
+/// even if the process is killed; `dir` is the output's own directory when there is one, so the
+/// spill lands on the disk that has to hold the output anyway, not on a RAM-backed /tmp.
+#[derive(Debug)]
+struct SpillPages {
+    dir: PathBuf,
+}
+
+impl PageStoreFactory for SpillPages {
+    fn create(&self, _column: &PageStoreArgs<'_>) -> parquet::errors::Result<Box<dyn PageStore>> {
+        Ok(Box::new(SpillFile::create(&self.dir)?))
+    }
+}
+
+/// One column chunk's pages, appended to a file and read back once, in order, when the row
+/// group is written out.
+struct SpillFile {
+    file: File,
+    end: u64,
+    /// Offset and length of each page, indexed by its key.
+    pages: Vec<(u64, usize)>,
+}
+
+impl SpillFile {
+    fn create(dir: &Path) -> std::io::Result<Self> {
+        Ok(SpillFile {
+            file: tempfile::tempfile_in(dir)?,
+            end: 0,
+            pages: Vec::new(),
+        })
+    }
+}
+
+impl PageStore for SpillFile {
+    fn put(&mut self, page: Bytes) -> parquet::errors::Result<PageKey> {
+        // Positioned writes and reads: no shared cursor to keep in step.
+        self.file.write_all_at(&page, self.end)?;
+        self.pages.push((self.end, page.len()));
+        self.end += page.len() as u64;
+        Ok(PageKey::new(self.pages.len() as u64 - 1))
+    }
+
+    fn take(&mut self, key: PageKey) -> parquet::errors::Result<Bytes> {
+        let (offset, len) = *usize::try_from(key.get())
+            .ok()
+            .and_then(|i| self.pages.get(i))
+            .ok_or_else(|| {
+                parquet::errors::ParquetError::General(format!("no spilled page {}", key.get()))
+            })?;
+        let mut page = vec![0; len];
+        self.file.read_exact_at(&mut page, offset)?;
+        Ok(Bytes::from(page))
     }
 }
 
@@ -311,5 +380,100 @@ impl ColumnBuilder {
             ColumnBuilder::Int64List(b) => Arc::new(b.finish()),
             ColumnBuilder::TextList(b) => Arc::new(b.finish()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use arrow_array::Array;
+    use arrow_array::cast::AsArray;
+    use arrow_array::types::Int64Type;
+    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+    use super::*;
+    use crate::sink::Format;
+
+    crate::record! {
+        /// Test row.
+        pub struct Sample {
+            /// a
+            a: Option<String> => Text,
+            /// b
+            b: Option<i64> => Int64,
+        }
+    }
+
+    fn options(row_group_rows: usize, spill_dir: &Path) -> SinkOptions {
+        SinkOptions {
+            format: Format::Parquet,
+            row_group_rows,
+            spill_dir: Some(spill_dir.to_path_buf()),
+            ..SinkOptions::default()
+        }
+    }
+
+    fn sample(n: i64) -> Sample {
+        Sample {
+            a: (n % 3 != 0).then(|| format!("row {n}")),
+            b: Some(n),
+        }
+    }
+
+    #[test]
+    fn spilled_pages_come_back_whole_in_any_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = SpillFile::create(dir.path()).unwrap();
+        let pages = [&b"first page"[..], b"", b"third, a little longer"];
+        let keys: Vec<PageKey> = pages
+            .iter()
+            .map(|p| store.put(Bytes::copy_from_slice(p)).unwrap())
+            .collect();
+        assert_eq!(&store.take(keys[2]).unwrap()[..], pages[2]);
+        assert_eq!(&store.take(keys[0]).unwrap()[..], pages[0]);
+        assert_eq!(&store.take(keys[1]).unwrap()[..], pages[1]);
+        assert!(store.take(PageKey::new(7)).is_err());
+        // The spill file is anonymous: nothing appears in the directory.
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn several_spilled_row_groups_read_back_as_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let rows: Vec<Sample> = (0..10_000).map(sample).collect();
+        let mut sink = ParquetSink::new::<Sample>(Vec::new(), &options(3_000, dir.path())).unwrap();
+        for chunk in rows.chunks(700) {
+            sink.write_rows(chunk).unwrap();
+        }
+        let file = Bytes::from(sink.finish().unwrap());
+
+        let reader = ParquetRecordBatchReaderBuilder::try_new(file).unwrap();
+        assert_eq!(reader.metadata().num_row_groups(), 4, "3,000-row groups");
+        let mut read = Vec::new();
+        for batch in reader.build().unwrap() {
+            let batch = batch.unwrap();
+            let a = batch.column(0).as_string::<i32>();
+            let b = batch.column(1).as_primitive::<Int64Type>();
+            for i in 0..batch.num_rows() {
+                read.push(Sample {
+                    a: a.is_valid(i).then(|| a.value(i).to_string()),
+                    b: b.is_valid(i).then(|| b.value(i)),
+                });
+            }
+        }
+        assert!(read == rows, "rows differ after the round trip");
+    }
+
+    #[test]
+    fn an_unusable_spill_directory_fails_the_write() {
+        let missing = Path::new("/nonexistent/webitel-export-spill");
+        let rows: Vec<Sample> = (0..100).map(sample).collect();
+        let mut sink = ParquetSink::new::<Sample>(Vec::new(), &options(10, missing)).unwrap();
+        let written = sink
+            .write_rows(&rows)
+            .and_then(|()| sink.finish().map(drop));
+        let message = written
+            .expect_err("pages must go through the spill directory")
+            .to_string();
+        assert!(message.contains("No such file"), "{message}");
     }
 }

@@ -74,6 +74,15 @@ impl Destination {
         Ok(bytes)
     }
 
+    /// The directory where the output is staged, if it is a local file: Parquet spills its
+    /// pages next to it, on the disk that must hold the output anyway.
+    pub fn staging_dir(&self) -> Option<PathBuf> {
+        match self {
+            Destination::File(p) => p.temp.parent().map(Path::to_path_buf),
+            Destination::Stdout | Destination::Object(_) => None,
+        }
+    }
+
     /// The path shown in messages.
     pub fn display(&self) -> String {
         match self {
