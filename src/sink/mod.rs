@@ -100,8 +100,8 @@ impl Default for SinkOptions {
         SinkOptions {
             format: Format::Csv,
             compression: Compression::Zstd,
-            // pyarrow's default; with pages spilled to disk the size costs no memory, and
-            // readers split work by row group (a million rows is a few seconds of scan).
+            // pyarrow's default row-group length. Pages spill to disk, so the size costs no
+            // memory; engines still get several groups to scan in parallel from a large file.
             row_group_rows: 1 << 20,
             row_group_bytes: 512 << 20,
             spill_dir: None,
