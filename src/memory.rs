@@ -12,8 +12,6 @@
 //! jemalloc replaces `malloc` for the whole process, not only for Rust code: zstd's contexts,
 //! one per Parquet column, are allocated by C code.
 
-use std::ffi::c_char;
-
 // Linked in by name: the override of `malloc` for C code needs the crate seen by rustc.
 #[cfg(unix)]
 use tikv_jemalloc_sys as _;
@@ -28,7 +26,7 @@ static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 #[cfg(unix)]
 #[used]
 #[unsafe(export_name = "malloc_conf")]
-static MALLOC_CONF: Option<&'static c_char> =
+static MALLOC_CONF: Option<&'static std::ffi::c_char> =
     // SAFETY: the pointer comes from a 'static C string literal.
     Some(unsafe { &*c"dirty_decay_ms:0,muzzy_decay_ms:0".as_ptr() });
 
