@@ -4,8 +4,10 @@
 --   * cc_member_attempt_history.result is varchar(25), import_id varchar(30), still has supervisor_ids;
 --   * cc_agent_state_history has no attempt_id yet; storage.files has no view_name etc.
 -- Later releases are applied by the following migration files (one per release).
--- Written for PostgreSQL 14 and 15; no extensions.
+-- Written for PostgreSQL 14 and 15. Indexes carry Webitel's own names and definitions where the
+-- exporter's plans depend on them; pg_trgm (contrib) is needed for the number-search index.
 
+CREATE EXTENSION IF NOT EXISTS pg_trgm;
 CREATE SCHEMA IF NOT EXISTS directory;
 CREATE SCHEMA IF NOT EXISTS call_center;
 CREATE SCHEMA IF NOT EXISTS storage;
@@ -76,7 +78,7 @@ CREATE TABLE flow.calendar (
     name        varchar NOT NULL,
     start_at    bigint,                 -- epoch ms
     end_at      bigint,                 -- epoch ms
-    description varchar,
+    description varchar(200),
     timezone_id integer NOT NULL,
     created_at  bigint  NOT NULL,
     created_by  bigint,
@@ -183,17 +185,23 @@ CREATE TABLE call_center.cc_agent_state_history (
     payload   varchar,
     queue_id  integer
 );
-CREATE INDEX cc_agent_state_history_agent_joined_idx
-    ON call_center.cc_agent_state_history (agent_id, joined_at DESC);
-CREATE INDEX cc_agent_state_history_joined_at_idx
-    ON call_center.cc_agent_state_history (joined_at);
+-- Status rows (channel NULL; pause/online/offline) have a partial index of their own; v23.05
+-- puts agent_id first in it.
+CREATE INDEX cc_agent_state_history_dev_g ON call_center.cc_agent_state_history
+    (joined_at DESC, agent_id) INCLUDE (state)
+    WHERE channel IS NULL AND state IN ('pause', 'online', 'offline');
+CREATE INDEX cc_agent_state_history_joined_at_agent_id_index ON call_center.cc_agent_state_history
+    (channel, joined_at DESC, agent_id, state DESC) INCLUDE (duration);
+CREATE INDEX cc_agent_state_history_joined_at_idx ON call_center.cc_agent_state_history
+    (joined_at DESC, agent_id DESC) INCLUDE (state, duration);
 
--- Current per-channel state of each agent (the open channel state; closed ones are in
--- cc_agent_state_history).
+-- Current channel state of each agent (the open channel state; closed ones are in
+-- cc_agent_state_history). Until v23.07 one row per agent, whose channel is NULL while the
+-- agent waits; v23.07 makes it one row per agent and channel (channel NOT NULL, key widened).
 CREATE TABLE call_center.cc_agent_channel (
     agent_id           integer     NOT NULL
                        REFERENCES call_center.cc_agent (id) ON UPDATE CASCADE ON DELETE CASCADE,
-    channel            varchar     NOT NULL,
+    channel            varchar,
     state              varchar     NOT NULL,
     online             boolean     NOT NULL DEFAULT false,
     joined_at          timestamptz NOT NULL DEFAULT now(),
@@ -201,14 +209,13 @@ CREATE TABLE call_center.cc_agent_channel (
     no_answers         integer     NOT NULL DEFAULT 0,
     lose_attempt       integer     NOT NULL DEFAULT 0,
     queue_id           integer,
-    attempt_id         integer,
     last_offering_at   timestamptz,
     last_bridged_at    timestamptz,
     last_missed_at     timestamptz,
-    channel_changed_at timestamptz,
+    channel_changed_at timestamptz NOT NULL DEFAULT now(),
     last_bucket_id     integer,
-    max_opened         integer,
-    CONSTRAINT cc_agent_channel_pkey PRIMARY KEY (agent_id, channel)
+    max_opened         integer     NOT NULL DEFAULT 1,   -- smallint, nullable from v24.04
+    CONSTRAINT cc_agent_channel_pk PRIMARY KEY (agent_id)
 );
 
 -- Pause reasons (timestamps here are timestamptz, not epoch ms).
@@ -368,11 +375,16 @@ CREATE TABLE call_center.cc_member_attempt_history (
     region_id              integer,
     supervisor_ids         integer[]               -- dropped in v23.12
 );
-CREATE INDEX cc_member_attempt_history_domain_joined_idx
+-- No index leads with leaving_at alone: a leaving window is read queue by queue through
+-- (queue_id, leaving_at).
+CREATE INDEX cc_member_attempt_history_domain_id_joined_at_index
     ON call_center.cc_member_attempt_history (domain_id, joined_at DESC);
-CREATE INDEX cc_member_attempt_history_leaving_at_idx
-    ON call_center.cc_member_attempt_history (leaving_at);
-CREATE INDEX cc_member_attempt_history_agent_id_idx
+CREATE INDEX cc_member_attempt_history_queue_id_leaving_at_index
+    ON call_center.cc_member_attempt_history (queue_id, leaving_at DESC);
+CREATE INDEX cc_stat_agent_awt_dev ON call_center.cc_member_attempt_history
+    (leaving_at DESC, agent_id, queue_id, bucket_id) INCLUDE (bridged_at, joined_at, reporting_at)
+    WHERE agent_id IS NOT NULL AND bridged_at IS NOT NULL;
+CREATE INDEX cc_member_attempt_history_agent_id_index
     ON call_center.cc_member_attempt_history (agent_id);
 
 ------------------------------------------------------------------------------
@@ -433,14 +445,17 @@ CREATE TABLE call_center.cc_calls_history (
     rating         smallint,
     CONSTRAINT cc_calls_history_pk PRIMARY KEY (id, domain_id)
 );
-CREATE INDEX cc_calls_history_domain_created_idx
+-- Time windows are only indexed behind domain_id.
+CREATE INDEX cc_calls_history_domain_id_created_at_index
     ON call_center.cc_calls_history (domain_id, created_at DESC);
-CREATE INDEX cc_calls_history_domain_stored_idx
+CREATE INDEX cc_calls_history_domain_id_store_at_index
     ON call_center.cc_calls_history (domain_id, stored_at DESC);
-CREATE INDEX cc_calls_history_parent_id_idx     ON call_center.cc_calls_history (parent_id);
-CREATE INDEX cc_calls_history_attempt_id_idx    ON call_center.cc_calls_history (attempt_id);
-CREATE INDEX cc_calls_history_transfer_from_idx ON call_center.cc_calls_history (transfer_from);
-CREATE INDEX cc_calls_history_member_id_idx     ON call_center.cc_calls_history (member_id);
+CREATE INDEX cc_calls_history_parent_id_index ON call_center.cc_calls_history (parent_id);
+CREATE INDEX cc_calls_history_attempt_id_index
+    ON call_center.cc_calls_history (attempt_id DESC NULLS LAST);
+CREATE INDEX cc_calls_history_transfer_from_index ON call_center.cc_calls_history (transfer_from)
+    WHERE transfer_from IS NOT NULL;
+CREATE INDEX cc_calls_history_member_id_index ON call_center.cc_calls_history (member_id);
 
 -- User notes on a call (call_id is text: compare with cc_calls_history.id::text).
 CREATE TABLE call_center.cc_calls_annotation (
@@ -493,8 +508,8 @@ CREATE TABLE storage.files (
     removed    boolean,
     not_exists boolean
 );
-CREATE INDEX files_domain_id_uuid_idx ON storage.files (domain_id, uuid);
-CREATE INDEX files_created_at_idx     ON storage.files (created_at);
+CREATE INDEX files_domain_id_uuid_index ON storage.files (domain_id, uuid);
+CREATE INDEX files_created_at_index ON storage.files (created_at) INCLUDE (profile_id, id);
 
 -- Post-call transcripts (uuid = call id as text). file_id refers to storage.files
 -- (ON DELETE SET NULL in Webitel); the constraint is left out here on purpose.

@@ -1,7 +1,8 @@
 -- Webitel v23.12.
 -- Changes: cc_calls_history gains search_number ('|'-joined distinct numbers of the call family);
 -- cc_team gains task_accept_timeout (int2, NOT NULL default 30);
--- cc_member_attempt_history drops supervisor_ids.
+-- cc_member_attempt_history drops supervisor_ids; number search gets a trigram index on
+-- coalesce(search_number, destination|from|to), built with call_center.cc_array_to_string.
 
 ALTER TABLE call_center.cc_calls_history
     ADD COLUMN search_number text;
@@ -11,3 +12,10 @@ ALTER TABLE call_center.cc_team
 
 ALTER TABLE call_center.cc_member_attempt_history
     DROP COLUMN supervisor_ids;
+
+CREATE FUNCTION call_center.cc_array_to_string(text[], text) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    AS 'SELECT array_to_string($1, $2)';
+CREATE INDEX cc_calls_history_sn_ops_idx ON call_center.cc_calls_history USING gin
+    (COALESCE(search_number, call_center.cc_array_to_string(
+        ARRAY[destination::text, from_number::text, to_number::text], '|')) gin_trgm_ops);

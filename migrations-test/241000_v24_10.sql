@@ -35,4 +35,4 @@ ALTER TABLE storage.files
         GENERATED ALWAYS AS (to_timestamp((created_at::numeric / 1000)::double precision)) STORED,
     ADD COLUMN uploaded_by     bigint;
 
-CREATE INDEX files_domain_id_uploaded_at_idx ON storage.files (domain_id, uploaded_at DESC);
+CREATE INDEX files_domain_id_uploaded_at_index ON storage.files (domain_id, uploaded_at DESC);

@@ -1,5 +1,5 @@
--- `check`: the server, the role, TLS on this connection, and whether cc_calls_history is a
--- partitioned table.
+-- `check`: the server, the role, TLS on this connection, whether cc_calls_history is a
+-- partitioned table, and whether the role sees other sessions' transactions.
 SELECT current_setting('server_version')                AS "server_version!",
        current_setting('server_version_num')::int4      AS "server_version_num!",
        current_user::text                               AS "user_name!",
@@ -7,7 +7,11 @@ SELECT current_setting('server_version')                AS "server_version!",
        s.version                                        AS "ssl_version?",
        s.cipher                                         AS "ssl_cipher?",
        COALESCE((SELECT c.relkind = 'p' FROM pg_class c
-                 WHERE c.oid = to_regclass('call_center.cc_calls_history')), false)
-                                                        AS "calls_partitioned!"
+                 JOIN pg_namespace n ON n.oid = c.relnamespace
+                 WHERE n.nspname = 'call_center' AND c.relname = 'cc_calls_history'), false)
+                                                        AS "calls_partitioned!",
+       -- Without pg_read_all_stats, other roles' open transactions are invisible in
+       -- pg_stat_activity, and run's guard against late commits cannot see Webitel's writers.
+       pg_has_role('pg_read_all_stats', 'USAGE')        AS "reads_all_stats!"
 FROM (SELECT 1) AS one
 LEFT JOIN pg_stat_ssl s ON s.pid = pg_backend_pid()

@@ -18,23 +18,44 @@ agents AS (
       AND ($5::int4[] IS NULL OR a.id = ANY ($5))
       AND ($6::int8[] IS NULL OR a.team_id = ANY ($6))
 ),
--- Two timelines per agent: status (channel NULL: online, offline, pause, break_out) and the
--- chosen channel's states (offering, bridged, wrap_time, missed, waiting…). Intervals are
--- [joined_at, left_at). A timeline's rows that can overlap the window: the last one that began
--- before it (the state open at the window start), those that began inside it, and the state
--- still open now (cc_agent / cc_agent_channel), which lasts until the snapshot's now().
-timelines AS (
-    SELECT ag.id AS agent_id, k.channel
-    FROM agents ag
-    CROSS JOIN (VALUES (NULL::varchar), ($7::varchar)) AS k(channel)
-),
+-- Two timelines per agent: status (online, offline, pause, break_out) and the chosen channel's
+-- states (offering, bridged, wrap_time, missed, waiting…). Intervals are [joined_at, left_at).
+-- A timeline's rows that can overlap the window: the last one that began before it (the state
+-- open at the window start), those that began inside it, and the state still open now
+-- (cc_agent / cc_agent_channel), which lasts until the snapshot's now().
+-- A status row has channel NULL and a status for state: until v23.07 a waiting channel state
+-- also had channel NULL. v23.07 wrote status rows to cc_agent_status_log only, later releases
+-- to both tables: log rows count where cc_agent_state_history has no copy.
 intervals AS (
-    SELECT t.agent_id, t.channel, p.state, p.payload, p.joined_at, p.joined_at + p.duration AS left_at
-    FROM timelines t, win,
+    -- The status open at the window start: the newer of the last status row before it in each
+    -- table (cc_agent_state_history through Webitel's partial index of status rows).
+    SELECT ag.id AS agent_id, NULL::varchar AS channel, o.state, o.payload, o.joined_at,
+           o.joined_at + o.duration AS left_at
+    FROM agents ag, win,
+    LATERAL (SELECT * FROM (
+                 (SELECT h.state, h.payload, h.joined_at, h.duration
+                  FROM call_center.cc_agent_state_history h
+                  WHERE h.agent_id = ag.id
+                    AND h.channel IS NULL AND h.state IN ('pause', 'online', 'offline')
+                    AND h.joined_at < win.w_from
+                  ORDER BY h.joined_at DESC
+                  LIMIT 1)
+                 UNION ALL
+                 (SELECT l.status, l.payload, l.joined_at, l.duration
+                  FROM call_center.cc_agent_status_log/*v23.07|(SELECT NULL::int4 AS agent_id, NULL::varchar AS status, NULL::varchar AS payload, NULL::timestamptz AS joined_at, NULL::interval AS duration WHERE false)*/ l
+                  WHERE l.agent_id = ag.id AND l.joined_at < win.w_from
+                  ORDER BY l.joined_at DESC
+                  LIMIT 1)) last_two
+             ORDER BY joined_at DESC
+             LIMIT 1) o
+    UNION ALL
+    -- The channel state open at the window start.
+    SELECT ag.id, $7::varchar, p.state, p.payload, p.joined_at, p.joined_at + p.duration
+    FROM agents ag, win,
     LATERAL (SELECT h.state, h.payload, h.joined_at, h.duration
              FROM call_center.cc_agent_state_history h
-             WHERE h.agent_id = t.agent_id
-               AND h.channel IS NOT DISTINCT FROM t.channel
+             WHERE h.agent_id = ag.id
+               AND h.channel = $7
                AND h.joined_at < win.w_from
              ORDER BY h.joined_at DESC
              LIMIT 1) p
@@ -42,8 +63,17 @@ intervals AS (
     SELECT h.agent_id, h.channel, h.state, h.payload, h.joined_at, h.joined_at + h.duration
     FROM call_center.cc_agent_state_history h
     JOIN agents ag ON ag.id = h.agent_id, win
-    WHERE (h.channel IS NULL OR h.channel = $7)
+    WHERE (h.channel = $7
+           OR (h.channel IS NULL AND h.state IN ('pause', 'online', 'offline', 'break_out')))
       AND h.joined_at >= win.w_from AND h.joined_at < win.w_to
+    UNION ALL
+    SELECT l.agent_id, NULL, l.status, l.payload, l.joined_at, l.joined_at + l.duration
+    FROM call_center.cc_agent_status_log/*v23.07|(SELECT NULL::int4 AS agent_id, NULL::varchar AS status, NULL::varchar AS payload, NULL::timestamptz AS joined_at, NULL::interval AS duration WHERE false)*/ l
+    JOIN agents ag ON ag.id = l.agent_id, win
+    WHERE l.joined_at >= win.w_from AND l.joined_at < win.w_to
+      AND NOT EXISTS (SELECT 1 FROM call_center.cc_agent_state_history copy
+                      WHERE copy.joined_at = l.joined_at AND copy.agent_id = l.agent_id
+                        AND copy.channel IS NULL)
     UNION ALL
     SELECT ag.id, NULL, ag.status, ag.status_payload, ag.last_state_change, now()
     FROM agents ag, win

@@ -2,11 +2,15 @@
 //!
 //! For every dataset and report, the server prepares (parses and plans, never runs) the same
 //! query file the export uses, so a missing table or column is named exactly as PostgreSQL
-//! names it. The tables a query reads get a SELECT privilege check. The schema level is the
-//! newest Webitel release in `migrations-test/` whose added columns are all present, and the
-//! query checked is the variant for that level ([`crate::levels`]). The check also reports the
-//! server version, TLS, row estimates and whether `cc_calls_history` is
-//! partitioned.
+//! names it. Every schema and table a query reads gets a USAGE / SELECT privilege check, all
+//! of them listed when some are missing. The schema level is the newest Webitel release in
+//! `migrations-test/` whose added columns are all present, and the query checked is the
+//! variant for that level ([`crate::levels`]); the columns it reads as NULL on that release are
+//! listed per dataset. The check also reports the server version, TLS, row estimates and
+//! whether `cc_calls_history` is partitioned.
+//!
+//! The read-only role script (`docs/readonly-role.sql`, [`role_script`]) is generated from the
+//! same query files, so it grants exactly what the exports read.
 
 use std::collections::BTreeSet;
 
@@ -63,7 +67,11 @@ struct Report {
     user: String,
     tls: Tls,
     schema_level: String,
+    /// The Webitel releases the detected schema can belong to.
+    releases: String,
     calls_partitioned: bool,
+    /// Not failures: what works with reduced guarantees.
+    warnings: Vec<String>,
     datasets: Vec<DatasetCheck>,
     ok: bool,
 }
@@ -80,6 +88,8 @@ struct DatasetCheck {
     name: String,
     ok: bool,
     problems: Vec<String>,
+    /// Columns this release does not have, exported as NULL: `name (release that adds it)`.
+    degraded: Vec<String>,
     /// Estimated rows of the main table (pg_class.reltuples).
     estimated_rows: Option<i64>,
 }
@@ -98,8 +108,19 @@ pub async fn run(args: &CheckArgs) -> Result<bool> {
     let mut datasets = Vec::new();
     for (name, sql) in QUERIES.iter().filter(|(n, _)| wanted.contains(n)) {
         // The variant the export would run at this level (webitel-schema.md §8).
-        let sql = levels::render(sql, level).map_err(Error::input)?;
-        datasets.push(check_query(&mut tx, name, sql).await?);
+        let rendered = levels::render(sql, level).map_err(Error::input)?;
+        let mut check = check_query(&mut tx, name, rendered).await?;
+        check.degraded = levels::degraded_columns(sql, level).map_err(Error::input)?;
+        datasets.push(check);
+    }
+    let mut warnings = Vec::new();
+    if !server.reads_all_stats {
+        warnings.push(format!(
+            "{} is not a member of pg_read_all_stats: other roles' open transactions are \
+             hidden from it, so run cannot hold back rows of transactions still committing \
+             (grant it, as docs/readonly-role.sql does)",
+            server.user_name
+        ));
     }
     let report = Report {
         server_version: server.server_version,
@@ -111,6 +132,8 @@ pub async fn run(args: &CheckArgs) -> Result<bool> {
             cipher: server.ssl_cipher,
         },
         schema_level: level.to_string(),
+        releases: levels::release_range(level),
+        warnings,
         calls_partitioned: server.calls_partitioned,
         ok: datasets.iter().all(|d| d.ok),
         datasets,
@@ -144,48 +167,120 @@ fn selected(names: &[String]) -> Result<BTreeSet<&'static str>> {
         .collect()
 }
 
-/// Prepares the query (a missing table or column fails here, named by the server) and checks
-/// SELECT on every table it reads.
+/// Checks USAGE on every schema and SELECT on every table the query reads, listing each one
+/// missing; when all are granted, prepares the query (a missing column fails here, named by
+/// the server).
 async fn check_query(db: &mut PgConnection, name: &str, sql: String) -> Result<DatasetCheck> {
-    let mut problems = Vec::new();
-    // A savepoint keeps the snapshot usable after a failed prepare.
-    db.execute("SAVEPOINT check_query")
-        .await
-        .map_err(|e| Error::database("checking", e))?;
     let tables: Vec<String> = tables_read(&sql).into_iter().collect();
-    // Our own query text, never user input.
-    let statement = sqlx::AssertSqlSafe(sql).into_sql_str();
-    if let Err(e) = (&mut *db).prepare(statement).await {
-        problems.push(match e.as_database_error() {
-            Some(db_error) => db_error.message().to_string(),
-            None => e.to_string(),
-        });
-    }
-    db.execute("ROLLBACK TO SAVEPOINT check_query")
-        .await
-        .map_err(|e| Error::database("checking", e))?;
     let access = sqlx::query_file!("queries/check_tables.sql", &tables)
         .fetch_all(&mut *db)
         .await
-        .map_err(|e| Error::database("checking table privileges", e))?;
+        .map_err(|e| Error::database("checking privileges", e))?;
+    let mut problems = Vec::new();
     let mut estimated_rows = None;
-    for table in access {
-        if !table.exists {
-            problems.push(format!("table {} does not exist", table.name));
+    for table in &access {
+        let problem = if !table.can_use_schema {
+            format!("no USAGE privilege on schema {}", table.schema)
+        } else if !table.exists {
+            format!("table {} does not exist", table.name)
         } else if !table.can_select {
-            problems.push(format!("no SELECT privilege on {}", table.name));
-        }
-        if estimated_rows.is_none() {
-            estimated_rows = table.estimated_rows;
+            format!("no SELECT privilege on {}", table.name)
+        } else {
+            continue;
+        };
+        if !problems.contains(&problem) {
+            problems.push(problem);
         }
     }
-    problems.dedup();
+    if let Some(main) = access.first() {
+        estimated_rows = main.estimated_rows;
+    }
+    if problems.is_empty() {
+        problems.extend(prepare(db, sql).await?);
+    }
     Ok(DatasetCheck {
         name: name.to_string(),
         ok: problems.is_empty(),
         problems,
+        degraded: Vec::new(),
         estimated_rows,
     })
+}
+
+/// Has the server prepare (parse and plan, never run) `sql`; its error, if any.
+async fn prepare(db: &mut PgConnection, sql: String) -> Result<Option<String>> {
+    // A savepoint keeps the snapshot usable after a failed prepare.
+    db.execute("SAVEPOINT check_query")
+        .await
+        .map_err(|e| Error::database("checking", e))?;
+    // Our own query text, never user input.
+    let statement = sqlx::AssertSqlSafe(sql).into_sql_str();
+    let problem = (&mut *db)
+        .prepare(statement)
+        .await
+        .err()
+        .map(|e| match e.as_database_error() {
+            Some(db_error) => db_error.message().to_string(),
+            None => e.to_string(),
+        });
+    db.execute("ROLLBACK TO SAVEPOINT check_query")
+        .await
+        .map_err(|e| Error::database("checking", e))?;
+    Ok(problem)
+}
+
+/// Every table any export, report or `run` reads, at any schema level, main tables first:
+/// what the read-only role needs SELECT on.
+pub fn tables_needed() -> Vec<String> {
+    let mut tables: Vec<String> = Vec::new();
+    let mut texts: Vec<&str> = QUERIES.iter().map(|(_, sql)| *sql).collect();
+    // `--domain` is checked against the domain list.
+    texts.push(include_str!("../queries/unknown_domains.sql"));
+    for table in texts.into_iter().flat_map(tables_read) {
+        if !tables.contains(&table) {
+            tables.push(table);
+        }
+    }
+    tables
+}
+
+/// The SQL an administrator runs (as a superuser) to create the read-only role the tool needs:
+/// USAGE on each schema and SELECT on each table the queries read (those a release lacks are
+/// skipped), and pg_read_all_stats so that `run` sees the transactions still committing.
+pub fn role_script() -> String {
+    let tables = tables_needed();
+    let mut schemas: Vec<&str> = tables
+        .iter()
+        .filter_map(|t| t.split_once('.').map(|(schema, _)| schema))
+        .collect();
+    schemas.sort_unstable();
+    schemas.dedup();
+    let table_list = tables
+        .iter()
+        .map(|t| format!("        '{t}'"))
+        .collect::<Vec<_>>()
+        .join(",\n");
+    format!(
+        "-- GENERATED by webitel-export from the queries it runs (cargo test keeps it current).\n\
+         -- The read-only role webitel-export needs. Run as a superuser in the Webitel database,\n\
+         -- after replacing the password. The tool only ever SELECTs, inside a READ ONLY\n\
+         -- transaction; the role makes that a server-enforced guarantee as well.\n\
+         DO $$\n\
+         BEGIN\n    CREATE ROLE webitel_export LOGIN PASSWORD 'change-me';\n\
+         EXCEPTION WHEN duplicate_object THEN\n    RAISE NOTICE 'role webitel_export already exists';\n\
+         END $$;\n\n\
+         ALTER ROLE webitel_export SET default_transaction_read_only = on;\n\n\
+         GRANT USAGE ON SCHEMA {schemas} TO webitel_export;\n\n\
+         -- Tables a release does not have yet (cc_agent_status_log before v23.07) are skipped.\n\
+         DO $$\nDECLARE\n    t text;\nBEGIN\n    FOREACH t IN ARRAY ARRAY[\n{table_list}\n    ] LOOP\n\
+         \x20       IF to_regclass(t) IS NOT NULL THEN\n\
+         \x20           EXECUTE format('GRANT SELECT ON %s TO webitel_export', t);\n\
+         \x20       END IF;\n    END LOOP;\nEND $$;\n\n\
+         -- run holds back rows of transactions still committing; seeing them in\n\
+         -- pg_stat_activity needs this predefined role.\n\
+         GRANT pg_read_all_stats TO webitel_export;\n",
+        schemas = schemas.join(", "),
+    )
 }
 
 /// The schema-qualified tables a query text names (`call_center.cc_calls_history`…), in the
@@ -211,11 +306,24 @@ pub fn tables_read(sql: &str) -> Vec<String> {
             .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
             .unwrap_or(rest.len() - schema.len());
         let table = rest[..schema.len() + name_len].to_string();
+        if is_function_call(&rest[schema.len() + name_len..]) {
+            continue;
+        }
         if name_len > 0 && !seen.contains(&table) {
             seen.push(table);
         }
     }
     seen
+}
+
+/// Whether the text after a name opens an argument list (a level marker may stand between):
+/// `call_center.cc_array_to_string/*v23.12|array_to_string*/(…)` is a function, not a table.
+fn is_function_call(after: &str) -> bool {
+    let mut rest = after.trim_start();
+    if let Some(comment) = rest.strip_prefix("/*") {
+        rest = comment.split_once("*/").map_or("", |(_, r)| r).trim_start();
+    }
+    rest.starts_with('(')
 }
 
 fn print_text(r: &Report) {
@@ -232,7 +340,7 @@ fn print_text(r: &Report) {
         "server: PostgreSQL {} ({}), user {}, TLS {tls}",
         r.server_version, r.server_version_num, r.user
     );
-    println!("schema level: {}", r.schema_level);
+    println!("schema level: {} (Webitel {})", r.schema_level, r.releases);
     println!(
         "cc_calls_history partitioned: {}",
         if r.calls_partitioned { "yes" } else { "no" }
@@ -246,6 +354,12 @@ fn print_text(r: &Report) {
         } else {
             println!("FAIL  {}{rows}: {}", d.name, d.problems.join("; "));
         }
+        if !d.degraded.is_empty() {
+            println!("      NULL on this release: {}", d.degraded.join(", "));
+        }
+    }
+    for w in &r.warnings {
+        println!("warning: {w}");
     }
 }
 
@@ -256,7 +370,8 @@ mod tests {
     #[test]
     fn tables_are_read_from_the_query_text_main_table_first() {
         let sql = "-- reads call_center.cc_fake\nSELECT 1 FROM call_center.cc_calls_history c\n\
-                   LEFT JOIN storage.files f ON true JOIN call_center.cc_calls_history p ON true";
+                   LEFT JOIN storage.files f ON true JOIN call_center.cc_calls_history p ON true\n\
+                   WHERE call_center.cc_fn/*v23.12|f*/(1) AND call_center.cc_g (2)";
         assert_eq!(
             tables_read(sql),
             ["call_center.cc_calls_history", "storage.files"]

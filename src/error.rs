@@ -112,7 +112,9 @@ fn describe_db_error(err: &sqlx::Error) -> String {
             "42501" => " (the role lacks SELECT on a table: see the read-only role in README.md)",
             "57014" => " (raise --statement-timeout or narrow the time range)",
             "3D000" => " (check the database name)",
-            "42P01" | "42703" => " (is this a Webitel database? run with the right --database-url)",
+            "42P01" | "42703" => {
+                " (`webitel-export check` names the Webitel release it finds and what each export needs)"
+            }
             _ => "",
         };
         return format!("{} [SQLSTATE {code}]{hint}", db.message());

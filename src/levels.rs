@@ -180,6 +180,67 @@ pub fn variant_levels(sql: &str) -> std::result::Result<Vec<Level>, String> {
     Ok(levels)
 }
 
+/// What a marked query reads as NULL at `level` because a later release added it: each such
+/// column once, with the release that has it (`amd_ai_result (v22.12)`). Markers that only
+/// adapt a type or a function name change no value and are left out.
+pub fn degraded_columns(sql: &str, level: Level) -> std::result::Result<Vec<String>, String> {
+    let mut found: Vec<String> = Vec::new();
+    for m in markers(sql)? {
+        if m.since <= level || !m.older.starts_with("NULL") {
+            continue;
+        }
+        let expr = &sql[m.expr_start..m.start];
+        let column = expr.rsplit('.').next().unwrap_or(expr);
+        let entry = format!("{column} ({})", m.since);
+        if !found.contains(&entry) {
+            found.push(entry);
+        }
+    }
+    Ok(found)
+}
+
+/// The Webitel releases a database detected at `level` can be: from `level` up to the next
+/// release in `migrations-test/` that changes what the tool reads.
+pub fn release_range(level: Level) -> String {
+    match release_columns().keys().find(|l| **l > level) {
+        Some(next) => format!("{level} up to {next} (not included)"),
+        None => format!("{level} or newer"),
+    }
+}
+
+/// For a server error about a missing column or table, which Webitel release brings it:
+/// `amd_ai_positive came with Webitel v23.02`, or, for what every supported release has,
+/// that the database does not look like Webitel's. `None` for any other error.
+pub fn missing_object_hint(err: &Error) -> Option<String> {
+    let Error::Database { source, .. } = err else {
+        return None;
+    };
+    let db = source.as_database_error()?;
+    if !matches!(db.code().as_deref(), Some("42703" | "42P01")) {
+        return None;
+    }
+    // `column c.name does not exist`, `column "name" does not exist`,
+    // `relation "schema.table" does not exist`.
+    let quoted = db.message().split(' ').nth(1)?.trim_matches('"');
+    let name = quoted.rsplit('.').next().unwrap_or(quoted);
+    let since = crate::demo::MIGRATOR.iter().find_map(|m| {
+        let level = Level::of_migration(&m.description)?;
+        added_columns(m.sql.as_str())
+            .iter()
+            .any(|(table, column)| column == name || table.ends_with(&format!(".{name}")))
+            .then_some(level)
+    });
+    Some(match since {
+        Some(level) if level > BASELINE => {
+            format!("{name} came with Webitel {level}; this database's schema lacks it")
+        }
+        Some(_) => format!(
+            "every Webitel release since {BASELINE} has {name}: is this a Webitel database?"
+        ),
+        None => format!("{name} is not part of Webitel's schema as this tool knows it"),
+    })
+}
+
 /// Every generated variant: (path under the crate root, contents).
 pub fn generated_variants() -> std::result::Result<Vec<(String, String)>, String> {
     let mut files = Vec::new();
@@ -268,44 +329,72 @@ pub async fn detect(db: &mut PgConnection) -> Result<Level> {
     Ok(level)
 }
 
-/// Each release of `migrations-test/` with the `(table, column)` pairs it adds.
+/// Each release after the baseline in `migrations-test/` with the `(table, column)` pairs it
+/// adds (the baseline is what every supported database has, so it tells no release apart).
 pub fn release_columns() -> BTreeMap<Level, Vec<(String, String)>> {
     crate::demo::MIGRATOR
         .iter()
         .filter_map(|m| {
-            Some((
-                Level::of_migration(&m.description)?,
-                added_columns(m.sql.as_str()),
-            ))
+            let level = Level::of_migration(&m.description)?;
+            (level > BASELINE).then(|| (level, added_columns(m.sql.as_str())))
         })
         .collect()
 }
 
-/// `(table, column)` of every `ALTER TABLE t … ADD COLUMN c` in a migration.
+/// `(table, column)` of every `ALTER TABLE t … ADD COLUMN c` and of every column of a
+/// `CREATE TABLE t (…)` in a migration: what a database of that release has and an older one
+/// lacks.
 pub fn added_columns(sql: &str) -> Vec<(String, String)> {
     let mut found = Vec::new();
-    for statement in sql.split(';') {
-        let words: Vec<&str> = statement
-            .lines()
-            .map(|l| l.split("--").next().unwrap_or(""))
-            .flat_map(str::split_whitespace)
-            .collect();
-        let Some(at) = words
-            .windows(2)
-            .position(|w| w[0].eq_ignore_ascii_case("ALTER") && w[1].eq_ignore_ascii_case("TABLE"))
-        else {
-            continue;
+    // Comments first: one may hold a ';'.
+    let code: String = sql
+        .lines()
+        .map(|l| l.split("--").next().unwrap_or(""))
+        .collect::<Vec<_>>()
+        .join("\n");
+    for code in code.split(';') {
+        let words: Vec<&str> = code.split_whitespace().collect();
+        let starts_with = |a: &str, b: &str| {
+            words.len() > 2 && words[0].eq_ignore_ascii_case(a) && words[1].eq_ignore_ascii_case(b)
         };
-        let Some(table) = words.get(at + 2) else {
-            continue;
-        };
-        for w in words.windows(3) {
-            if w[0].eq_ignore_ascii_case("ADD") && w[1].eq_ignore_ascii_case("COLUMN") {
-                found.push((table.to_string(), w[2].trim_end_matches(',').to_string()));
+        if starts_with("ALTER", "TABLE") {
+            let table = words[2];
+            for w in words.windows(3) {
+                if w[0].eq_ignore_ascii_case("ADD") && w[1].eq_ignore_ascii_case("COLUMN") {
+                    found.push((table.to_string(), w[2].trim_end_matches(',').to_string()));
+                }
             }
+        } else if starts_with("CREATE", "TABLE") {
+            let table = words[2].trim_end_matches('(');
+            found.extend(created_columns(code).map(|c| (table.to_string(), c)));
         }
     }
     found
+}
+
+/// The column names in a `CREATE TABLE t (…)` statement: the first word of each definition
+/// line inside the parentheses, constraints left out.
+fn created_columns(statement: &str) -> impl Iterator<Item = String> + '_ {
+    let body = statement.split_once('(').map_or("", |(_, rest)| {
+        rest.rsplit_once(')').map_or(rest, |(b, _)| b)
+    });
+    body.lines().filter_map(|line| {
+        let first = line.split_whitespace().next()?;
+        let is_name = first.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        // Table constraints and the continuation lines of a long column definition.
+        const NOT_COLUMNS: [&str; 8] = [
+            "CONSTRAINT",
+            "PRIMARY",
+            "UNIQUE",
+            "FOREIGN",
+            "CHECK",
+            "EXCLUDE",
+            "REFERENCES",
+            "GENERATED",
+        ];
+        let keyword = NOT_COLUMNS.iter().any(|k| first.eq_ignore_ascii_case(k));
+        (is_name && !keyword).then(|| first.to_string())
+    })
 }
 
 #[cfg(test)]
@@ -316,7 +405,10 @@ mod tests {
 
     #[test]
     fn added_columns_are_found_in_migrations() {
-        let sql = "ALTER TABLE call_center.cc_calls_history\n    ADD COLUMN hide_missed boolean, -- why\n    ADD COLUMN redial_id uuid;\nCREATE INDEX x ON y (z);";
+        let sql = "-- gains a; b\nALTER TABLE call_center.cc_calls_history\n    ADD COLUMN hide_missed boolean, -- why\n    ADD COLUMN redial_id uuid;\nCREATE INDEX x ON y (z);\n\
+                   CREATE TABLE call_center.cc_log (\n    id bigint NOT NULL,\n    \
+                   joined_at timestamptz DEFAULT now(), -- (why)\n    \
+                   CONSTRAINT pk PRIMARY KEY (id, joined_at)\n);";
         assert_eq!(
             added_columns(sql),
             [
@@ -328,6 +420,8 @@ mod tests {
                     "call_center.cc_calls_history".to_string(),
                     "redial_id".to_string()
                 ),
+                ("call_center.cc_log".to_string(), "id".to_string()),
+                ("call_center.cc_log".to_string(), "joined_at".to_string()),
             ]
         );
     }
@@ -351,6 +445,15 @@ mod tests {
         assert_eq!(mid, "SELECT NULL::int8 AS a, x.b AS b\n");
         let new = render(SAMPLE, "v26.04".parse().unwrap()).unwrap();
         assert_eq!(new, "SELECT c.a AS a, x.b AS b\n");
+    }
+
+    #[test]
+    fn degraded_columns_name_only_values_a_later_release_fills() {
+        let sql = "SELECT c.a/*v23.09|NULL::int8*/, c.id/*v23.05|c.id::uuid*/ FROM t\n\
+                   WHERE c.a/*v23.09|NULL::int8*/ = 1";
+        assert_eq!(degraded_columns(sql, BASELINE).unwrap(), ["a (v23.09)"]);
+        let newest: Level = "v23.09".parse().unwrap();
+        assert!(degraded_columns(sql, newest).unwrap().is_empty());
     }
 
     #[test]

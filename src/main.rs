@@ -139,7 +139,10 @@ fn fail(e: &Error) -> ExitCode {
         // `webitel-export calls | head`: the reader left; that is success.
         return ExitCode::SUCCESS;
     }
-    eprintln!("webitel-export: {}", e.one_line());
+    match webitel_export::levels::missing_object_hint(e) {
+        Some(hint) => eprintln!("webitel-export: {} ({hint})", e.one_line()),
+        None => eprintln!("webitel-export: {}", e.one_line()),
+    }
     ExitCode::from(e.exit_code())
 }
 

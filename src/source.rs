@@ -224,7 +224,7 @@ pub async fn begin_snapshot<'c>(
         .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
         .await
         .map_err(|e| Error::database("opening a read-only snapshot", e))?;
-    set_statement_timeout(&mut tx, args).await?;
+    apply_transaction_settings(&mut tx, args).await?;
     check_domains(&mut tx, domains).await?;
     Ok(tx)
 }
@@ -246,12 +246,16 @@ pub async fn join_snapshot(args: &ConnArgs, snapshot: &str) -> Result<PgConnecti
     conn.execute(sqlx::raw_sql(sqlx::AssertSqlSafe(begin)))
         .await
         .map_err(|e| Error::database("joining the export's snapshot", e))?;
-    set_statement_timeout(&mut conn, args).await?;
+    apply_transaction_settings(&mut conn, args).await?;
     Ok(conn)
 }
 
-/// Applies `--statement-timeout` to the current transaction only.
-async fn set_statement_timeout(db: &mut PgConnection, args: &ConnArgs) -> Result<()> {
+/// Applies `--statement-timeout` to the current transaction only, and turns JIT off for it.
+async fn apply_transaction_settings(db: &mut PgConnection, args: &ConnArgs) -> Result<()> {
+    sqlx::query_file_scalar!("queries/disable_jit.sql")
+        .fetch_one(&mut *db)
+        .await
+        .map_err(|e| Error::database("turning JIT off", e))?;
     let statement_timeout = args.statement_timeout()?;
     if !statement_timeout.is_zero() {
         let millis = format!("{}ms", statement_timeout.as_millis());

@@ -82,6 +82,56 @@ async fn a_missing_baseline_column_fails_naming_it() {
         "{calls}"
     );
     assert_eq!(problems(&report, "queues"), "[]");
+    // The export itself says what is wrong, naming the column.
+    let out = run(&["calls", "--database-url", &db.url, "-q"]);
+    assert_eq!(out.status.code(), Some(3));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("every Webitel release since v22.05 has destination"),
+        "{stderr}"
+    );
+}
+
+#[tokio::test]
+async fn a_v22_12_database_is_detected_as_v22_12_with_its_degraded_columns() {
+    let db = TestDb::at_level("v22.12").await;
+    let (code, report) = check(&db.url);
+    assert_eq!(code, Some(0), "{report:#}");
+    assert_eq!(report["schema_level"], "v22.12");
+    assert_eq!(report["releases"], "v22.12 up to v23.02 (not included)");
+    let degraded = |name: &str| {
+        report["datasets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["name"] == name)
+            .unwrap()["degraded"]
+            .to_string()
+    };
+    let calls = degraded("calls");
+    assert!(calls.contains("contact_id (v23.09)"), "{calls}");
+    assert!(calls.contains("hide_missed (v24.02)"), "{calls}");
+    assert!(!calls.contains("amd_ai_result"), "v22.12 has it: {calls}");
+    let recordings = degraded("recordings");
+    assert!(
+        !recordings.contains("view_name"),
+        "v22.12 has it: {recordings}"
+    );
+    assert!(recordings.contains("sha256sum (v24.04)"), "{recordings}");
+    assert_eq!(degraded("agents"), "[]");
+
+    // A column of a later release, asked of this database, is named with its release.
+    let mut conn = db.connect().await;
+    let err = sqlx::query("SELECT amd_ai_positive FROM call_center.cc_calls_history")
+        .execute(&mut conn)
+        .await
+        .unwrap_err();
+    let err = webitel_export::error::Error::database("reading calls", err);
+    let hint = webitel_export::levels::missing_object_hint(&err).unwrap();
+    assert_eq!(
+        hint,
+        "amd_ai_positive came with Webitel v23.02; this database's schema lacks it"
+    );
 }
 
 #[tokio::test]

@@ -20,6 +20,21 @@ fn datasets_md_is_current() {
     );
 }
 
+/// docs/readonly-role.sql is generated from the tables the queries read.
+#[test]
+fn readonly_role_sql_is_current() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/readonly-role.sql");
+    let expected = webitel_export::check::role_script();
+    if std::env::var_os("UPDATE_DOCS").is_some() {
+        std::fs::write(path, &expected).unwrap();
+    }
+    let actual = std::fs::read_to_string(path).unwrap_or_default();
+    assert!(
+        actual == expected,
+        "docs/readonly-role.sql is stale: run UPDATE_DOCS=1 cargo test --test integration docs"
+    );
+}
+
 /// docs/reports.md is hand-written around generated column tables; this keeps the tables
 /// current and every report documented.
 #[test]

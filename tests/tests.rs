@@ -3,6 +3,7 @@
 
 mod support;
 
+mod agent_history;
 mod agent_states;
 mod agents;
 mod attempts;
@@ -16,11 +17,13 @@ mod docs;
 mod errors;
 mod formats;
 mod hostile;
+mod index_use;
 mod levels;
 mod nightly;
 mod object_storage;
 mod profiles;
 mod queues;
+mod readonly_role;
 mod recordings;
 mod reliability;
 mod reports;

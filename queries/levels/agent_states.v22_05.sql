@@ -2,22 +2,38 @@
 -- Regenerate: UPDATE_QUERIES=1 cargo test --lib levels
 -- Agent state intervals: closed ones from call_center.cc_agent_state_history
 -- ([joined_at, joined_at + duration)), optionally the open ones from cc_agent (status) and
--- cc_agent_channel (channel states) with no end. Status rows have channel NULL (online,
--- offline, pause with its cause in payload, break_out); channel rows carry the channel.
+-- cc_agent_channel (channel states) with no end. Status rows have channel NULL and a status
+-- for state (online, offline, pause with its cause in payload, break_out); the others are
+-- channel rows (until v23.07 a waiting channel state had channel NULL too). v23.07 wrote status
+-- rows to cc_agent_status_log only, later releases to both tables: a log row is read where
+-- cc_agent_state_history has no copy of it (it has no state-history id).
 -- Parameters (NULL = any): $1 domain ids  $2/$3 window: intervals overlapping [from, to)
 --  $4 agent ids  $5 team ids  $6 kind ('status' | 'channel')  $7 states  $8 after id (closed
 --  rows with a larger id only)  $9 include open states (bool)
 --  $10/$11 closed intervals that ended in [from, to) (incremental runs; open ones excluded)
 WITH intervals AS (
-    SELECT h.id, h.agent_id,
-           CASE WHEN h.channel IS NULL THEN 'status' ELSE 'channel' END AS kind,
-           h.channel, h.state,
-           CASE WHEN h.channel IS NULL AND h.state = 'pause' THEN h.payload END AS pause_cause,
+    SELECT h.id, h.agent_id, k.kind, h.channel, h.state,
+           CASE WHEN k.kind = 'status' AND h.state = 'pause' THEN h.payload END AS pause_cause,
            h.joined_at, h.joined_at + h.duration AS left_at, h.queue_id, NULL::int4 AS attempt_id
     FROM call_center.cc_agent_state_history h
+    CROSS JOIN LATERAL (
+        SELECT CASE WHEN h.channel IS NULL AND h.state IN ('online', 'offline', 'pause', 'break_out')
+                    THEN 'status' ELSE 'channel' END AS kind
+    ) k
     WHERE ($8::int8 IS NULL OR h.id > $8)
       AND ($3::timestamptz IS NULL OR h.joined_at < $3)
       AND ($2::timestamptz IS NULL OR h.joined_at + h.duration > $2)
+    UNION ALL
+    SELECT NULL, l.agent_id, 'status', NULL, l.status,
+           CASE WHEN l.status = 'pause' THEN l.payload END,
+           l.joined_at, l.joined_at + l.duration, NULL, NULL
+    FROM (SELECT NULL::int4 AS agent_id, NULL::varchar AS status, NULL::varchar AS payload, NULL::timestamptz AS joined_at, NULL::interval AS duration WHERE false) l
+    WHERE $8::int8 IS NULL
+      AND ($3::timestamptz IS NULL OR l.joined_at < $3)
+      AND ($2::timestamptz IS NULL OR l.joined_at + l.duration > $2)
+      AND NOT EXISTS (SELECT 1 FROM call_center.cc_agent_state_history copy
+                      WHERE copy.joined_at = l.joined_at AND copy.agent_id = l.agent_id
+                        AND copy.channel IS NULL)
     UNION ALL
     SELECT NULL, a.id, 'status', NULL, a.status,
            CASE WHEN a.status = 'pause' THEN a.status_payload END,
@@ -26,7 +42,7 @@ WITH intervals AS (
     WHERE $9::bool AND $8::int8 IS NULL
     UNION ALL
     SELECT NULL, ch.agent_id, 'channel', ch.channel, ch.state, NULL, ch.joined_at, NULL,
-           ch.queue_id, ch.attempt_id
+           ch.queue_id, NULL::int4
     FROM call_center.cc_agent_channel ch
     WHERE $9::bool AND $8::int8 IS NULL
 )

@@ -5,6 +5,17 @@
 -- state after the callback. Parameters (NULL = any):
 --  $1 domain ids  $2/$3 joined_at [from, to)  $4/$5 leaving_at [from, to)  $6 queue ids
 --  $7 agent ids   $8 member ids  $9 results  $10 pattern on destination or display (ILIKE)
+--
+-- Webitel indexes leaving_at only behind queue_id ((queue_id, leaving_at)). A leaving window
+-- without --queue therefore reads every queue the history holds, found by a skip scan of that
+-- index (one probe per queue), plus the attempts with no queue.
+WITH RECURSIVE history_queues(id) AS (
+    SELECT min(h.queue_id) FROM call_center.cc_member_attempt_history h
+    UNION ALL
+    SELECT (SELECT min(h.queue_id) FROM call_center.cc_member_attempt_history h WHERE h.queue_id > q.id)
+    FROM history_queues q
+    WHERE q.id IS NOT NULL
+)
 SELECT
     a.id                                         AS "attempt_id!",
     a.domain_id                                  AS "domain_id!",
@@ -61,6 +72,9 @@ WHERE ($1::int8[] IS NULL OR a.domain_id = ANY ($1))
   AND ($4::timestamptz IS NULL OR a.leaving_at >= $4)
   AND ($5::timestamptz IS NULL OR a.leaving_at < $5)
   AND ($6::int4[] IS NULL OR a.queue_id = ANY ($6))
+  AND ($6::int4[] IS NOT NULL OR ($4::timestamptz IS NULL AND $5::timestamptz IS NULL)
+       OR a.queue_id = ANY (ARRAY(SELECT id FROM history_queues WHERE id IS NOT NULL))
+       OR a.queue_id IS NULL)
   AND ($7::int4[] IS NULL OR a.agent_id = ANY ($7))
   AND ($8::int8[] IS NULL OR a.member_id = ANY ($8))
   AND ($9::text[] IS NULL OR a.result = ANY ($9))

@@ -16,6 +16,18 @@
 --  $33 amd results (aliases expanded by the caller)       $34 has transfer (bool)
 --  $35/$36 a slice of the table's blocks, ctid in ['(from,0)', '(to,0)'), for exports read
 --  in parallel over several connections sharing one snapshot (PostgreSQL 14+ TID range scan)
+--
+-- Webitel indexes the time columns only behind domain_id ((domain_id, stored_at) and
+-- (domain_id, created_at)). A window without --domain therefore reads every domain the history
+-- holds, found by a skip scan of that index (one probe per domain): a nightly one-day export
+-- reads that day's rows, not the whole table.
+WITH RECURSIVE history_domains(id) AS (
+    SELECT min(h.domain_id) FROM call_center.cc_calls_history h
+    UNION ALL
+    SELECT (SELECT min(h.domain_id) FROM call_center.cc_calls_history h WHERE h.domain_id > d.id)
+    FROM history_domains d
+    WHERE d.id IS NOT NULL
+)
 SELECT
     c.id::text                                   AS "id!",
     c.parent_id::text                            AS "parent_id?",
@@ -127,10 +139,15 @@ CROSS JOIN LATERAL (
         FROM storage.files f
         WHERE f.domain_id = c.domain_id
           AND f.uuid IN (c.id::text, c.parent_id::text)
-          AND f.removed IS NOT TRUE
+          AND f.removed IS NOT TRUE AND f.not_exists IS NOT TRUE
+          AND (NULL::varchar IS NULL OR NULL::varchar = 'call')
         ORDER BY f.id), '{}') AS file_ids
 ) rec
 WHERE ($1::int8[] IS NULL OR c.domain_id = ANY ($1))
+  AND ($1::int8[] IS NOT NULL
+       OR ($2::timestamptz IS NULL AND $3::timestamptz IS NULL
+           AND $4::timestamptz IS NULL AND $5::timestamptz IS NULL)
+       OR c.domain_id = ANY (ARRAY(SELECT id FROM history_domains WHERE id IS NOT NULL)))
   AND ($2::timestamptz IS NULL OR c.created_at >= $2)
   AND ($3::timestamptz IS NULL OR c.created_at < $3)
   AND ($4::timestamptz IS NULL OR c.stored_at >= $4)
@@ -138,7 +155,7 @@ WHERE ($1::int8[] IS NULL OR c.domain_id = ANY ($1))
   AND ($6::timestamptz IS NULL OR c.answered_at >= $6)
   AND ($7::timestamptz IS NULL OR c.answered_at < $7)
   AND ($8::text IS NULL
-       OR COALESCE(NULL::text, concat_ws('|', c.destination, c.from_number, c.to_number)) ~ $8)
+       OR COALESCE(NULL::text, array_to_string(ARRAY[c.destination::text, c.from_number::text, c.to_number::text], '|')) ~ $8)
   AND ($9::text IS NULL
        OR c.destination ILIKE $9 OR c.from_number ILIKE $9 OR c.to_number ILIKE $9
        OR c.id::text = $9)

@@ -81,7 +81,8 @@ WHERE (NULL::varchar IS NULL OR NULL::varchar = 'call')
                 FROM storage.files leg_file
                 WHERE leg_file.domain_id = c.domain_id
                   AND leg_file.uuid IN (c.id::text, c.parent_id::text)
-                  AND leg_file.removed IS NOT TRUE
+                  AND leg_file.removed IS NOT TRUE AND leg_file.not_exists IS NOT TRUE
+                  AND (NULL::varchar IS NULL OR NULL::varchar = 'call')
                 ORDER BY leg_file.id), '{}') AS file_ids
         ) rec
         WHERE c.domain_id = f.domain_id
@@ -95,7 +96,7 @@ WHERE (NULL::varchar IS NULL OR NULL::varchar = 'call')
             AND ($6::timestamptz IS NULL OR c.answered_at >= $6)
             AND ($7::timestamptz IS NULL OR c.answered_at < $7)
             AND ($8::text IS NULL
-                 OR COALESCE(c.search_number, concat_ws('|', c.destination, c.from_number, c.to_number)) ~ $8)
+                 OR COALESCE(c.search_number, call_center.cc_array_to_string(ARRAY[c.destination::text, c.from_number::text, c.to_number::text], '|')) ~ $8)
             AND ($9::text IS NULL
                  OR c.destination ILIKE $9 OR c.from_number ILIKE $9 OR c.to_number ILIKE $9
                  OR c.id::text = $9)

@@ -1,4 +1,5 @@
-//! `agent-states`: agent status and channel intervals from `cc_agent_state_history`, plus
+//! `agent-states`: agent status and channel intervals from `cc_agent_state_history` (and the
+//! status changes only `cc_agent_status_log` has: Webitel v23.07 wrote them there alone), plus
 //! (with `--include-open`) the states still open in `cc_agent` / `cc_agent_channel`.
 //! Column meanings: docs/datasets.md.
 
@@ -19,7 +20,7 @@ crate::record! {
     /// One agent state interval.
     pub struct AgentStateRow {
         /// Interval id (`cc_agent_state_history.id`, increasing: the incremental cursor); empty
-        /// for open states.
+        /// for open states and for status changes read from `cc_agent_status_log`.
         id: Option<i64> => Int64,
         /// Agent. `agent_id`.
         agent_id: i32 => Int32,
@@ -29,7 +30,8 @@ crate::record! {
         agent_name: Option<String> => Text,
         /// The agent's team now. `cc_agent.team_id`.
         team_id: Option<i32> => Int32,
-        /// `status` (channel empty: online, offline, pause, break_out) or `channel`.
+        /// `status` (channel empty and state online, offline, pause or break_out) or `channel`
+        /// (before v23.07 a waiting channel state has an empty channel too).
         kind: String => Text,
         /// Channel of a channel state (call, chat, task…). `channel`.
         channel: Option<String> => Text,
@@ -182,7 +184,8 @@ pub fn rows<'c>(
         ),
         {
             "v22.05" => "queries/levels/agent_states.v22_05.sql",
-            "v23.05" => "queries/agent_states.sql",
+            "v23.05" => "queries/levels/agent_states.v23_05.sql",
+            "v23.07" => "queries/agent_states.sql",
         }
     )
     .map_err(|e| Error::database("reading agent states", e))

@@ -118,7 +118,8 @@ crate::record! {
         variables: Option<String> => Json,
         /// Whether other legs have this leg as parent (top-level or blind-transferred legs only).
         has_children: bool => Bool,
-        /// `storage.files.id` of the recordings of this leg or its parent (not removed), ascending.
+        /// `storage.files.id` of the recordings of this leg or its parent, ascending: the files
+        /// `recordings` exports by default (channel `call` or unset, not removed or missing).
         recording_file_ids: Option<Vec<i64>> => Int64List,
         /// Seconds in queue: attempt bridged ? `bridged_at − joined_at` : `leaving_at − joined_at`.
         queue_wait_sec: Option<i32> => Int32,
@@ -520,7 +521,8 @@ pub fn rows<'c>(
             "v23.05" => "queries/levels/calls.v23_05.sql",
             "v23.09" => "queries/levels/calls.v23_09.sql",
             "v23.12" => "queries/levels/calls.v23_12.sql",
-            "v24.02" => "queries/calls.sql",
+            "v24.02" => "queries/levels/calls.v24_02.sql",
+            "v24.10" => "queries/calls.sql",
         }
     )
     .map_err(|e| Error::database("reading calls", e))

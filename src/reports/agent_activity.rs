@@ -121,7 +121,8 @@ pub fn rows<'c>(
         ),
         {
             "v22.05" => "queries/levels/report_agent_activity.v22_05.sql",
-            "v23.05" => "queries/report_agent_activity.sql",
+            "v23.05" => "queries/levels/report_agent_activity.v23_05.sql",
+            "v23.07" => "queries/report_agent_activity.sql",
         }
     )
     .map_err(|e| Error::database("computing the agent-activity report", e))

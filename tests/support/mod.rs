@@ -186,6 +186,25 @@ impl TestDb {
         }
     }
 
+    /// A fresh database at the schema of Webitel release `level` (`v22.05`…): the
+    /// migrations-test/ upgrade path applied up to that release.
+    pub async fn at_level(level: &str) -> TestDb {
+        let level: webitel_export::levels::Level = level.parse().unwrap();
+        let db = TestDb::bare().await;
+        let mut conn = db.connect().await;
+        for migration in webitel_export::demo::MIGRATOR.iter() {
+            let release =
+                webitel_export::levels::Level::of_migration(&migration.description).unwrap();
+            if release <= level {
+                let sql = migration.sql.as_str().to_string();
+                conn.execute(sqlx::raw_sql(sqlx::AssertSqlSafe(sql)))
+                    .await
+                    .unwrap_or_else(|e| panic!("migration {release}: {e}"));
+            }
+        }
+        db
+    }
+
     /// A fresh database filled by the demo generator.
     pub async fn seeded(legs: u64, seed: i64) -> TestDb {
         let db = TestDb::new().await;

@@ -1,0 +1,202 @@
+-- GENERATED from queries/calls.sql for Webitel schemas from v24.02 up to v24.10; do not edit.
+-- Regenerate: UPDATE_QUERIES=1 cargo test --lib levels
+-- Call legs from call_center.cc_calls_history, one row per leg, with the derived columns of
+-- Webitel's cc_calls_history_list view (webitel-schema.md §2.3) computed from the base table
+-- and only the joins they need. Filters follow CallService.SearchHistoryCall (§2.2); every
+-- parameter is optional: NULL (or false for the flag parameters) means "not filtered".
+--
+--  $1 domain ids          $2/$3 created_at [from, to)   $4/$5 stored_at [from, to)
+--  $6/$7 answered_at      $8 number regex               $9 q (ILIKE pattern)
+--  $10 variables (jsonb text, containment)               $11 user ids   $12 owner ids
+--  $13 agent ids          $14 queue ids     $15 team ids  $16 member ids $17 gateway ids
+--  $18 contact ids        $19 grantee ids   $20 leg ids   $21 parent ids
+--  $22 dependency ids     $23 top-level only (bool)       $24 has file (bool)
+--  $25 causes             $26/$27 duration sec [min, max] $28/$29 talk sec [min, max]
+--  $30 direction          $31 missed only (bool)          $32 tags
+--  $33 amd results (aliases expanded by the caller)       $34 has transfer (bool)
+--  $35/$36 a slice of the table's blocks, ctid in ['(from,0)', '(to,0)'), for exports read
+--  in parallel over several connections sharing one snapshot (PostgreSQL 14+ TID range scan)
+--
+-- Webitel indexes the time columns only behind domain_id ((domain_id, stored_at) and
+-- (domain_id, created_at)). A window without --domain therefore reads every domain the history
+-- holds, found by a skip scan of that index (one probe per domain): a nightly one-day export
+-- reads that day's rows, not the whole table.
+WITH RECURSIVE history_domains(id) AS (
+    SELECT min(h.domain_id) FROM call_center.cc_calls_history h
+    UNION ALL
+    SELECT (SELECT min(h.domain_id) FROM call_center.cc_calls_history h WHERE h.domain_id > d.id)
+    FROM history_domains d
+    WHERE d.id IS NOT NULL
+)
+SELECT
+    c.id::text                                   AS "id!",
+    c.parent_id::text                            AS "parent_id?",
+    c.bridged_id::text                           AS "bridged_id?",
+    c.transfer_from::text                        AS "transfer_from?",
+    -- A child leg without its own transfer_to points at the leg its parent was bridged to.
+    (CASE
+        WHEN c.parent_id IS NOT NULL AND c.transfer_to IS NULL AND c.id <> p.bridged_id
+            THEN p.bridged_id
+        ELSE c.transfer_to
+    END)::text                                   AS "transfer_to?",
+    c.blind_transfer::text                       AS "blind_transfer?",
+    c.domain_id                                  AS "domain_id!",
+    c.direction::text                            AS "direction?",
+    c.from_type::text                            AS "from_type?",
+    c.from_number::text                          AS "from_number?",
+    c.from_name::text                            AS "from_name?",
+    c.to_type::text                              AS "to_type?",
+    c.to_number::text                            AS "to_number?",
+    c.to_name::text                              AS "to_name?",
+    c.destination::text                          AS "destination?",
+    c.created_at                                 AS "created_at!",
+    c.answered_at                                AS "answered_at?",
+    c.bridged_at                                 AS "bridged_at?",
+    c.hangup_at                                  AS "hangup_at?",
+    c.stored_at                                  AS "stored_at!",
+    d.duration_sec                               AS "duration_sec?",
+    COALESCE(
+        CASE WHEN c.answered_at IS NOT NULL
+            THEN date_part('epoch', c.answered_at - c.created_at)::int8
+            ELSE d.duration_sec
+        END, 0)                                  AS "wait_sec!",
+    (CASE WHEN c.answered_at IS NOT NULL
+        THEN date_part('epoch', c.hangup_at - c.answered_at)::int8
+        ELSE 0
+    END)                                         AS "bill_sec?",
+    c.talk_sec                                   AS "talk_sec!",
+    COALESCE(c.hold_sec, 0)                      AS "hold_sec!",
+    c.cause::text                                AS "cause?",
+    c.sip_code                                   AS "sip_code?",
+    c.hangup_by::text                            AS "hangup_by?",
+    (CASE
+        WHEN c.parent_id IS NOT NULL THEN ''
+        WHEN c.cause IN ('USER_BUSY', 'NO_ANSWER') THEN 'not_answered'
+        WHEN c.cause = 'ORIGINATOR_CANCEL'
+            OR (c.cause = 'NORMAL_UNSPECIFIED' AND c.amd_ai_result IS NOT NULL)
+            OR (c.cause = 'LOSE_RACE' AND q.type = 4) THEN 'cancelled'
+        WHEN c.hangup_by = 'F' THEN 'ended'
+        WHEN c.cause = 'NORMAL_CLEARING' THEN
+            CASE
+                WHEN (c.direction = 'outbound' AND c.hangup_by = 'A' AND c.user_id IS NOT NULL)
+                    OR (c.direction = 'inbound' AND c.hangup_by = 'B' AND c.bridged_at IS NOT NULL)
+                    OR (c.direction = 'outbound' AND c.hangup_by = 'B' AND q.type IN (1, 4, 5)
+                        AND c.bridged_at IS NOT NULL)
+                    THEN 'agent_dropped'
+                ELSE 'client_dropped'
+            END
+        ELSE 'error'
+    END)                                         AS "hangup_disposition!",
+    -- The leg's own user, else the user of the agent that handled the attempt (as the UI does).
+    COALESCE(u.id, agent_user.id)                AS "user_id?",
+    COALESCE(u.name, u.username::text, agent_user.name, agent_user.username::text) AS "user_name?",
+    -- Agent and team come from the attempt, not from the leg's agent_id/team_id columns.
+    a.id                                         AS "agent_id?",
+    COALESCE(agent_user.name, agent_user.username::text) AS "agent_name?",
+    t.id                                         AS "team_id?",
+    t.name::text                                 AS "team_name?",
+    c.queue_id                                   AS "queue_id?",
+    q.name::text                                 AS "queue_name?",
+    q.type::int4                                 AS "queue_type?",
+    c.member_id                                  AS "member_id?",
+    c.attempt_id                                 AS "attempt_id?",
+    att.result::text                             AS "attempt_result?",
+    c.gateway_id                                 AS "gateway_id?",
+    gw.name::text                                AS "gateway_name?",
+    c.tags::text[]                               AS "tags?",
+    COALESCE(c.amd_result, c.amd_ai_result)::text AS "amd_result?",
+    c.payload::text                              AS "variables?",
+    EXISTS (
+        SELECT 1 FROM call_center.cc_calls_history child
+        WHERE (c.parent_id IS NULL OR c.blind_transfer IS NOT NULL)
+          AND child.parent_id = c.id
+    )                                            AS "has_children!",
+    rec.file_ids                                 AS "recording_file_ids?",
+    (CASE
+        WHEN att.bridged_at IS NOT NULL THEN date_part('epoch', att.bridged_at - att.joined_at)
+        ELSE date_part('epoch', att.leaving_at - att.joined_at)
+    END)::int4                                   AS "queue_wait_sec?",
+    NULLIF(regexp_replace(att.description::text, '^[\r\n\t ]*|[\r\n\t ]*$', '', 'g'), '')
+                                                 AS "agent_description?"
+FROM call_center.cc_calls_history c
+LEFT JOIN call_center.cc_calls_history p ON p.id = c.parent_id AND p.domain_id = c.domain_id
+LEFT JOIN call_center.cc_queue q ON q.id = c.queue_id
+LEFT JOIN call_center.cc_member_attempt_history att ON att.id = c.attempt_id
+LEFT JOIN call_center.cc_agent a ON a.id = att.agent_id
+LEFT JOIN directory.wbt_user agent_user ON agent_user.id = a.user_id
+LEFT JOIN call_center.cc_team t ON t.id = a.team_id
+LEFT JOIN directory.wbt_user u ON u.id = c.user_id
+LEFT JOIN directory.sip_gateway gw ON gw.id = c.gateway_id
+CROSS JOIN LATERAL (
+    SELECT date_part('epoch', c.hangup_at - c.created_at)::int8 AS duration_sec
+) d
+CROSS JOIN LATERAL (
+    -- Recordings belong to a leg or to its parent (storage.files.uuid is text). An ARRAY()
+    -- subquery probes the (domain_id, uuid) index per leg, so a narrow export stays cheap,
+    -- and costs less per row than an aggregate over a lateral join.
+    SELECT NULLIF(ARRAY(
+        SELECT f.id
+        FROM storage.files f
+        WHERE f.domain_id = c.domain_id
+          AND f.uuid IN (c.id::text, c.parent_id::text)
+          AND f.removed IS NOT TRUE AND f.not_exists IS NOT TRUE
+          AND (NULL::varchar IS NULL OR NULL::varchar = 'call')
+        ORDER BY f.id), '{}') AS file_ids
+) rec
+WHERE ($1::int8[] IS NULL OR c.domain_id = ANY ($1))
+  AND ($1::int8[] IS NOT NULL
+       OR ($2::timestamptz IS NULL AND $3::timestamptz IS NULL
+           AND $4::timestamptz IS NULL AND $5::timestamptz IS NULL)
+       OR c.domain_id = ANY (ARRAY(SELECT id FROM history_domains WHERE id IS NOT NULL)))
+  AND ($2::timestamptz IS NULL OR c.created_at >= $2)
+  AND ($3::timestamptz IS NULL OR c.created_at < $3)
+  AND ($4::timestamptz IS NULL OR c.stored_at >= $4)
+  AND ($5::timestamptz IS NULL OR c.stored_at < $5)
+  AND ($6::timestamptz IS NULL OR c.answered_at >= $6)
+  AND ($7::timestamptz IS NULL OR c.answered_at < $7)
+  AND ($8::text IS NULL
+       OR COALESCE(c.search_number, call_center.cc_array_to_string(ARRAY[c.destination::text, c.from_number::text, c.to_number::text], '|')) ~ $8)
+  AND ($9::text IS NULL
+       OR c.destination ILIKE $9 OR c.from_number ILIKE $9 OR c.to_number ILIKE $9
+       OR c.id::text = $9)
+  AND ($10::text IS NULL OR c.payload @> $10::text::jsonb)
+  AND ($11::int8[] IS NULL OR c.user_id = ANY ($11) OR c.user_ids && $11)
+  AND ($12::int8[] IS NULL OR c.user_id = ANY ($12))
+  AND ($13::int4[] IS NULL OR c.agent_id = ANY ($13) OR c.agent_ids && $13)
+  AND ($14::int4[] IS NULL OR c.queue_id = ANY ($14) OR c.queue_ids && $14)
+  AND ($15::int4[] IS NULL OR c.team_id = ANY ($15) OR c.team_ids && $15)
+  AND ($16::int8[] IS NULL OR c.member_id = ANY ($16))
+  AND ($17::int8[] IS NULL OR c.gateway_id = ANY ($17) OR c.gateway_ids && $17)
+  AND ($18::int8[] IS NULL OR c.contact_id = ANY ($18))
+  AND ($19::int8[] IS NULL OR c.grantee_id = ANY ($19))
+  AND ($20::uuid[] IS NULL OR c.id = ANY ($20))
+  AND ($21::uuid[] IS NULL OR c.parent_id = ANY ($21))
+  AND ($22::uuid[] IS NULL OR c.id = ANY (ARRAY(
+        -- Every leg reachable from the given legs through parent_id or transfer_from.
+        WITH RECURSIVE family(id) AS (
+            SELECT root.id FROM call_center.cc_calls_history root WHERE root.id = ANY ($22)
+            UNION
+            SELECT next.id
+            FROM call_center.cc_calls_history next
+            JOIN family ON next.parent_id = family.id OR next.transfer_from = family.id
+        )
+        SELECT family.id FROM family WHERE NOT family.id = ANY ($22))))
+  AND (NOT $23::bool OR c.parent_id IS NULL)
+  AND ($24::bool IS NULL OR (rec.file_ids IS NOT NULL) = $24)
+  AND ($25::text[] IS NULL OR c.cause = ANY ($25))
+  AND ($26::int8 IS NULL OR d.duration_sec >= $26)
+  AND ($27::int8 IS NULL OR d.duration_sec <= $27)
+  AND ($28::int4 IS NULL OR c.talk_sec >= $28)
+  AND ($29::int4 IS NULL OR c.talk_sec <= $29)
+  AND ($30::text IS NULL OR c.direction = $30)
+  AND (NOT $31::bool OR (
+        c.bridged_at IS NULL
+        AND c.direction = 'inbound'
+        AND c.hide_missed IS NOT TRUE
+        AND NOT (c.parent_id IS NOT NULL AND p.bridged_at IS NOT NULL)))
+  AND ($32::text[] IS NULL OR c.tags && $32::varchar[])
+  AND ($33::text[] IS NULL OR c.amd_result = ANY ($33) OR c.amd_ai_result = ANY ($33))
+  AND ($34::bool IS NULL
+       OR (c.blind_transfer IS NOT NULL OR c.transfer_to IS NOT NULL OR c.transfer_from IS NOT NULL) = $34)
+  AND ($35::text IS NULL OR c.ctid >= $35::text::tid)
+  AND ($36::text IS NULL OR c.ctid < $36::text::tid)
