@@ -206,3 +206,49 @@ async fn copy_to_verifies_resumes_and_never_copies_encrypted_files() {
     );
     assert!(files_under(target.path()).is_empty());
 }
+
+/// A call's recordings are one set: `calls.recording_file_ids` and `calls --has-file` count
+/// exactly the files `recordings` exports for the leg or its parent, so a screen recording
+/// (channel `screenshare`) or a file missing from storage counts in neither.
+#[tokio::test]
+async fn calls_count_exactly_the_files_recordings_exports() {
+    let db = fixture().await;
+    db.execute(
+        "INSERT INTO storage.files (id, domain_id, uuid, name, size, mime_type, properties, instance, created_at, channel) VALUES
+             (7, 1, '00000000-0000-0000-0000-000000000001', 'screen.webm', 5000, 'video/webm', '{}', 's1', 1788256000000, 'screenshare'),
+             (8, 1, '00000000-0000-0000-0000-000000000011', 'rec8.mp3', 1000, 'audio/mpeg', '{}', 's1', 1788256000000, 'call');",
+    )
+    .await;
+    let files = export_rows(&db, "recordings", &[]);
+    let legs = export_rows(&db, "calls", &[]);
+    let mut with_files = Vec::new();
+    for leg in &legs {
+        let mut expected: Vec<String> = files
+            .iter()
+            .filter(|f| {
+                f["domain_id"] == leg["domain_id"]
+                    && (f["call_id"] == leg["id"] || f["call_id"] == leg["parent_id"])
+            })
+            .map(|f| f["file_id"].clone())
+            .collect();
+        expected.sort_by_key(|id| id.parse::<i64>().unwrap());
+        let listed = if expected.is_empty() {
+            String::new()
+        } else {
+            with_files.push(leg["id"].clone());
+            format!("[{}]", expected.join(","))
+        };
+        assert_eq!(leg["recording_file_ids"], listed, "leg {}", leg["id"]);
+    }
+    assert!(
+        with_files.len() >= 3,
+        "the fixture links several legs: {with_files:?}"
+    );
+    let mut has_file: Vec<String> = export_rows(&db, "calls", &["--has-file"])
+        .iter()
+        .map(|l| l["id"].clone())
+        .collect();
+    has_file.sort();
+    with_files.sort();
+    assert_eq!(has_file, with_files);
+}
