@@ -107,7 +107,7 @@ pub async fn run(args: &CheckArgs) -> Result<bool> {
     let level = levels::detect(&mut tx).await?;
     let mut datasets = Vec::new();
     for (name, sql) in QUERIES.iter().filter(|(n, _)| wanted.contains(n)) {
-        // The variant the export would run at this level (webitel-schema.md §8).
+        // The variant the export would run at this level.
         let rendered = levels::render(sql, level).map_err(Error::input)?;
         let mut check = check_query(&mut tx, name, rendered).await?;
         check.degraded = levels::degraded_columns(sql, level).map_err(Error::input)?;
@@ -177,7 +177,6 @@ async fn check_query(db: &mut PgConnection, name: &str, sql: String) -> Result<D
         .await
         .map_err(|e| Error::database("checking privileges", e))?;
     let mut problems = Vec::new();
-    let mut estimated_rows = None;
     for table in &access {
         let problem = if !table.can_use_schema {
             format!("no USAGE privilege on schema {}", table.schema)
@@ -192,9 +191,7 @@ async fn check_query(db: &mut PgConnection, name: &str, sql: String) -> Result<D
             problems.push(problem);
         }
     }
-    if let Some(main) = access.first() {
-        estimated_rows = main.estimated_rows;
-    }
+    let estimated_rows = access.first().and_then(|main| main.estimated_rows);
     if problems.is_empty() {
         problems.extend(prepare(db, sql).await?);
     }

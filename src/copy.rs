@@ -195,16 +195,14 @@ fn copy_verified(
     let mut input = File::open(source).map_err(|e| format!("{}: {e}", source.display()))?;
     let parent = dest.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
-    let mut temp = tempfile::Builder::new()
-        .prefix(".copy-")
-        .tempfile_in(parent)
-        .map_err(|e| format!("{}: {e}", parent.display()))?;
+    let mut temp = crate::sink::place::temp_beside(dest, None).map_err(|e| e.to_string())?;
     let (size, digest) =
         hash(&mut input, temp.as_file_mut()).map_err(|e| format!("{}: {e}", source.display()))?;
     check(size, &digest, row).map_err(|why| format!("{}: {why}", source.display()))?;
     temp.as_file()
         .sync_all()
         .map_err(|e| format!("{}: {e}", dest.display()))?;
+    crate::sink::place::ensure_replaceable(dest).map_err(|e| e.to_string())?;
     temp.persist(dest)
         .map_err(|e| format!("{}: {}", dest.display(), e.error))?;
     Ok(())

@@ -1,8 +1,8 @@
 //! Webitel schema levels: which release's tables and columns a database has, and the query
 //! variant that reads it.
 //!
-//! Webitel adds columns release by release (webitel-schema.md §8) and changed the call ids from
-//! varchar to uuid in v23.05. The query files in `queries/` are written for the newest schema;
+//! Webitel adds columns release by release (its release branches' schema dumps show which) and
+//! changed the call ids from varchar to uuid in v23.05. The query files in `queries/` are written for the newest schema;
 //! where one reads something an older release lacks, it carries a marker right after that
 //! expression:
 //!

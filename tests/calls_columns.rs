@@ -1,4 +1,4 @@
-//! Derived `calls` columns match hand-computed values (webitel-schema.md §2.3).
+//! Derived `calls` columns match hand-computed values (Webitel's cc_calls_history_list view).
 
 use std::collections::HashMap;
 

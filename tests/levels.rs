@@ -1,4 +1,4 @@
-//! Schema levels (webitel-schema.md §8): one database is built at the v22.05 baseline, loaded
+//! Schema levels (Webitel releases): one database is built at the v22.05 baseline, loaded
 //! with data written with that release's columns (varchar call ids), then carried up the
 //! upgrade path of migrations-test/ one release at a time. At every level each dataset and
 //! report is exported to Parquet; every export must have the newest level's columns and types,

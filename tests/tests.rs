@@ -21,6 +21,7 @@ mod index_use;
 mod levels;
 mod nightly;
 mod object_storage;
+mod output_safety;
 mod profiles;
 mod queues;
 mod readonly_role;

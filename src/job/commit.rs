@@ -25,6 +25,7 @@ use super::object_root::ObjectRoot;
 use super::parts::FileEntry;
 use super::state::{State, sync_dir, write_json_atomic};
 use crate::error::{Error, Result};
+use crate::sink::place::ensure_replaceable;
 
 const PLAN: &str = "_plan.json";
 const MANIFEST: &str = "_manifest.json";
@@ -148,6 +149,7 @@ fn move_one(staging: &Path, root: &Path, rel: &str) -> Result<()> {
     let to = root.join(rel);
     let dir = to.parent().expect("a part has a directory");
     std::fs::create_dir_all(dir).map_err(|e| Error::output(dir, e))?;
+    ensure_replaceable(&to)?;
     std::fs::rename(staging.join(rel), &to).map_err(|e| Error::output(&to, e))
 }
 
@@ -190,6 +192,7 @@ fn finish_local(root: &Path, run_id: &str, staging: &Path, plan: &Plan) -> Resul
     let manifest = staging.join(MANIFEST);
     if manifest.exists() {
         let to = runs.join(format!("{run_id}.json"));
+        ensure_replaceable(&to)?;
         std::fs::rename(&manifest, &to).map_err(|e| Error::output(&to, e))?;
         sync_dir(&runs);
     }
@@ -198,12 +201,14 @@ fn finish_local(root: &Path, run_id: &str, staging: &Path, plan: &Plan) -> Resul
     }
     for partition in &plan.partitions {
         let marker = root.join(partition).join("_SUCCESS");
+        ensure_replaceable(&marker)?;
         std::fs::write(&marker, b"").map_err(|e| Error::output(&marker, e))?;
     }
     Ok(())
 }
 
-/// Removes the part files of other runs from a full job's partition.
+/// Removes the part files of other runs from a full job's partition (regular files only:
+/// anything else there is not ours).
 fn remove_older_parts(dir: &Path, run_id: &str) -> Result<()> {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return Ok(());
@@ -211,7 +216,8 @@ fn remove_older_parts(dir: &Path, run_id: &str) -> Result<()> {
     let ours = format!("part-{run_id}-");
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
-        if name.starts_with("part-") && !name.starts_with(&ours) {
+        let regular = entry.file_type().is_ok_and(|t| t.is_file());
+        if regular && name.starts_with("part-") && !name.starts_with(&ours) {
             std::fs::remove_file(entry.path()).map_err(|e| Error::output(entry.path(), e))?;
         }
     }
@@ -244,7 +250,8 @@ pub async fn recover(root: &Path, state: &State, publish: &Publish) -> Result<Ve
                 }
                 for rel in &plan.files {
                     let path = root.join(rel);
-                    if path.exists() {
+                    // Only the regular file the run moved there; never what a link names.
+                    if std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_file()) {
                         std::fs::remove_file(&path).map_err(|e| Error::output(&path, e))?;
                     }
                 }

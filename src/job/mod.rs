@@ -524,6 +524,8 @@ impl RunLock {
         let dir = state::state_dir(root);
         std::fs::create_dir_all(&dir).map_err(|e| Error::output(&dir, e))?;
         let path = dir.join("lock");
+        // A link or a FIFO put there is not ours to open.
+        crate::sink::place::ensure_replaceable(&path)?;
         let file = std::fs::OpenOptions::new()
             .create(true)
             .truncate(false)

@@ -46,6 +46,8 @@ impl State {
     /// The state under `root`; a root that has never been run has an empty state.
     pub fn load(root: &Path) -> Result<State> {
         let path = state_path(root);
+        // A FIFO there would block the read; a link is not ours to follow.
+        crate::sink::place::ensure_replaceable(&path)?;
         match std::fs::read(&path) {
             Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
                 Error::Other(format!(
@@ -69,14 +71,12 @@ impl State {
 pub fn write_json_atomic<T: Serialize>(path: &Path, value: &T) -> Result<()> {
     let dir = path.parent().expect("a file in a directory");
     std::fs::create_dir_all(dir).map_err(|e| Error::output(dir, e))?;
-    let mut temp = tempfile::Builder::new()
-        .prefix(".tmp-")
-        .tempfile_in(dir)
-        .map_err(|e| Error::output(dir, e))?;
+    let mut temp = crate::sink::place::temp_beside(path, None)?;
     let json = serde_json::to_vec_pretty(value).expect("plain data serializes");
     temp.write_all(&json)
         .and_then(|()| temp.as_file().sync_all())
         .map_err(|e| Error::output(path, e))?;
+    crate::sink::place::ensure_replaceable(path)?;
     temp.persist(path)
         .map_err(|e| Error::output(path, e.error))?;
     sync_dir(dir);

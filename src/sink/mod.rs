@@ -8,6 +8,7 @@ pub mod csv;
 pub mod jsonl;
 pub mod object;
 pub mod parquet;
+pub mod place;
 pub mod publish;
 
 use std::io::Write;
@@ -169,7 +170,7 @@ fn io_encode(format: &'static str, e: std::io::Error) -> Error {
 }
 
 /// Appends `t` as RFC 3339 UTC with microseconds: `2026-09-01T08:00:00.000000Z`.
-/// Hand-rolled because chrono's formatter costs seconds per million rows (ENVIRONMENT.md §7).
+/// Hand-rolled because chrono's formatter costs seconds per million rows.
 pub fn push_timestamp(buf: &mut Vec<u8>, t: DateTime<Utc>) {
     let year = t.year();
     if !(0..=9999).contains(&year) {

@@ -5,8 +5,10 @@
 //! filesystem). Only after the last byte is written and fsynced is it renamed over the
 //! destination, and the directory fsynced. On any error, or when the export is dropped
 //! mid-way (a signal), the temporary file is removed and an older file at the destination is
-//! left exactly as it was. An `s3://` destination gets the same guarantee from a multipart
-//! upload completed only at the end ([`super::object`]).
+//! left exactly as it was. A FIFO or a character device is written through instead, and a
+//! symbolic link is published at the file it names ([`super::place`]). An `s3://` destination
+//! gets the same guarantee from a multipart upload completed only at the end
+//! ([`super::object`]).
 
 use std::fs::File;
 use std::io::{self, Write};
@@ -15,6 +17,7 @@ use std::path::{Path, PathBuf};
 use crate::error::{Error, Result};
 
 use super::object::{ObjectWriter, is_object_url};
+use super::place::{self, Keep, Place};
 
 /// The write buffer in front of an output file. The sinks write large pieces already (the CSV
 /// writer 1 MiB chunks, which pass straight through; Parquet whole pages), so this only
@@ -23,10 +26,12 @@ use super::object::{ObjectWriter, is_object_url};
 /// raised the peak RSS of every export longer than one row group by 1 MiB.
 const FILE_BUFFER_BYTES: usize = 64 << 10;
 
-/// Where the rows go: standard output, or a file published atomically.
+/// Where the rows go: standard output, a file published atomically, or a FIFO or character
+/// device written through.
 pub enum Destination {
     Stdout,
     File(PendingFile),
+    Stream(PathBuf),
     /// An object in S3-compatible storage; the writer holds the upload.
     Object(String),
 }
@@ -52,12 +57,21 @@ impl Destination {
                 ))
             }
             Some(p) if p.as_os_str() != "-" => {
-                let (pending, file) = PendingFile::create(p)?;
+                let (destination, file) = match place::decide(p)? {
+                    Place::Replace { dest, keep } => {
+                        let (pending, file) = PendingFile::create(dest, keep)?;
+                        (Destination::File(pending), file)
+                    }
+                    Place::Stream(path) => {
+                        let file = place::open_stream(&path)?;
+                        (Destination::Stream(path), file)
+                    }
+                };
                 let writer = OutputWriter::new(Target::File(io::BufWriter::with_capacity(
                     FILE_BUFFER_BYTES,
                     file,
                 )));
-                Ok((Destination::File(pending), writer))
+                Ok((destination, writer))
             }
             _ => Ok((
                 Destination::Stdout,
@@ -78,6 +92,9 @@ impl Destination {
                     .map_err(|e| Error::output(&pending.dest, e.into_error()))?;
                 pending.publish(&file)?;
             }
+            (Destination::Stream(path), mut target) => {
+                target.flush().map_err(|e| Error::output(&path, e))?
+            }
             (_, mut target) => target.flush().map_err(|e| Error::output("stdout", e))?,
         }
         Ok(bytes)
@@ -88,7 +105,7 @@ impl Destination {
     pub fn staging_dir(&self) -> Option<PathBuf> {
         match self {
             Destination::File(p) => p.temp.parent().map(Path::to_path_buf),
-            Destination::Stdout | Destination::Object(_) => None,
+            Destination::Stdout | Destination::Stream(_) | Destination::Object(_) => None,
         }
     }
 
@@ -97,6 +114,7 @@ impl Destination {
         match self {
             Destination::Stdout => "stdout".to_string(),
             Destination::File(p) => p.dest.display().to_string(),
+            Destination::Stream(path) => path.display().to_string(),
             Destination::Object(url) => url.clone(),
         }
     }
@@ -151,33 +169,10 @@ impl Write for Target {
 }
 
 impl PendingFile {
-    fn create(dest: &Path) -> Result<(PendingFile, File)> {
-        let name = dest.file_name().ok_or_else(|| {
-            Error::input(format!("output path '{}' has no file name", dest.display()))
-        })?;
-        if dest.is_dir() {
-            return Err(Error::input(format!(
-                "output path '{}' is a directory",
-                dest.display()
-            )));
-        }
-        let dir = match dest.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        let prefix = format!(".{}.tmp-", name.to_string_lossy());
-        let named = tempfile::Builder::new()
-            .prefix(&prefix)
-            .tempfile_in(&dir)
-            .map_err(|e| Error::output(&dir, e))?;
-        let (file, temp) = named.into_parts();
-        Ok((
-            PendingFile {
-                dest: dest.to_path_buf(),
-                temp,
-            },
-            file,
-        ))
+    /// A temporary file beside `dest` ([`place::temp_beside`]), to become it.
+    fn create(dest: PathBuf, keep: Option<Keep>) -> Result<(PendingFile, File)> {
+        let (file, temp) = place::temp_beside(&dest, keep)?.into_parts();
+        Ok((PendingFile { dest, temp }, file))
     }
 
     /// fsyncs `file` (the writer's handle to the temporary file), renames it over the
@@ -208,7 +203,7 @@ mod tests {
         let dest = dir.path().join("calls.csv");
         std::fs::write(&dest, "old").unwrap();
         {
-            let (pending, mut file) = PendingFile::create(&dest).unwrap();
+            let (pending, mut file) = PendingFile::create(dest.clone(), None).unwrap();
             file.write_all(b"half").unwrap();
             drop(pending);
         }
@@ -225,7 +220,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let dest = dir.path().join("calls.csv");
         std::fs::write(&dest, "old").unwrap();
-        let (pending, mut file) = PendingFile::create(&dest).unwrap();
+        let (pending, mut file) = PendingFile::create(dest.clone(), None).unwrap();
         file.write_all(b"new").unwrap();
         pending.publish(&file).unwrap();
         assert_eq!(std::fs::read_to_string(&dest).unwrap(), "new");
@@ -234,7 +229,7 @@ mod tests {
 
     #[test]
     fn missing_directory_is_an_output_error() {
-        let err = PendingFile::create(Path::new("/nonexistent-dir/x/calls.csv"))
+        let err = Destination::open(Some(Path::new("/nonexistent-dir/x/calls.csv")))
             .err()
             .unwrap();
         assert_eq!(err.exit_code(), 4);

@@ -1,6 +1,6 @@
 //! The PostgreSQL fixture: one server per test run, one fresh database per test.
 //!
-//! Which server, decided once (see ARCHITECTURE.md):
+//! Which server, decided once:
 //! 1. `WEBITEL_TEST_DATABASE_URL` (or `DATABASE_URL`): an existing server we may create
 //!    databases on;
 //! 2. local server binaries (`PG_BIN`, `pg_config --bindir`, `/usr/lib/postgresql/*/bin`):
