@@ -19,6 +19,10 @@
 -- (domain_id, created_at)). A window without --domain therefore reads every domain the history
 -- holds, found by a skip scan of that index (one probe per domain): a nightly one-day export
 -- reads that day's rows, not the whole table.
+-- --number is written as Webitel's trigram index cc_calls_history_sn_ops_idx2 is defined,
+-- coalesce(search_number, destination || '|' || from_number || '|' || to_number), with built-in
+-- operators only: the engine's call_center.cc_array_to_string is not marked parallel safe, and
+-- naming it anywhere in the query would keep every calls export off parallel workers.
 WITH RECURSIVE history_domains(id) AS (
     SELECT min(h.domain_id) FROM call_center.cc_calls_history h
     UNION ALL
@@ -153,7 +157,7 @@ WHERE ($1::int8[] IS NULL OR c.domain_id = ANY ($1))
   AND ($6::timestamptz IS NULL OR c.answered_at >= $6)
   AND ($7::timestamptz IS NULL OR c.answered_at < $7)
   AND ($8::text IS NULL
-       OR COALESCE(c.search_number/*v23.12|NULL::text*/, call_center.cc_array_to_string/*v23.12|array_to_string*/(ARRAY[c.destination::text, c.from_number::text, c.to_number::text], '|')) ~ $8)
+       OR COALESCE(c.search_number/*v23.12|NULL::text*/, c.destination::text || '|' || c.from_number::text || '|' || c.to_number::text) ~ $8)
   AND ($9::text IS NULL
        OR c.destination ILIKE $9 OR c.from_number ILIKE $9 OR c.to_number ILIKE $9
        OR c.id::text = $9)

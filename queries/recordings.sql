@@ -94,7 +94,7 @@ WHERE (f.channel/*v24.10|NULL::varchar*/ IS NULL OR f.channel/*v24.10|NULL::varc
             AND ($6::timestamptz IS NULL OR c.answered_at >= $6)
             AND ($7::timestamptz IS NULL OR c.answered_at < $7)
             AND ($8::text IS NULL
-                 OR COALESCE(c.search_number/*v23.12|NULL::text*/, call_center.cc_array_to_string/*v23.12|array_to_string*/(ARRAY[c.destination::text, c.from_number::text, c.to_number::text], '|')) ~ $8)
+                 OR COALESCE(c.search_number/*v23.12|NULL::text*/, c.destination::text || '|' || c.from_number::text || '|' || c.to_number::text) ~ $8)
             AND ($9::text IS NULL
                  OR c.destination ILIKE $9 OR c.from_number ILIKE $9 OR c.to_number ILIKE $9
                  OR c.id::text = $9)

@@ -96,7 +96,7 @@ WHERE (NULL::varchar IS NULL OR NULL::varchar = 'call')
             AND ($6::timestamptz IS NULL OR c.answered_at >= $6)
             AND ($7::timestamptz IS NULL OR c.answered_at < $7)
             AND ($8::text IS NULL
-                 OR COALESCE(NULL::text, array_to_string(ARRAY[c.destination::text, c.from_number::text, c.to_number::text], '|')) ~ $8)
+                 OR COALESCE(NULL::text, c.destination::text || '|' || c.from_number::text || '|' || c.to_number::text) ~ $8)
             AND ($9::text IS NULL
                  OR c.destination ILIKE $9 OR c.from_number ILIKE $9 OR c.to_number ILIKE $9
                  OR c.id::text = $9)
