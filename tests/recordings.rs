@@ -182,6 +182,27 @@ async fn copy_to_verifies_resumes_and_never_copies_encrypted_files() {
     assert!(out.status.success(), "{stderr}");
     assert!(stderr.contains("0 copied, 1 already copied"), "{stderr}");
 
+    // A link planted where a copy goes is not ours to replace: the copy fails (exit 4) and
+    // the file the link names is unchanged.
+    let dest = target.path().join("2026/09/01/1_rec1.mp3");
+    std::fs::remove_file(&dest).unwrap();
+    let outside = meta.path().join("outside.bin");
+    std::fs::write(&outside, b"not a recording").unwrap();
+    std::os::unix::fs::symlink(&outside, &dest).unwrap();
+    let out = copy(&[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(4), "{stderr}");
+    assert!(stderr.contains("file 1: FAILED"), "{stderr}");
+    assert_eq!(std::fs::read(&outside).unwrap(), b"not a recording");
+    assert!(
+        std::fs::symlink_metadata(&dest)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    std::fs::remove_file(&dest).unwrap();
+    std::fs::write(&dest, &bytes).unwrap();
+
     // A size mismatch is reported and the bad copy does not remain.
     std::fs::remove_file(target.path().join("2026/09/01/1_rec1.mp3")).unwrap();
     db.execute("UPDATE storage.files SET size = 999 WHERE id = 1")
