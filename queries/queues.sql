@@ -1,4 +1,4 @@
--- Queues as QueueService.SearchQueue shows them (webitel-schema.md §4.1), with live member
+-- Queues as QueueService.SearchQueue shows them, with live member
 -- counts. Config timestamps are epoch milliseconds in the source. Parameters (NULL = any):
 --  $1 domain ids   $2 name pattern (ILIKE)   $3 queue ids   $4 types   $5 team ids
 --  $6 tags (any)   $7 enabled

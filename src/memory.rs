@@ -23,12 +23,14 @@ static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 /// jemalloc's options, read before `main` from this symbol: freed pages are returned to the
 /// system immediately (`*_decay_ms:0`) instead of over the default 10 seconds, during which a
 /// few batches' worth of freed pages would count in the resident set.
+/// jemalloc declares it `const char *malloc_conf`: a pointer to a NUL-terminated string, here
+/// a reference to the first byte of one.
 #[cfg(unix)]
 #[used]
 #[unsafe(export_name = "malloc_conf")]
-static MALLOC_CONF: Option<&'static std::ffi::c_char> =
-    // SAFETY: the pointer comes from a 'static C string literal.
-    Some(unsafe { &*c"dirty_decay_ms:0,muzzy_decay_ms:0".as_ptr() });
+static MALLOC_CONF: &u8 = &MALLOC_CONF_TEXT[0];
+#[cfg(unix)]
+static MALLOC_CONF_TEXT: [u8; 34] = *b"dirty_decay_ms:0,muzzy_decay_ms:0\0";
 
 #[cfg(all(test, unix))]
 mod tests {

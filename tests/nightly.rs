@@ -463,3 +463,18 @@ async fn a_report_job_exports_each_complete_day_once() {
     lake.run(&db);
     assert_eq!(lake.csv_rows("agent-activity").len(), rows.len());
 }
+
+#[tokio::test]
+async fn a_second_run_on_the_same_root_is_refused_while_one_holds_the_lock() {
+    let db = TestDb::with_fixture("calls.sql").await;
+    let lake = Lake::new("", CALLS_CSV);
+    std::fs::create_dir_all(lake.root.join("_state")).unwrap();
+    let lock = std::fs::File::create(lake.root.join("_state/lock")).unwrap();
+    lock.lock().unwrap();
+    let message = assert_fails(&run(&lake.args(&db)), 1);
+    assert!(message.contains("another run is using"), "{message}");
+    assert!(lake.state().is_none(), "nothing committed");
+    lock.unlock().unwrap();
+    lake.run(&db);
+    assert!(lake.state().is_some());
+}

@@ -1,8 +1,8 @@
 -- GENERATED from queries/calls.sql for Webitel schemas from v23.05 up to v23.09; do not edit.
 -- Regenerate: UPDATE_QUERIES=1 cargo test --lib levels
 -- Call legs from call_center.cc_calls_history, one row per leg, with the derived columns of
--- Webitel's cc_calls_history_list view (webitel-schema.md §2.3) computed from the base table
--- and only the joins they need. Filters follow CallService.SearchHistoryCall (§2.2); every
+-- Webitel's cc_calls_history_list view computed from the base table
+-- and only the joins they need. Filters follow CallService.SearchHistoryCall; every
 -- parameter is optional: NULL (or false for the flag parameters) means "not filtered".
 --
 --  $1 domain ids          $2/$3 created_at [from, to)   $4/$5 stored_at [from, to)

@@ -520,7 +520,6 @@ struct RunLock {
 
 impl RunLock {
     fn acquire(root: &Path) -> Result<RunLock> {
-        use std::os::fd::AsRawFd;
         let dir = state::state_dir(root);
         std::fs::create_dir_all(&dir).map_err(|e| Error::output(&dir, e))?;
         let path = dir.join("lock");
@@ -532,15 +531,14 @@ impl RunLock {
             .write(true)
             .open(&path)
             .map_err(|e| Error::output(&path, e))?;
-        // SAFETY: flock on a descriptor this function owns.
-        let locked = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0;
-        if !locked {
-            return Err(Error::Other(format!(
+        match file.try_lock() {
+            Ok(()) => Ok(RunLock { _file: file }),
+            Err(std::fs::TryLockError::WouldBlock) => Err(Error::Other(format!(
                 "another run is using {} (lock {})",
                 root.display(),
                 path.display()
-            )));
+            ))),
+            Err(std::fs::TryLockError::Error(e)) => Err(Error::output(&path, e)),
         }
-        Ok(RunLock { _file: file })
     }
 }

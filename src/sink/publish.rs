@@ -20,7 +20,7 @@ use super::object::{ObjectWriter, is_object_url};
 use super::place::{self, Keep, Place};
 
 /// The write buffer in front of an output file. The sinks write large pieces already (the CSV
-/// writer 1 MiB chunks, which pass straight through; Parquet whole pages), so this only
+/// and JSONL writers chunks of 256 KiB, which pass straight through; Parquet whole pages), so this only
 /// gathers small writes. It is kept small because its pages become resident the first time it
 /// fills: a 1 MiB buffer first filled when a Parquet export closed its first row group, mid-run,
 /// raised the peak RSS of every export longer than one row group by 1 MiB.
