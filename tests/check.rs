@@ -11,14 +11,19 @@ fn check(url: &str) -> (Option<i32>, serde_json::Value) {
     (out.status.code(), report)
 }
 
-fn problems(report: &serde_json::Value, dataset: &str) -> String {
+/// `field` of `dataset`'s entry in a `check --format json` report, as JSON text.
+pub fn dataset_field(report: &serde_json::Value, dataset: &str, field: &str) -> String {
     let d = report["datasets"]
         .as_array()
         .unwrap()
         .iter()
         .find(|d| d["name"] == dataset)
         .unwrap_or_else(|| panic!("no {dataset} in {report}"));
-    d["problems"].to_string()
+    d[field].to_string()
+}
+
+fn problems(report: &serde_json::Value, dataset: &str) -> String {
+    dataset_field(report, dataset, "problems")
 }
 
 #[tokio::test]
@@ -99,15 +104,7 @@ async fn a_v22_12_database_is_detected_as_v22_12_with_its_degraded_columns() {
     assert_eq!(code, Some(0), "{report:#}");
     assert_eq!(report["schema_level"], "v22.12");
     assert_eq!(report["releases"], "v22.12 up to v23.02 (not included)");
-    let degraded = |name: &str| {
-        report["datasets"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|d| d["name"] == name)
-            .unwrap()["degraded"]
-            .to_string()
-    };
+    let degraded = |name: &str| dataset_field(&report, name, "degraded");
     let calls = degraded("calls");
     assert!(calls.contains("contact_id (v23.09)"), "{calls}");
     assert!(calls.contains("hide_missed (v24.02)"), "{calls}");

@@ -166,13 +166,7 @@ async fn every_windowed_or_searched_export_reads_through_an_index() {
 #[tokio::test]
 async fn the_export_snapshot_runs_without_jit() {
     let db = TestDb::new().await;
-    let conn = webitel_export::source::ConnArgs {
-        database_url: Some(db.url.clone()),
-        statement_timeout: "0".into(),
-        connect_timeout: "15s".into(),
-        stall_timeout: "0".into(),
-        ..Default::default()
-    };
+    let conn = db.conn_args();
     let mut raw = conn.connect().await.unwrap();
     let mut tx = webitel_export::source::begin_snapshot(&mut raw, &conn, &[])
         .await

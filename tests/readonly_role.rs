@@ -5,6 +5,7 @@
 
 use sqlx::Executor;
 
+use crate::check::dataset_field;
 use crate::support::{TestDb, path_str, run};
 
 /// The role of docs/readonly-role.sql, created in `db`, and a URL that logs in as it. The role
@@ -165,15 +166,7 @@ async fn check_lists_every_missing_privilege_and_exits_1() {
         String::from_utf8_lossy(&out.stderr)
     );
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let problems = |name: &str| {
-        report["datasets"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|d| d["name"] == name)
-            .unwrap()["problems"]
-            .to_string()
-    };
+    let problems = |name: &str| dataset_field(&report, name, "problems");
     let queues = problems("queues");
     assert!(
         queues.contains("no USAGE privilege on schema flow"),

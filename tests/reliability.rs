@@ -216,13 +216,7 @@ async fn a_full_disk_is_exit_4_and_leaves_the_older_file() {
 #[tokio::test]
 async fn the_export_connection_cannot_write() {
     let db = TestDb::with_fixture("calls.sql").await;
-    let conn = webitel_export::source::ConnArgs {
-        database_url: Some(db.url.clone()),
-        statement_timeout: "0".into(),
-        connect_timeout: "15s".into(),
-        stall_timeout: "0".into(),
-        ..Default::default()
-    };
+    let conn = db.conn_args();
     let mut raw = conn.connect().await.unwrap();
     // Even outside the export's transaction the session defaults to read-only…
     let outside = raw

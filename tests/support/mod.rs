@@ -238,6 +238,18 @@ impl TestDb {
             .expect("connect test database")
     }
 
+    /// The tool's own connection settings for this database, for tests that open its snapshot
+    /// through the library.
+    pub fn conn_args(&self) -> webitel_export::source::ConnArgs {
+        webitel_export::source::ConnArgs {
+            database_url: Some(self.url.clone()),
+            statement_timeout: "0".into(),
+            connect_timeout: "15s".into(),
+            stall_timeout: "0".into(),
+            ..Default::default()
+        }
+    }
+
     /// Runs a SQL script (test fixtures only).
     pub async fn execute(&self, sql: &str) {
         let mut conn = self.connect().await;
