@@ -3,13 +3,13 @@
 use clap::{Parser, Subcommand};
 
 use crate::check::CheckArgs;
-use crate::copy::CopyOptions;
 use crate::datasets::agent_states::AgentStatesArgs;
 use crate::datasets::agents::AgentsArgs;
 use crate::datasets::attempts::AttemptsArgs;
 use crate::datasets::calls::CallsArgs;
 use crate::datasets::queues::QueuesArgs;
 use crate::datasets::recordings::RecordingsArgs;
+use crate::datasets::recordings::copy::CopyOptions;
 use crate::demo::DemoArgs;
 use crate::export::OutputArgs;
 use crate::job::RunArgs;

@@ -26,10 +26,6 @@ use crate::reports::queue_activity::{self, QueueActivityArgs};
 use crate::sink::{Format, SinkOptions};
 use crate::source::ConnArgs;
 
-/// The Webitel schema subset, as numbered migrations (test and demo material only: the tool
-/// never writes to a customer's database).
-pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations-test");
-
 #[derive(clap::Args, Clone, Debug)]
 pub struct DemoArgs {
     /// Number of call legs to generate.
@@ -74,7 +70,7 @@ pub async fn create_webitel_database(server: &LocalPostgres, name: &str) -> Resu
     let mut conn = PgConnection::connect(&url)
         .await
         .map_err(|e| Error::database("connecting to the demo database", e))?;
-    MIGRATOR
+    crate::levels::MIGRATOR
         .run(&mut conn)
         .await
         .map_err(|e| Error::Other(format!("applying migrations-test: {e}")))?;

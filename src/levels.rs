@@ -25,6 +25,11 @@ use sqlx::postgres::PgConnection;
 
 use crate::error::{Error, Result};
 
+/// Webitel's schema history of the tables the tool reads, one migration per release (the
+/// levels are read from it; the demo and the tests build databases with it: the tool never
+/// writes to a customer's database).
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations-test");
+
 /// A Webitel release, `vYY.MM`, ordered by date.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Level {
@@ -223,7 +228,7 @@ pub fn missing_object_hint(err: &Error) -> Option<String> {
     // `relation "schema.table" does not exist`.
     let quoted = db.message().split(' ').nth(1)?.trim_matches('"');
     let name = quoted.rsplit('.').next().unwrap_or(quoted);
-    let since = crate::demo::MIGRATOR.iter().find_map(|m| {
+    let since = MIGRATOR.iter().find_map(|m| {
         let level = Level::of_migration(&m.description)?;
         added_columns(m.sql.as_str())
             .iter()
@@ -332,7 +337,7 @@ pub async fn detect(db: &mut PgConnection) -> Result<Level> {
 /// Each release after the baseline in `migrations-test/` with the `(table, column)` pairs it
 /// adds (the baseline is what every supported database has, so it tells no release apart).
 pub fn release_columns() -> BTreeMap<Level, Vec<(String, String)>> {
-    crate::demo::MIGRATOR
+    MIGRATOR
         .iter()
         .filter_map(|m| {
             let level = Level::of_migration(&m.description)?;

@@ -6,7 +6,6 @@
 
 pub mod check;
 pub mod cli;
-pub mod copy;
 pub mod datasets;
 pub mod demo;
 pub mod error;

@@ -166,7 +166,7 @@ async fn every_dataset_exports_the_same_at_every_schema_level() {
     let dir = out_dir();
     let mut conn = db.connect().await;
     let mut by_level: BTreeMap<Level, BTreeMap<&str, Export>> = BTreeMap::new();
-    for migration in webitel_export::demo::MIGRATOR.iter() {
+    for migration in webitel_export::levels::MIGRATOR.iter() {
         let level = Level::of_migration(&migration.description).unwrap();
         let sql = migration.sql.as_str().to_string();
         conn.execute(sqlx::raw_sql(sqlx::AssertSqlSafe(sql)))

@@ -2,17 +2,19 @@
 //! belongs to — the metadata behind `/api/storage/recordings/{id}/stream`, read directly.
 //! Column meanings: docs/datasets.md.
 
+pub mod copy;
+
 use chrono::{DateTime, Utc};
 use futures_util::stream::BoxStream;
 use futures_util::{StreamExt, TryStreamExt};
 use sqlx::postgres::PgConnection;
 
-use crate::copy::CopyOptions;
 use crate::error::{Error, Result};
 use crate::export::{self, ExportOptions, Summary};
 use crate::levels::Level;
 use crate::source;
 use crate::timearg::{Window, parse_tz};
+use copy::CopyOptions;
 
 use super::calls::{CallsArgs, CallsFilter, Direction};
 use super::{like_pattern, list};
@@ -235,7 +237,7 @@ pub async fn export(
     )
     .await?;
     if let Some(copy) = copy {
-        crate::copy::copy_all(bound.rows(&mut tx, level), copy, options.quiet).await?;
+        copy::copy_all(bound.rows(&mut tx, level), copy, options.quiet).await?;
     }
     tx.rollback().await.ok();
     Ok(summary)

@@ -72,19 +72,7 @@ pub struct ConnectionConfig {
     pub connect_retries: Option<u32>,
 }
 
-/// `[storage]`: how to reach an `s3://` root, over the AWS environment variables (which
-/// also carry the credentials, or the instance's role does).
-#[derive(Deserialize, Default, Clone, Debug)]
-#[serde(deny_unknown_fields)]
-pub struct StorageConfig {
-    /// S3-compatible endpoint (MinIO, Ceph, R2…), e.g. `https://minio.example:9000`.
-    pub endpoint: Option<String>,
-    pub region: Option<String>,
-    /// Allow a plain-http endpoint.
-    pub allow_http: Option<bool>,
-    /// `bucket.endpoint/key` addressing instead of `endpoint/bucket/key` (path style).
-    pub virtual_hosted_style: Option<bool>,
-}
+pub use crate::sink::object::StorageConfig;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -140,10 +140,24 @@ impl Drop for ObjectWriter {
     }
 }
 
+/// `[storage]`: how to reach an `s3://` root, over the AWS environment variables (which
+/// also carry the credentials, or the instance's role does).
+#[derive(serde::Deserialize, Default, Clone, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct StorageConfig {
+    /// S3-compatible endpoint (MinIO, Ceph, R2…), e.g. `https://minio.example:9000`.
+    pub endpoint: Option<String>,
+    pub region: Option<String>,
+    /// Allow a plain-http endpoint.
+    pub allow_http: Option<bool>,
+    /// `bucket.endpoint/key` addressing instead of `endpoint/bucket/key` (path style).
+    pub virtual_hosted_style: Option<bool>,
+}
+
 /// The bucket's store, configured from the AWS environment variables, then `settings`.
 pub(crate) fn s3_store(
     bucket: &str,
-    settings: &crate::job::config::StorageConfig,
+    settings: &StorageConfig,
 ) -> object_store::Result<object_store::aws::AmazonS3> {
     install_tls_provider();
     let mut builder = AmazonS3Builder::from_env().with_bucket_name(bucket);

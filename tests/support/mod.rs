@@ -145,7 +145,7 @@ async fn create_template(server: &Server) {
     let mut conn = PgConnection::connect(&url_for(&server.base, TEMPLATE))
         .await
         .expect("connect template");
-    webitel_export::demo::MIGRATOR
+    webitel_export::levels::MIGRATOR
         .run(&mut conn)
         .await
         .expect("apply migrations-test");
@@ -192,7 +192,7 @@ impl TestDb {
         let level: webitel_export::levels::Level = level.parse().unwrap();
         let db = TestDb::bare().await;
         let mut conn = db.connect().await;
-        for migration in webitel_export::demo::MIGRATOR.iter() {
+        for migration in webitel_export::levels::MIGRATOR.iter() {
             let release =
                 webitel_export::levels::Level::of_migration(&migration.description).unwrap();
             if release <= level {

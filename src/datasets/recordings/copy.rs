@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use futures_util::{Stream, StreamExt};
 use sha2::{Digest, Sha256};
 
-use crate::datasets::recordings::RecordingRow;
+use super::RecordingRow;
 use crate::error::{Error, Result};
 
 /// Where to copy, and where the store's files are on this host.
