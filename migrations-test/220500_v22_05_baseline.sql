@@ -379,6 +379,8 @@ CREATE TABLE call_center.cc_member_attempt_history (
 -- (queue_id, leaving_at).
 CREATE INDEX cc_member_attempt_history_domain_id_joined_at_index
     ON call_center.cc_member_attempt_history (domain_id, joined_at DESC);
+CREATE INDEX cc_member_attempt_history_joined_at_agent_id_index
+    ON call_center.cc_member_attempt_history (joined_at DESC, agent_id);
 CREATE INDEX cc_member_attempt_history_queue_id_leaving_at_index
     ON call_center.cc_member_attempt_history (queue_id, leaving_at DESC);
 CREATE INDEX cc_stat_agent_awt_dev ON call_center.cc_member_attempt_history

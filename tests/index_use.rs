@@ -141,6 +141,26 @@ async fn every_windowed_or_searched_export_reads_through_an_index() {
     );
     assert!(p.contains("queue_id IS NULL"), "{p}");
 
+    // attempts --from/--to without --domain: Webitel's (joined_at, agent_id) index.
+    let joined = [
+        "NULL",
+        "'2026-03-01'",
+        "'2026-03-02'",
+        "NULL",
+        "NULL",
+        "NULL",
+        "NULL",
+        "NULL",
+        "NULL",
+        "NULL",
+    ];
+    let p = plan(&db, attempts, &joined).await;
+    assert_uses(
+        &p,
+        "cc_member_attempt_history_joined_at_agent_id_index",
+        "cc_member_attempt_history",
+    );
+
     // agent-activity: the status open at the window start, through Webitel's partial index
     // of status rows.
     let report = include_str!("../queries/report_agent_activity.sql");
