@@ -40,6 +40,9 @@ const QUERIES: &[(&str, &str)] = &[
     ),
 ];
 
+/// The PostgreSQL major versions the test suite runs on (CI).
+pub const TESTED_MAJORS: [i32; 3] = [14, 15, 18];
+
 /// Report format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum CheckFormat {
@@ -64,6 +67,8 @@ pub struct CheckArgs {
 struct Report {
     server_version: String,
     server_version_num: i32,
+    /// Whether the server's major version is one the test suite runs on.
+    server_tested: bool,
     user: String,
     tls: Tls,
     schema_level: String,
@@ -114,6 +119,14 @@ pub async fn run(args: &CheckArgs) -> Result<bool> {
         datasets.push(check);
     }
     let mut warnings = Vec::new();
+    let major = server.server_version_num / 10000;
+    let server_tested = TESTED_MAJORS.contains(&major);
+    if !server_tested {
+        warnings.push(format!(
+            "PostgreSQL {major} is not among the versions the tool is tested on ({})",
+            TESTED_MAJORS.map(|m| m.to_string()).join(", ")
+        ));
+    }
     if !server.reads_all_stats {
         warnings.push(format!(
             "{} is not a member of pg_read_all_stats: other roles' open transactions are \
@@ -125,6 +138,7 @@ pub async fn run(args: &CheckArgs) -> Result<bool> {
     let report = Report {
         server_version: server.server_version,
         server_version_num: server.server_version_num,
+        server_tested,
         user: server.user_name,
         tls: Tls {
             on: server.ssl,
@@ -333,8 +347,13 @@ fn print_text(r: &Report) {
     } else {
         "off".to_string()
     };
+    let tested = if r.server_tested {
+        "tested"
+    } else {
+        "untested"
+    };
     println!(
-        "server: PostgreSQL {} ({}), user {}, TLS {tls}",
+        "server: PostgreSQL {} ({}, {tested}), user {}, TLS {tls}",
         r.server_version, r.server_version_num, r.user
     );
     println!("schema level: {} (Webitel {})", r.schema_level, r.releases);
