@@ -2,9 +2,9 @@
 //! variant that reads it.
 //!
 //! Webitel adds columns release by release (its release branches' schema dumps show which) and
-//! changed the call ids from varchar to uuid in v23.05. The query files in `queries/` are written for the newest schema;
-//! where one reads something an older release lacks, it carries a marker right after that
-//! expression:
+//! changed the call ids from varchar to uuid in v23.05. The query files in `queries/` are
+//! written for the newest schema; where one reads something an older release lacks, it
+//! carries a marker right after that expression:
 //!
 //! ```sql
 //! COALESCE(c.amd_result, c.amd_ai_result/*v22.12|NULL::varchar*/)::text AS "amd_result?",
@@ -228,13 +228,18 @@ pub fn missing_object_hint(err: &Error) -> Option<String> {
     // `relation "schema.table" does not exist`.
     let quoted = db.message().split(' ').nth(1)?.trim_matches('"');
     let name = quoted.rsplit('.').next().unwrap_or(quoted);
-    let since = MIGRATOR.iter().find_map(|m| {
-        let level = Level::of_migration(&m.description)?;
-        added_columns(m.sql.as_str())
-            .iter()
-            .any(|(table, column)| column == name || table.ends_with(&format!(".{name}")))
-            .then_some(level)
-    });
+    // The newest release that added such a name: `attempt_id` is in the baseline's
+    // cc_calls_history, but v23.05 added it to cc_agent_state_history and cc_agent_channel.
+    let since = MIGRATOR
+        .iter()
+        .filter_map(|m| {
+            let level = Level::of_migration(&m.description)?;
+            added_columns(m.sql.as_str())
+                .iter()
+                .any(|(table, column)| column == name || table.ends_with(&format!(".{name}")))
+                .then_some(level)
+        })
+        .last();
     Some(match since {
         Some(level) if level > BASELINE => {
             format!("{name} came with Webitel {level}; this database's schema lacks it")
