@@ -230,16 +230,13 @@ pub fn missing_object_hint(err: &Error) -> Option<String> {
     let name = quoted.rsplit('.').next().unwrap_or(quoted);
     // The newest release that added such a name: `attempt_id` is in the baseline's
     // cc_calls_history, but v23.05 added it to cc_agent_state_history and cc_agent_channel.
-    let since = MIGRATOR
-        .iter()
-        .filter_map(|m| {
-            let level = Level::of_migration(&m.description)?;
-            added_columns(m.sql.as_str())
-                .iter()
-                .any(|(table, column)| column == name || table.ends_with(&format!(".{name}")))
-                .then_some(level)
-        })
-        .last();
+    let since = MIGRATOR.iter().rev().find_map(|m| {
+        let level = Level::of_migration(&m.description)?;
+        added_columns(m.sql.as_str())
+            .iter()
+            .any(|(table, column)| column == name || table.ends_with(&format!(".{name}")))
+            .then_some(level)
+    });
     Some(match since {
         Some(level) if level > BASELINE => {
             format!("{name} came with Webitel {level}; this database's schema lacks it")
