@@ -93,7 +93,8 @@ struct DatasetCheck {
     name: String,
     ok: bool,
     problems: Vec<String>,
-    /// Columns this release does not have, exported as NULL: `name (release that adds it)`.
+    /// Columns this release does not have, read as NULL wherever the query uses them (output
+    /// columns and filters): `name (the release that adds it)`.
     degraded: Vec<String>,
     /// Estimated rows of the main table (pg_class.reltuples).
     estimated_rows: Option<i64>,
@@ -371,7 +372,10 @@ fn print_text(r: &Report) {
             println!("FAIL  {}{rows}: {}", d.name, d.problems.join("; "));
         }
         if !d.degraded.is_empty() {
-            println!("      NULL on this release: {}", d.degraded.join(", "));
+            println!(
+                "      read as NULL here (a later release has them): {}",
+                d.degraded.join(", ")
+            );
         }
     }
     for w in &r.warnings {
