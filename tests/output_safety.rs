@@ -244,15 +244,30 @@ async fn a_character_device_is_written_through_and_a_block_device_refused() {
 
 #[tokio::test]
 async fn a_directory_is_refused_and_a_missing_parent_is_exit_4() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = shared_dir();
     let url = "postgres://nobody@127.0.0.1:1/none";
-    let out = run(&["queues", "--database-url", url, "-o", path_str(dir.path())]);
-    let message = assert_fails(&out, 2);
-    assert!(message.contains("is a directory"), "{message}");
     let missing = dir.path().join("no/such/queues.csv");
-    let out = run(&["queues", "--database-url", url, "-o", path_str(&missing)]);
-    let message = assert_fails(&out, 4);
-    assert!(message.contains("no/such"), "{message}");
+    let mut users = vec![None];
+    if is_root() {
+        users.push(Some(NOBODY));
+    }
+    for user in users {
+        let out = run_as(
+            user,
+            "022",
+            &["queues", "--database-url", url, "-o", path_str(dir.path())],
+        );
+        let message = assert_fails(&out, 2);
+        assert!(message.contains("is a directory"), "{user:?}: {message}");
+        let out = run_as(
+            user,
+            "022",
+            &["queues", "--database-url", url, "-o", path_str(&missing)],
+        );
+        let message = assert_fails(&out, 4);
+        assert!(message.contains("no/such"), "{user:?}: {message}");
+    }
+    assert!(entries(dir.path()).is_empty(), "nothing written");
 }
 
 /// A link planted at a run's state file is neither followed nor replaced: the run fails with
