@@ -36,6 +36,7 @@ BEGIN
         'call_center.cc_agent_status_log',
         'call_center.cc_agent_channel',
         'storage.file_backend_profiles',
+        'call_center.cc_calls_annotation',
         'call_center.cc_bucket',
         'directory.wbt_domain'
     ] LOOP

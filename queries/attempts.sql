@@ -62,7 +62,7 @@ LEFT JOIN directory.wbt_user au ON au.id = ag.user_id
 -- member_call_id is text; only a well-formed uuid can name a leg (and use its primary key).
 LEFT JOIN call_center.cc_calls_history mc
        ON mc.domain_id = a.domain_id
-      AND mc.id/*v23.05|mc.id::uuid*/ = (CASE WHEN a.member_call_id ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+      AND mc.id::uuid = (CASE WHEN a.member_call_id ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
                         THEN a.member_call_id::uuid END)
 WHERE ($1::int8[] IS NULL OR a.domain_id = ANY ($1))
   AND ($2::timestamptz IS NULL OR a.joined_at >= $2)

@@ -144,7 +144,7 @@ calls AS (
     CROSS JOIN win
     LEFT JOIN call_center.cc_calls_history c
            ON c.domain_id = a.domain_id
-          AND c.id/*v23.05|c.id::uuid*/ = (CASE WHEN a.agent_call_id ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+          AND c.id::uuid = (CASE WHEN a.agent_call_id ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
                            THEN a.agent_call_id::uuid END)
     WHERE a.channel = $7
       AND a.offering_at >= win.w_from AND a.offering_at < win.w_to

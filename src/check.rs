@@ -20,25 +20,13 @@ use sqlx::{Executor, SqlSafeStr};
 
 use crate::error::{Error, Result};
 use crate::levels;
+use crate::registry;
 use crate::source::{self, ConnArgs};
 
-/// Each dataset and report, with the query file it runs.
-const QUERIES: &[(&str, &str)] = &[
-    ("calls", include_str!("../queries/calls.sql")),
-    ("queues", include_str!("../queries/queues.sql")),
-    ("agents", include_str!("../queries/agents.sql")),
-    ("attempts", include_str!("../queries/attempts.sql")),
-    ("agent-states", include_str!("../queries/agent_states.sql")),
-    ("recordings", include_str!("../queries/recordings.sql")),
-    (
-        "agent-activity",
-        include_str!("../queries/report_agent_activity.sql"),
-    ),
-    (
-        "queue-activity",
-        include_str!("../queries/report_queue_activity.sql"),
-    ),
-];
+/// Each dataset and report, with the template of the query it runs.
+fn queries() -> impl Iterator<Item = (&'static str, &'static str)> {
+    registry::all().map(|d| (d.name, d.query))
+}
 
 /// The PostgreSQL major versions the test suite runs on (CI).
 pub const TESTED_MAJORS: [i32; 3] = [14, 15, 18];
@@ -112,7 +100,7 @@ pub async fn run(args: &CheckArgs) -> Result<bool> {
         .map_err(|e| Error::database("reading the server settings", e))?;
     let level = levels::detect(&mut tx).await?;
     let mut datasets = Vec::new();
-    for (name, sql) in QUERIES.iter().filter(|(n, _)| wanted.contains(n)) {
+    for (name, sql) in queries().filter(|(n, _)| wanted.contains(n)) {
         // The variant the export would run at this level.
         let rendered = levels::render(sql, level).map_err(Error::input)?;
         let mut check = check_query(&mut tx, name, rendered).await?;
@@ -165,7 +153,7 @@ pub async fn run(args: &CheckArgs) -> Result<bool> {
 }
 
 fn selected(names: &[String]) -> Result<BTreeSet<&'static str>> {
-    let known: Vec<&'static str> = QUERIES.iter().map(|(n, _)| *n).collect();
+    let known: Vec<&'static str> = queries().map(|(n, _)| n).collect();
     if names.is_empty() {
         return Ok(known.into_iter().collect());
     }
@@ -245,10 +233,12 @@ async fn prepare(db: &mut PgConnection, sql: String) -> Result<Option<String>> {
 /// what the read-only role needs SELECT on.
 pub fn tables_needed() -> Vec<String> {
     let mut tables: Vec<String> = Vec::new();
-    let mut texts: Vec<&str> = QUERIES.iter().map(|(_, sql)| *sql).collect();
+    let mut texts: Vec<String> = queries()
+        .map(|(_, sql)| levels::expand_includes(sql).expect("the templates' parts exist"))
+        .collect();
     // `--domain` is checked against the domain list.
-    texts.push(include_str!("../queries/unknown_domains.sql"));
-    for table in texts.into_iter().flat_map(tables_read) {
+    texts.push(include_str!("../queries/unknown_domains.sql").to_string());
+    for table in texts.iter().flat_map(|sql| tables_read(sql)) {
         if !tables.contains(&table) {
             tables.push(table);
         }

@@ -3,19 +3,9 @@
 use clap::{Parser, Subcommand};
 
 use crate::check::CheckArgs;
-use crate::datasets::agent_states::AgentStatesArgs;
-use crate::datasets::agents::AgentsArgs;
-use crate::datasets::attempts::AttemptsArgs;
-use crate::datasets::calls::CallsArgs;
-use crate::datasets::queues::QueuesArgs;
-use crate::datasets::recordings::RecordingsArgs;
-use crate::datasets::recordings::copy::CopyOptions;
 use crate::demo::DemoArgs;
-use crate::export::OutputArgs;
 use crate::job::RunArgs;
-use crate::reports::agent_activity::AgentActivityArgs;
-use crate::reports::queue_activity::QueueActivityArgs;
-use crate::source::ConnArgs;
+use crate::registry::{DatasetCommand, ReportCommand};
 
 const AFTER_HELP: &str = "\
 Exit codes: 0 success, 1 other error, 2 bad input, 3 database or connection error,
@@ -41,18 +31,9 @@ pub struct Cli {
 
 #[derive(Subcommand)]
 pub enum Command {
-    /// Export call legs (call_center.cc_calls_history) with SearchHistoryCall's filters.
-    Calls(Box<CallsCommand>),
-    /// Export queues (call_center.cc_queue) with SearchQueue's filters and live member counts.
-    Queues(Box<QueuesCommand>),
-    /// Export agents (call_center.cc_agent) with user, team, region and skills.
-    Agents(Box<AgentsCommand>),
-    /// Export dialer and queue attempt results (call_center.cc_member_attempt_history).
-    Attempts(Box<AttemptsCommand>),
-    /// Export agent status and channel intervals (call_center.cc_agent_state_history).
-    AgentStates(Box<AgentStatesCommand>),
-    /// Export call recordings metadata (storage.files): location, profile, stream path, call.
-    Recordings(Box<RecordingsCommand>),
+    /// The datasets, one subcommand each (src/registry.rs).
+    #[command(flatten)]
+    Export(DatasetCommand),
     /// Check that every dataset and report can run here: server, TLS, schema level, missing
     /// tables or columns, SELECT privileges, row estimates. Exit 0 when all can run, else 1.
     Check(CheckArgs),
@@ -67,103 +48,6 @@ pub enum Command {
     /// Print docs/datasets.md (every column: type, nullability, source, formula).
     #[command(hide = true)]
     DatasetDocs,
-}
-
-#[derive(clap::Args)]
-pub struct CallsCommand {
-    #[command(flatten)]
-    pub conn: ConnArgs,
-    #[command(flatten)]
-    pub output: OutputArgs,
-    #[command(flatten)]
-    pub filters: CallsArgs,
-    /// Read a bulk export (no time window, no id list) over this many connections sharing one
-    /// snapshot, each scanning a slice of the table's blocks. 1 = one connection.
-    #[arg(long, value_name = "N", default_value_t = 2,
-          value_parser = clap::value_parser!(u16).range(1..=32), help_heading = "Performance")]
-    pub parallel: u16,
-}
-
-#[derive(clap::Args)]
-pub struct QueuesCommand {
-    #[command(flatten)]
-    pub conn: ConnArgs,
-    #[command(flatten)]
-    pub output: OutputArgs,
-    #[command(flatten)]
-    pub filters: QueuesArgs,
-}
-
-#[derive(clap::Args)]
-pub struct AgentsCommand {
-    #[command(flatten)]
-    pub conn: ConnArgs,
-    #[command(flatten)]
-    pub output: OutputArgs,
-    #[command(flatten)]
-    pub filters: AgentsArgs,
-}
-
-#[derive(clap::Args)]
-pub struct AttemptsCommand {
-    #[command(flatten)]
-    pub conn: ConnArgs,
-    #[command(flatten)]
-    pub output: OutputArgs,
-    #[command(flatten)]
-    pub filters: AttemptsArgs,
-}
-
-#[derive(clap::Args)]
-pub struct AgentStatesCommand {
-    #[command(flatten)]
-    pub conn: ConnArgs,
-    #[command(flatten)]
-    pub output: OutputArgs,
-    #[command(flatten)]
-    pub filters: AgentStatesArgs,
-}
-
-#[derive(clap::Args)]
-pub struct RecordingsCommand {
-    #[command(flatten)]
-    pub conn: ConnArgs,
-    #[command(flatten)]
-    pub output: OutputArgs,
-    #[command(flatten)]
-    pub filters: RecordingsArgs,
-    #[command(flatten)]
-    pub copy: CopyOptions,
-}
-
-#[derive(Subcommand)]
-pub enum ReportCommand {
-    /// Per agent and bucket: online/pause/offline time, pause causes, talk/wrap time,
-    /// utilization, occupancy, offers, handled, missed (docs/reports.md).
-    AgentActivity(Box<AgentActivityCommand>),
-    /// Per queue and bucket: offered, answered, abandoned, results, ASA, AHT, service levels
-    /// (docs/reports.md).
-    QueueActivity(Box<QueueActivityCommand>),
-}
-
-#[derive(clap::Args)]
-pub struct AgentActivityCommand {
-    #[command(flatten)]
-    pub conn: ConnArgs,
-    #[command(flatten)]
-    pub output: OutputArgs,
-    #[command(flatten)]
-    pub filters: AgentActivityArgs,
-}
-
-#[derive(clap::Args)]
-pub struct QueueActivityCommand {
-    #[command(flatten)]
-    pub conn: ConnArgs,
-    #[command(flatten)]
-    pub output: OutputArgs,
-    #[command(flatten)]
-    pub filters: QueueActivityArgs,
 }
 
 #[cfg(test)]
@@ -217,7 +101,7 @@ mod tests {
                 argv.push(format!("{flag}={value}"));
             }
             if let Ok(cli) = Cli::try_parse_from(&argv)
-                && let Command::Calls(cmd) = cli.command
+                && let Command::Export(DatasetCommand::Calls(cmd)) = cli.command
             {
                 if let Err(e) = cmd.filters.to_filter() {
                     prop_assert!(!e.one_line().contains('\n'));

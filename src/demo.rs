@@ -11,18 +11,13 @@ use std::time::Instant;
 use sqlx::postgres::PgConnection;
 use sqlx::{Connection, Executor};
 
-use crate::datasets::agent_states::{self, AgentStatesArgs};
-use crate::datasets::agents::{self, AgentsArgs};
-use crate::datasets::attempts::{self, AttemptsArgs};
-use crate::datasets::calls::{self, CallsFilter};
-use crate::datasets::queues::{self, QueuesArgs};
-use crate::datasets::recordings::{self, RecordingsArgs};
+use futures_util::future::LocalBoxFuture;
+
+use crate::datasets::Dataset;
 use crate::error::{Error, Result};
-use crate::export::ExportOptions;
+use crate::export::{ExportOptions, Summary};
 use crate::pg_server::LocalPostgres;
-use crate::reports::ReportWindowArgs;
-use crate::reports::agent_activity::{self, AgentActivityArgs};
-use crate::reports::queue_activity::{self, QueueActivityArgs};
+use crate::registry::{self, JobFilter, JobVisitor};
 use crate::sink::{Format, SinkOptions};
 use crate::source::ConnArgs;
 
@@ -111,6 +106,10 @@ pub async fn seed(url: &str, legs: u64, seed: i64) -> Result<SeedSummary> {
         .fetch_one(&mut *tx)
         .await
         .map_err(|e| Error::database("seeding agent states", e))?;
+    let notes = sqlx::query_file_scalar!("queries/demo_annotations.sql", seed)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|e| Error::database("seeding annotations", e))?;
     tx.commit()
         .await
         .map_err(|e| Error::database("seeding", e))?;
@@ -143,7 +142,7 @@ pub async fn seed(url: &str, legs: u64, seed: i64) -> Result<SeedSummary> {
         .map_err(|e| Error::database("analyzing the demo database", e))?;
     Ok(SeedSummary {
         call_legs: calls.rows_affected(),
-        other_rows: u64::try_from(reference + states + attempts + files).unwrap_or(0),
+        other_rows: u64::try_from(reference + states + notes + attempts + files).unwrap_or(0),
     })
 }
 
@@ -213,6 +212,32 @@ async fn create_indexes<'a>(
         .map_err(|e| Error::database("rebuilding indexes", e))
 }
 
+/// The window of the demo's reports.
+const DEMO_MONTH: [&str; 6] = [
+    "--from",
+    "2026-09-01",
+    "--to",
+    "2026-10-01",
+    "--tz",
+    "Europe/Kyiv",
+];
+
+/// Exports one dataset of the demo, as its subcommand would with default flags.
+struct DemoExport<'a> {
+    conn: &'a ConnArgs,
+    options: ExportOptions,
+}
+
+impl<'a> JobVisitor for DemoExport<'a> {
+    type Output = LocalBoxFuture<'a, Result<Summary>>;
+    fn visit<D: Dataset>(self, filter: &D::Filter) -> Self::Output {
+        let filter = filter.clone();
+        Box::pin(
+            async move { D::export(self.conn, &filter, &D::Extra::default(), self.options).await },
+        )
+    }
+}
+
 /// Runs the demo end to end.
 pub async fn run(args: &DemoArgs) -> Result<()> {
     let started = Instant::now();
@@ -235,65 +260,37 @@ pub async fn run(args: &DemoArgs) -> Result<()> {
         stall_timeout: "0".into(),
         ..ConnArgs::default()
     };
-    let all_attempts = AttemptsArgs {
-        tz: "UTC".into(),
-        ..AttemptsArgs::default()
-    };
-    // The demo's month of activity, per local day in Kyiv.
-    let demo_month = ReportWindowArgs {
-        to: Some("2026-10-01".into()),
-        tz: "Europe/Kyiv".into(),
-        ..ReportWindowArgs::new("2026-09-01")
-    };
-    let agent_report = AgentActivityArgs {
-        window: demo_month.clone(),
-        agents: Vec::new(),
-        teams: Vec::new(),
-        channel: "call".into(),
-    };
-    let queue_report = QueueActivityArgs {
-        window: demo_month,
-        queues: Vec::new(),
-        teams: Vec::new(),
-        types: Vec::new(),
-        by_bucket: false,
-        short_abandon: 5,
-        service_levels: Vec::new(),
-    };
     let formats: &[Format] = if args.no_export {
         &[]
     } else {
         &[Format::Parquet, Format::Csv]
     };
     for &format in formats {
-        let to = |dataset: &str| ExportOptions {
-            output: Some(args.out_dir.join(format!("{dataset}.{}", format.name()))),
-            sink: SinkOptions {
-                format,
-                ..SinkOptions::default()
-            },
-            quiet: args.quiet,
-            stall_timeout: None,
-        };
-        let summaries = [
-            calls::export(&conn_args, &CallsFilter::default(), to("calls"), 2).await?,
-            queues::export(&conn_args, &QueuesArgs::default(), to("queues")).await?,
-            agents::export(&conn_args, &AgentsArgs::default(), to("agents")).await?,
-            attempts::export(&conn_args, &all_attempts, to("attempts")).await?,
-            agent_states::export(&conn_args, &AgentStatesArgs::default(), to("agent-states"))
-                .await?,
-            recordings::export(
-                &conn_args,
-                &RecordingsArgs::default(),
-                to("recordings"),
-                None,
-            )
-            .await?,
-            agent_activity::export(&conn_args, &agent_report, to("report-agent-activity")).await?,
-            queue_activity::export(&conn_args, &queue_report, to("report-queue-activity")).await?,
-        ];
-        for summary in summaries {
-            println!("{}", summary.line());
+        for dataset in registry::all() {
+            // Reports cover the demo's month of activity, per local day in Kyiv.
+            let (file, flags) = if dataset.needs_since {
+                (format!("report-{}", dataset.name), DEMO_MONTH.to_vec())
+            } else {
+                (dataset.name.to_string(), Vec::new())
+            };
+            let flags: Vec<String> = flags.into_iter().map(String::from).collect();
+            let filter = JobFilter::parse(dataset.name, &flags, chrono_tz::UTC)
+                .expect("a registered dataset")
+                .map_err(Error::input)?;
+            let options = ExportOptions {
+                output: Some(args.out_dir.join(format!("{file}.{}", format.name()))),
+                sink: SinkOptions {
+                    format,
+                    ..SinkOptions::default()
+                },
+                quiet: args.quiet,
+                stall_timeout: None,
+            };
+            let export = DemoExport {
+                conn: &conn_args,
+                options,
+            };
+            println!("{}", filter.visit(export).await?.line());
         }
     }
 

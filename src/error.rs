@@ -43,11 +43,13 @@ pub enum Error {
         source: std::io::Error,
     },
 
-    /// Encoding a format failed (Parquet, CSV, JSON).
+    /// Encoding a format failed (Parquet, CSV, JSON); `io` is the kind of the I/O error
+    /// underneath, when there is one (a closed pipe, a full disk).
     #[error("writing {format}: {message}")]
     Encode {
         format: &'static str,
         message: String,
+        io: Option<std::io::ErrorKind>,
     },
 
     /// A signal stopped the export.
@@ -61,6 +63,16 @@ pub enum Error {
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
+    /// Whether the reader of the output went away (`webitel-export calls | head`).
+    pub fn is_broken_pipe(&self) -> bool {
+        use std::io::ErrorKind::BrokenPipe;
+        match self {
+            Error::Output { source, .. } => source.kind() == BrokenPipe,
+            Error::Encode { io, .. } => *io == Some(BrokenPipe),
+            _ => false,
+        }
+    }
+
     pub fn input(message: impl Into<String>) -> Self {
         Error::Input(message.into())
     }

@@ -316,9 +316,14 @@ fn encode<R, C: BatchConsumer<R>>(
 /// Encoding errors are raised below the layer that knows the path; name it here.
 fn with_path(e: Error, shown: &str) -> Error {
     match e {
-        Error::Encode { format, message } => Error::Encode {
+        Error::Encode {
+            format,
+            message,
+            io,
+        } => Error::Encode {
             format,
             message: format!("{shown}: {message}"),
+            io,
         },
         other => other,
     }

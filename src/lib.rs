@@ -15,6 +15,7 @@ pub mod levels;
 pub mod memory;
 pub mod pg_server;
 pub mod record;
+pub mod registry;
 pub mod reports;
 pub mod sink;
 pub mod source;

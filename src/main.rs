@@ -3,9 +3,9 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use webitel_export::cli::{Cli, Command, ReportCommand};
+use webitel_export::cli::{Cli, Command};
 use webitel_export::error::{self, Error, exit};
-use webitel_export::{check, datasets, demo, job, reports};
+use webitel_export::{check, demo, job, registry};
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -43,71 +43,8 @@ async fn run_until_signal(cli: Cli) -> Result<(), Error> {
 
 async fn run(cli: Cli) -> Result<(), Error> {
     let summary = match cli.command {
-        Command::Calls(cmd) => {
-            // Everything that can be checked offline is checked before connecting.
-            let filter = cmd.filters.to_filter()?;
-            cmd.conn.validate()?;
-            datasets::calls::export(
-                &cmd.conn,
-                &filter,
-                cmd.output.to_options(&cmd.conn)?,
-                usize::from(cmd.parallel),
-            )
-            .await?
-        }
-        Command::Queues(cmd) => {
-            cmd.conn.validate()?;
-            datasets::queues::export(&cmd.conn, &cmd.filters, cmd.output.to_options(&cmd.conn)?)
-                .await?
-        }
-        Command::Agents(cmd) => {
-            cmd.conn.validate()?;
-            datasets::agents::export(&cmd.conn, &cmd.filters, cmd.output.to_options(&cmd.conn)?)
-                .await?
-        }
-        Command::Attempts(cmd) => {
-            cmd.conn.validate()?;
-            datasets::attempts::export(&cmd.conn, &cmd.filters, cmd.output.to_options(&cmd.conn)?)
-                .await?
-        }
-        Command::AgentStates(cmd) => {
-            cmd.conn.validate()?;
-            datasets::agent_states::export(
-                &cmd.conn,
-                &cmd.filters,
-                cmd.output.to_options(&cmd.conn)?,
-            )
-            .await?
-        }
-        Command::Recordings(cmd) => {
-            cmd.conn.validate()?;
-            let copy = cmd.copy.requested();
-            datasets::recordings::export(
-                &cmd.conn,
-                &cmd.filters,
-                cmd.output.to_options(&cmd.conn)?,
-                copy,
-            )
-            .await?
-        }
-        Command::Report(ReportCommand::AgentActivity(cmd)) => {
-            cmd.conn.validate()?;
-            reports::agent_activity::export(
-                &cmd.conn,
-                &cmd.filters,
-                cmd.output.to_options(&cmd.conn)?,
-            )
-            .await?
-        }
-        Command::Report(ReportCommand::QueueActivity(cmd)) => {
-            cmd.conn.validate()?;
-            reports::queue_activity::export(
-                &cmd.conn,
-                &cmd.filters,
-                cmd.output.to_options(&cmd.conn)?,
-            )
-            .await?
-        }
+        Command::Export(cmd) => cmd.run().await?,
+        Command::Report(cmd) => cmd.run().await?,
         Command::Run(args) => return job::run(&args).await,
         Command::Check(args) => {
             return match check::run(&args).await? {
@@ -119,7 +56,7 @@ async fn run(cli: Cli) -> Result<(), Error> {
         }
         Command::Demo(args) => return demo::run(&args).await,
         Command::DatasetDocs => {
-            print!("{}", datasets::render_docs());
+            print!("{}", registry::render_dataset_docs());
             return Ok(());
         }
     };
@@ -135,7 +72,7 @@ fn report(summary: &webitel_export::export::Summary) {
 }
 
 fn fail(e: &Error) -> ExitCode {
-    if is_broken_pipe(e) {
+    if e.is_broken_pipe() {
         // `webitel-export calls | head`: the reader left; that is success.
         return ExitCode::SUCCESS;
     }
@@ -144,14 +81,6 @@ fn fail(e: &Error) -> ExitCode {
         None => eprintln!("webitel-export: {}", e.one_line()),
     }
     ExitCode::from(e.exit_code())
-}
-
-fn is_broken_pipe(e: &Error) -> bool {
-    match e {
-        Error::Output { source, .. } => source.kind() == std::io::ErrorKind::BrokenPipe,
-        Error::Encode { message, .. } => message.contains("Broken pipe"),
-        _ => false,
-    }
 }
 
 /// clap's errors span several lines; keep help/version as they are and make errors one line.

@@ -17,6 +17,27 @@ pub fn parse_tz(value: &str) -> Result<Tz> {
     })
 }
 
+/// `--tz`: an IANA zone, parsed once, when the flags are (clap reads it with `FromStr`); UTC
+/// by default.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Zone(pub Tz);
+
+impl Default for Zone {
+    fn default() -> Self {
+        Zone(chrono_tz::UTC)
+    }
+}
+
+impl std::str::FromStr for Zone {
+    type Err = String;
+    fn from_str(value: &str) -> std::result::Result<Self, String> {
+        value
+            .parse::<Tz>()
+            .map(Zone)
+            .map_err(|_| "expected an IANA time zone name such as UTC or Europe/Kyiv".to_string())
+    }
+}
+
 /// Parses an instant for `flag`: RFC 3339 (`2026-09-01T08:00:00Z`, `…+03:00`), or a local
 /// date / date-time (`2026-09-01`, `2026-09-01T08:00`, `2026-09-01 08:00:00`) read in `tz`.
 pub fn parse_instant(flag: &str, value: &str, tz: Tz) -> Result<DateTime<Utc>> {

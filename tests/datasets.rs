@@ -5,9 +5,8 @@ use std::fs::File;
 
 use parquet::basic::{LogicalType, Repetition, TimeUnit, Type as Physical};
 use parquet::file::reader::{FileReader, SerializedFileReader};
-use webitel_export::datasets::{DATASETS, DatasetInfo};
 use webitel_export::record::{Column, Kind};
-use webitel_export::reports::{REPORTS, ReportInfo};
+use webitel_export::registry::{DATASETS, DatasetInfo, REPORTS};
 
 use crate::support::{TestDb, out_dir, path_str, run_ok};
 
@@ -28,18 +27,16 @@ struct Exported<'a> {
     columns: &'a [Column],
 }
 
-impl<'a> From<&'a DatasetInfo> for Exported<'a> {
-    fn from(d: &'a DatasetInfo) -> Self {
+impl<'a> Exported<'a> {
+    fn dataset(d: &'a DatasetInfo) -> Self {
         Exported {
             name: d.name,
             command: vec![d.name],
             columns: d.columns,
         }
     }
-}
 
-impl<'a> From<&'a ReportInfo> for Exported<'a> {
-    fn from(r: &'a ReportInfo) -> Self {
+    fn report(r: &'a DatasetInfo) -> Self {
         Exported {
             name: r.name,
             // The demo's thirty days of activity.
@@ -138,8 +135,8 @@ async fn every_dataset_and_report_has_its_declared_types_and_exports_empty_resul
     let (seeded, empty) = tokio::join!(TestDb::seeded(2000, 4), TestDb::new());
     let every = DATASETS
         .iter()
-        .map(Exported::from)
-        .chain(REPORTS.iter().map(Exported::from));
+        .map(Exported::dataset)
+        .chain(REPORTS.iter().map(Exported::report));
     for dataset in every {
         check_dataset(&seeded, &dataset, true);
         check_dataset(&empty, &dataset, false);

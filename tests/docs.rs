@@ -3,13 +3,12 @@
 
 use std::collections::HashSet;
 
-use webitel_export::datasets::{DATASETS, render_docs};
-use webitel_export::reports::REPORTS;
+use webitel_export::registry::{DATASETS, REPORTS, render_dataset_docs, render_report_docs};
 
 #[test]
 fn datasets_md_is_current() {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/datasets.md");
-    let expected = render_docs();
+    let expected = render_dataset_docs();
     if std::env::var_os("UPDATE_DOCS").is_some() {
         std::fs::write(path, &expected).unwrap();
     }
@@ -41,7 +40,7 @@ fn readonly_role_sql_is_current() {
 fn reports_md_column_tables_are_current() {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/reports.md");
     let actual = std::fs::read_to_string(path).unwrap();
-    let expected = webitel_export::reports::render_docs(&actual);
+    let expected = render_report_docs(&actual);
     if std::env::var_os("UPDATE_DOCS").is_some() {
         std::fs::write(path, &expected).unwrap();
     }
@@ -87,4 +86,39 @@ fn column_names_are_unique_snake_case_and_documented() {
             );
         }
     }
+}
+
+/// docs/cli.md holds the `--help` of every command, so a changed flag shows up in review and
+/// the reference cannot drift from the binary.
+#[test]
+fn cli_md_is_the_help_of_every_command() {
+    use webitel_export::registry::{DATASETS, REPORTS};
+    let mut commands: Vec<Vec<&str>> = vec![vec![]];
+    commands.extend(DATASETS.iter().map(|d| vec![d.name]));
+    commands.push(vec!["report"]);
+    commands.extend(REPORTS.iter().map(|r| vec!["report", r.name]));
+    commands.extend([vec!["run"], vec!["check"], vec!["demo"]]);
+    let mut expected = String::from(
+        "# Command-line reference\n\n\
+         The `--help` of every command (generated: `UPDATE_DOCS=1 cargo test --test integration docs`).\n",
+    );
+    for command in &commands {
+        let mut args = command.clone();
+        args.push("--help");
+        let help = crate::support::run_ok(&args);
+        let title = std::iter::once("webitel-export")
+            .chain(command.iter().copied())
+            .collect::<Vec<_>>()
+            .join(" ");
+        expected.push_str(&format!("\n## `{title}`\n\n```text\n{}```\n", help));
+    }
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/cli.md");
+    if std::env::var_os("UPDATE_DOCS").is_some() {
+        std::fs::write(path, &expected).unwrap();
+    }
+    let actual = std::fs::read_to_string(path).unwrap_or_default();
+    assert!(
+        actual == expected,
+        "docs/cli.md is stale: run UPDATE_DOCS=1 cargo test --test integration docs"
+    );
 }

@@ -277,7 +277,7 @@ async fn an_empty_result_is_a_valid_file_with_header_and_schema() {
     assert_eq!(reader.metadata().file_metadata().num_rows(), 0);
     assert_eq!(
         reader.schema().fields().len(),
-        webitel_export::datasets::DATASETS[0].columns.len(),
+        webitel_export::registry::DATASETS[0].columns.len(),
         "every column is in the schema"
     );
     assert_eq!(std::fs::read_to_string(&jsonl).unwrap(), "");

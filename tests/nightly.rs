@@ -478,3 +478,84 @@ async fn a_second_run_on_the_same_root_is_refused_while_one_holds_the_lock() {
     lake.run(&db);
     assert!(lake.state().is_some());
 }
+
+/// Every registered dataset and report can be a run job: one config naming them all runs,
+/// and the manifest reports each job with the files it wrote.
+#[tokio::test]
+async fn every_registered_dataset_runs_as_a_job() {
+    let db = TestDb::seeded(500, 5).await;
+    let mut jobs = String::new();
+    for info in webitel_export::registry::all() {
+        jobs.push_str(&format!("[[jobs]]\ndataset = \"{}\"\n", info.name));
+        if info.needs_since {
+            jobs.push_str("since = \"2026-09-01\"\n");
+        }
+        if info.incremental.is_none() {
+            jobs.push_str("mode = \"full\"\n");
+        }
+    }
+    let lake = Lake::new("", &jobs);
+    lake.run(&db);
+    let run = std::fs::read_dir(lake.root.join("_runs"))
+        .unwrap()
+        .flatten()
+        .next()
+        .expect("the run's manifest");
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(run.path()).unwrap()).unwrap();
+    let reported: Vec<&str> = manifest["jobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|j| j["dataset"].as_str().unwrap())
+        .collect();
+    let registered: Vec<&str> = webitel_export::registry::all().map(|d| d.name).collect();
+    assert_eq!(reported, registered);
+    for job in manifest["jobs"].as_array().unwrap() {
+        assert!(job["rows"].as_u64().unwrap() > 0, "{job}");
+    }
+}
+
+/// A recordings job exports each file once, by upload time: a file uploaded after a run is in
+/// the next run's files, and no file is in two.
+#[tokio::test]
+async fn a_recordings_job_exports_each_uploaded_file_once() {
+    let db = TestDb::seeded(300, 6).await;
+    let lake = Lake::new(
+        "safety_lag = \"1s\"",
+        "[[jobs]]\ndataset = \"recordings\"\nformat = \"csv\"\n",
+    );
+    lake.run(&db);
+    let first: Vec<String> = lake
+        .csv_rows("recordings")
+        .iter()
+        .map(|r| r["file_id"].clone())
+        .collect();
+    assert!(!first.is_empty());
+    // A new recording of an existing leg, uploaded now.
+    db.execute(
+        "INSERT INTO storage.files (domain_id, uuid, name, size, mime_type, profile_id, \
+         properties, instance, created_at) \
+         SELECT domain_id, uuid, 'late.mp3', 10, mime_type, profile_id, properties, instance, \
+         (extract(epoch FROM clock_timestamp()) * 1000)::int8 \
+         FROM storage.files WHERE removed IS NOT TRUE AND not_exists IS NOT TRUE \
+         ORDER BY id LIMIT 1",
+    )
+    .await;
+    std::thread::sleep(Duration::from_millis(1500));
+    lake.run(&db);
+    let all: Vec<String> = lake
+        .csv_rows("recordings")
+        .iter()
+        .map(|r| r["file_id"].clone())
+        .collect();
+    let unique: HashSet<&String> = all.iter().collect();
+    assert_eq!(unique.len(), all.len(), "a file exported twice");
+    assert_eq!(all.len(), first.len() + 1, "the new file is exported once");
+    let names: Vec<String> = lake
+        .csv_rows("recordings")
+        .iter()
+        .map(|r| r["name"].clone())
+        .collect();
+    assert!(names.contains(&"late.mp3".to_string()));
+}

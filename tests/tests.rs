@@ -6,6 +6,7 @@ mod support;
 mod agent_history;
 mod agent_states;
 mod agents;
+mod annotations;
 mod attempts;
 mod bad_input;
 mod calls_columns;

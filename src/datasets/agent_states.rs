@@ -9,12 +9,10 @@ use futures_util::{StreamExt, TryStreamExt};
 use sqlx::PgConnection;
 
 use crate::error::{Error, Result};
-use crate::export::{self, ExportOptions, Summary};
 use crate::levels::Level;
-use crate::source;
-use crate::timearg::{Window, parse_tz};
+use crate::timearg::{Window, Zone};
 
-use super::list;
+use super::{Dataset, Incremental, NoFlags, list};
 
 crate::record! {
     /// One agent state interval.
@@ -64,7 +62,7 @@ pub enum StateKind {
 }
 
 /// The filters of `webitel-export agent-states`.
-#[derive(clap::Args, Clone, Debug)]
+#[derive(clap::Args, Clone, Debug, Default)]
 #[command(next_help_heading = "Filters")]
 pub struct AgentStatesArgs {
     /// Intervals that end after this instant (RFC 3339, or YYYY-MM-DD in --tz).
@@ -75,7 +73,7 @@ pub struct AgentStatesArgs {
     pub to: Option<String>,
     /// Time zone for dates without an offset.
     #[arg(long, value_name = "IANA", default_value = "UTC")]
-    pub tz: String,
+    pub tz: Zone,
     /// Only these domains (repeatable; default: all).
     #[arg(long = "domain", value_name = "ID")]
     pub domains: Vec<i64>,
@@ -105,25 +103,6 @@ pub struct AgentStatesArgs {
     pub include_open: bool,
 }
 
-impl Default for AgentStatesArgs {
-    fn default() -> Self {
-        AgentStatesArgs {
-            from: None,
-            to: None,
-            tz: "UTC".into(),
-            domains: Vec::new(),
-            agents: Vec::new(),
-            teams: Vec::new(),
-            kind: None,
-            states: Vec::new(),
-            ended_from: None,
-            ended_to: None,
-            after_id: None,
-            include_open: false,
-        }
-    }
-}
-
 /// Agent-state filters after parsing: the windows resolved to instants.
 #[derive(Clone, Debug)]
 pub struct AgentStatesFilter {
@@ -137,7 +116,7 @@ pub struct AgentStatesFilter {
 impl AgentStatesArgs {
     /// Checks every filter that can be checked without the database.
     pub fn to_filter(&self) -> Result<AgentStatesFilter> {
-        let tz = parse_tz(&self.tz)?;
+        let tz = self.tz.0;
         Ok(AgentStatesFilter {
             args: self.clone(),
             overlap: Window::parse(
@@ -165,7 +144,7 @@ pub fn rows<'c>(
         StateKind::Status => "status",
         StateKind::Channel => "channel",
     });
-    crate::leveled_query_as!(
+    crate::levels::query_agent_states!(
         db,
         level,
         AgentStateRow,
@@ -181,30 +160,46 @@ pub fn rows<'c>(
             args.include_open,
             f.ended.from,
             f.ended.to,
-        ),
-        {
-            "v22.05" => "queries/levels/agent_states.v22_05.sql",
-            "v23.05" => "queries/levels/agent_states.v23_05.sql",
-            "v23.07" => "queries/agent_states.sql",
-        }
+        )
     )
     .map_err(|e| Error::database("reading agent states", e))
     .boxed()
 }
 
-/// Exports the agent state intervals matching `args`.
-pub async fn export(
-    conn: &source::ConnArgs,
-    args: &AgentStatesArgs,
-    options: ExportOptions,
-) -> Result<Summary> {
-    let filter = args.to_filter()?;
-    export::in_snapshot(
-        "agent-states",
-        conn,
-        &args.domains,
-        &options,
-        |db, level| rows(db, level, &filter),
-    )
-    .await
+/// `webitel-export agent-states`.
+pub struct AgentStates;
+
+impl Dataset for AgentStates {
+    const NAME: &'static str = "agent-states";
+    const ABOUT: &'static str =
+        "Export agent status and channel intervals (call_center.cc_agent_state_history)";
+    const SOURCE: &'static str = "call_center.cc_agent_state_history (closed intervals), cc_agent and cc_agent_channel (open states)";
+    const QUERY: &'static str = include_str!("../../queries/agent_states.sql");
+    const INCREMENTAL: Option<Incremental> = Some(Incremental {
+        column: "left_at",
+        flags: ["--ended-from", "--ended-to"],
+        partition_by: "joined_at",
+    });
+    type Args = AgentStatesArgs;
+    type Extra = NoFlags;
+    type Filter = AgentStatesFilter;
+    type Row = AgentStateRow;
+
+    fn filter(args: &AgentStatesArgs) -> Result<AgentStatesFilter> {
+        args.to_filter()
+    }
+    fn domains(filter: &AgentStatesFilter) -> &[i64] {
+        &filter.args.domains
+    }
+    fn rows<'c>(
+        db: &'c mut PgConnection,
+        level: Level,
+        filter: &AgentStatesFilter,
+    ) -> BoxStream<'c, Result<AgentStateRow>> {
+        rows(db, level, filter)
+    }
+    fn set_window(filter: &mut AgentStatesFilter, window: Window) -> Result<()> {
+        filter.ended = window;
+        Ok(())
+    }
 }

@@ -7,10 +7,9 @@ use futures_util::{StreamExt, TryStreamExt};
 use sqlx::PgConnection;
 
 use crate::error::{Error, Result};
-use crate::export::{self, ExportOptions, Summary};
-use crate::source;
+use crate::levels::Level;
 
-use super::{like_pattern, list};
+use super::{Dataset, NoFlags, like_pattern, list};
 
 crate::record! {
     /// One agent.
@@ -122,14 +121,32 @@ pub fn rows<'c>(db: &'c mut PgConnection, args: &AgentsArgs) -> BoxStream<'c, Re
     .boxed()
 }
 
-/// Exports the agents matching `args`.
-pub async fn export(
-    conn: &source::ConnArgs,
-    args: &AgentsArgs,
-    options: ExportOptions,
-) -> Result<Summary> {
-    export::in_snapshot("agents", conn, &args.domains, &options, |db, _| {
-        rows(db, args)
-    })
-    .await
+/// `webitel-export agents`.
+pub struct Agents;
+
+impl Dataset for Agents {
+    const NAME: &'static str = "agents";
+    const ABOUT: &'static str =
+        "Export agents (call_center.cc_agent) with user, team, region and skills";
+    const SOURCE: &'static str =
+        "call_center.cc_agent (one row per agent), with user, team, region and skills";
+    const QUERY: &'static str = include_str!("../../queries/agents.sql");
+    type Args = AgentsArgs;
+    type Extra = NoFlags;
+    type Filter = AgentsArgs;
+    type Row = AgentRow;
+
+    fn filter(args: &AgentsArgs) -> Result<AgentsArgs> {
+        Ok(args.clone())
+    }
+    fn domains(filter: &AgentsArgs) -> &[i64] {
+        &filter.domains
+    }
+    fn rows<'c>(
+        db: &'c mut PgConnection,
+        _level: Level,
+        filter: &AgentsArgs,
+    ) -> BoxStream<'c, Result<AgentRow>> {
+        rows(db, filter)
+    }
 }

@@ -8,12 +8,10 @@ use futures_util::{StreamExt, TryStreamExt};
 use sqlx::PgConnection;
 
 use crate::error::{Error, Result};
-use crate::export::{self, ExportOptions, Summary};
 use crate::levels::Level;
-use crate::source;
-use crate::timearg::{Window, parse_tz};
+use crate::timearg::{Window, Zone};
 
-use super::{like_pattern, list};
+use super::{Dataset, Incremental, NoFlags, like_pattern, list};
 
 crate::record! {
     /// One finished attempt.
@@ -111,7 +109,7 @@ pub struct AttemptsArgs {
     pub leaving_to: Option<String>,
     /// Time zone for dates without an offset.
     #[arg(long, value_name = "IANA", default_value = "UTC")]
-    pub tz: String,
+    pub tz: Zone,
     /// Only these domains (repeatable; default: all).
     #[arg(long = "domain", value_name = "ID")]
     pub domains: Vec<i64>,
@@ -143,7 +141,7 @@ pub struct AttemptsFilter {
 impl AttemptsArgs {
     /// Checks every filter that can be checked without the database.
     pub fn to_filter(&self) -> Result<AttemptsFilter> {
-        let tz = parse_tz(&self.tz)?;
+        let tz = self.tz.0;
         Ok(AttemptsFilter {
             args: self.clone(),
             joined: Window::parse(
@@ -168,7 +166,7 @@ pub fn rows<'c>(
 ) -> BoxStream<'c, Result<AttemptRow>> {
     let args = &f.args;
     let pattern = args.q.as_deref().map(like_pattern);
-    crate::leveled_query_as!(
+    crate::levels::query_attempts!(
         db,
         level,
         AttemptRow,
@@ -183,27 +181,47 @@ pub fn rows<'c>(
             list(&args.members),
             list(&args.results),
             pattern.as_deref(),
-        ),
-        {
-            "v22.05" => "queries/levels/attempts.v22_05.sql",
-            "v22.12" => "queries/levels/attempts.v22_12.sql",
-            "v23.05" => "queries/levels/attempts.v23_05.sql",
-            "v24.04" => "queries/attempts.sql",
-        }
+        )
     )
     .map_err(|e| Error::database("reading attempts", e))
     .boxed()
 }
 
-/// Exports the attempts matching `args`.
-pub async fn export(
-    conn: &source::ConnArgs,
-    args: &AttemptsArgs,
-    options: ExportOptions,
-) -> Result<Summary> {
-    let filter = args.to_filter()?;
-    export::in_snapshot("attempts", conn, &args.domains, &options, |db, level| {
-        rows(db, level, &filter)
-    })
-    .await
+/// `webitel-export attempts`.
+pub struct Attempts;
+
+impl Dataset for Attempts {
+    const NAME: &'static str = "attempts";
+    const ABOUT: &'static str =
+        "Export dialer and queue attempt results (call_center.cc_member_attempt_history)";
+    const SOURCE: &'static str =
+        "call_center.cc_member_attempt_history (one row per finished attempt), with member state";
+    const QUERY: &'static str = include_str!("../../queries/attempts.sql");
+    const INCREMENTAL: Option<Incremental> = Some(Incremental {
+        column: "leaving_at",
+        flags: ["--leaving-from", "--leaving-to"],
+        partition_by: "joined_at",
+    });
+    type Args = AttemptsArgs;
+    type Extra = NoFlags;
+    type Filter = AttemptsFilter;
+    type Row = AttemptRow;
+
+    fn filter(args: &AttemptsArgs) -> Result<AttemptsFilter> {
+        args.to_filter()
+    }
+    fn domains(filter: &AttemptsFilter) -> &[i64] {
+        &filter.args.domains
+    }
+    fn rows<'c>(
+        db: &'c mut PgConnection,
+        level: Level,
+        filter: &AttemptsFilter,
+    ) -> BoxStream<'c, Result<AttemptRow>> {
+        rows(db, level, filter)
+    }
+    fn set_window(filter: &mut AttemptsFilter, window: Window) -> Result<()> {
+        filter.leaving = window;
+        Ok(())
+    }
 }

@@ -12,8 +12,9 @@ use crate::export::{self, ExportOptions, Summary};
 use crate::levels::Level;
 use crate::source;
 
-use super::list;
 use crate::timearg::Window;
+
+use super::{Dataset, Incremental};
 
 mod filter;
 pub use filter::*;
@@ -149,57 +150,13 @@ pub fn rows<'c>(
     f: &CallsFilter,
     slice: &BlockSlice,
 ) -> BoxStream<'c, Result<CallRow>> {
-    crate::leveled_query_as!(
+    crate::query_with_calls_filter!(
+        query_calls,
         db,
         level,
         CallRow,
-        (
-            list(&f.domains),
-            f.created.from,
-            f.created.to,
-            f.stored.from,
-            f.stored.to,
-            f.answered.from,
-            f.answered.to,
-            f.number_regex.as_deref(),
-            f.q.as_deref(),
-            f.variables_json.as_deref(),
-            list(&f.users),
-            list(&f.owners),
-            list(&f.agents),
-            list(&f.queues),
-            list(&f.teams),
-            list(&f.members),
-            list(&f.gateways),
-            list(&f.contacts),
-            list(&f.grantees),
-            list(&f.ids),
-            list(&f.parent_ids),
-            list(&f.dependency_ids),
-            f.top_level,
-            f.has_file,
-            list(&f.causes),
-            f.min_duration,
-            f.max_duration,
-            f.min_talk,
-            f.max_talk,
-            f.direction.map(Direction::as_str),
-            f.missed,
-            list(&f.tags),
-            list(&f.amd_results),
-            f.has_transfer,
-            slice.from.as_deref(),
-            slice.to.as_deref(),
-        ),
-        {
-            "v22.05" => "queries/levels/calls.v22_05.sql",
-            "v22.12" => "queries/levels/calls.v22_12.sql",
-            "v23.05" => "queries/levels/calls.v23_05.sql",
-            "v23.09" => "queries/levels/calls.v23_09.sql",
-            "v23.12" => "queries/levels/calls.v23_12.sql",
-            "v24.02" => "queries/levels/calls.v24_02.sql",
-            "v24.10" => "queries/calls.sql",
-        }
+        f,
+        (slice.from.as_deref(), slice.to.as_deref())
     )
     .map_err(|e| Error::database("reading calls", e))
     .boxed()
@@ -259,9 +216,74 @@ async fn plan_slices(
         .collect())
 }
 
+/// `webitel-export calls`.
+pub struct Calls;
+
+/// The flags only the `calls` subcommand has.
+#[derive(clap::Args, Clone, Debug)]
+pub struct CallsFlags {
+    /// Read a bulk export (no time window, no id list) over this many connections sharing one
+    /// snapshot, each scanning a slice of the table's blocks. 1 = one connection.
+    #[arg(long, value_name = "N", default_value_t = 2,
+          value_parser = clap::value_parser!(u16).range(1..=32), help_heading = "Performance")]
+    pub parallel: u16,
+}
+
+impl Default for CallsFlags {
+    fn default() -> Self {
+        CallsFlags { parallel: 1 }
+    }
+}
+
+impl Dataset for Calls {
+    const NAME: &'static str = "calls";
+    const ABOUT: &'static str =
+        "Export call legs (call_center.cc_calls_history) with SearchHistoryCall's filters";
+    const SOURCE: &'static str = "call_center.cc_calls_history (one row per call leg)";
+    const QUERY: &'static str = include_str!("../../queries/calls.sql");
+    const INCREMENTAL: Option<Incremental> = Some(Incremental {
+        column: "stored_at",
+        flags: ["--stored-from", "--stored-to"],
+        partition_by: "created_at",
+    });
+    type Args = CallsArgs;
+    type Extra = CallsFlags;
+    type Filter = CallsFilter;
+    type Row = CallRow;
+
+    fn filter(args: &CallsArgs) -> Result<CallsFilter> {
+        args.to_filter()
+    }
+    fn domains(filter: &CallsFilter) -> &[i64] {
+        &filter.domains
+    }
+    fn rows<'c>(
+        db: &'c mut PgConnection,
+        level: Level,
+        filter: &CallsFilter,
+    ) -> BoxStream<'c, Result<CallRow>> {
+        rows(db, level, filter, &BlockSlice::default())
+    }
+    async fn prepare(db: &mut PgConnection, filter: &CallsFilter) -> Result<()> {
+        check(db, filter).await
+    }
+    fn set_window(filter: &mut CallsFilter, window: Window) -> Result<()> {
+        filter.stored = window;
+        Ok(())
+    }
+    async fn export(
+        conn: &source::ConnArgs,
+        filter: &CallsFilter,
+        flags: &CallsFlags,
+        options: ExportOptions,
+    ) -> Result<Summary> {
+        export_parallel(conn, filter, options, usize::from(flags.parallel)).await
+    }
+}
+
 /// Exports the legs matching `filter`; a bulk export reads `parallel` block slices over as
 /// many connections, all in the same snapshot.
-pub async fn export(
+async fn export_parallel(
     conn: &source::ConnArgs,
     filter: &CallsFilter,
     options: ExportOptions,

@@ -1,14 +1,25 @@
-//! One module per dataset: its row type (declared with [`crate::record!`]), its filters and
-//! the compile-checked query that reads it.
+//! One module per dataset: its row type (declared with [`crate::record!`]), its filters, the
+//! compile-checked query that reads it, and its [`Dataset`] implementation, which is all the
+//! registry (`crate::registry`) needs to give it a subcommand, `run` jobs, `check` and docs.
 
 pub mod agent_states;
 pub mod agents;
+pub mod annotations;
 pub mod attempts;
 pub mod calls;
 pub mod queues;
 pub mod recordings;
 
+use chrono::{DateTime, Utc};
+use futures_util::stream::BoxStream;
+use sqlx::PgConnection;
+
+use crate::error::Result;
+use crate::export::{self, ExportOptions, Summary};
+use crate::levels::Level;
 use crate::record::{Column, Record};
+use crate::source::ConnArgs;
+use crate::timearg::Window;
 
 /// `None` for an empty list: the queries treat a NULL list parameter as "not filtered".
 pub(crate) fn list<T>(values: &[T]) -> Option<&[T]> {
@@ -20,65 +31,110 @@ fn like_pattern(pattern: &str) -> String {
     pattern.replace('*', "%")
 }
 
-/// A dataset's name and columns: the registry `docs/datasets.md` and the tests iterate.
-pub struct DatasetInfo {
-    pub name: &'static str,
-    pub source: &'static str,
-    pub columns: &'static [Column],
+/// How `run` exports a dataset incrementally: the timestamp column its windows cut on, the
+/// two flags that set that window (a job's filters leave them to the run), and the column
+/// whose local date names a partition by default.
+#[derive(Clone, Copy, Debug)]
+pub struct Incremental {
+    pub column: &'static str,
+    pub flags: [&'static str; 2],
+    pub partition_by: &'static str,
 }
 
-/// Every dataset, in the order of `docs/datasets.md`.
-pub const DATASETS: &[DatasetInfo] = &[
-    DatasetInfo {
-        name: "calls",
-        source: "call_center.cc_calls_history (one row per call leg)",
-        columns: calls::CallRow::COLUMNS,
-    },
-    DatasetInfo {
-        name: "queues",
-        source: "call_center.cc_queue (one row per queue), with cc_member counts",
-        columns: queues::QueueRow::COLUMNS,
-    },
-    DatasetInfo {
-        name: "agents",
-        source: "call_center.cc_agent (one row per agent), with user, team, region and skills",
-        columns: agents::AgentRow::COLUMNS,
-    },
-    DatasetInfo {
-        name: "attempts",
-        source: "call_center.cc_member_attempt_history (one row per finished attempt), with member state",
-        columns: attempts::AttemptRow::COLUMNS,
-    },
-    DatasetInfo {
-        name: "agent-states",
-        source: "call_center.cc_agent_state_history (closed intervals), cc_agent and cc_agent_channel (open states)",
-        columns: agent_states::AgentStateRow::COLUMNS,
-    },
-    DatasetInfo {
-        name: "recordings",
-        source: "storage.files of calls (one row per file), with storage profile and call context",
-        columns: recordings::RecordingRow::COLUMNS,
-    },
-];
+/// No flags beyond the filters.
+#[derive(clap::Args, Clone, Debug, Default)]
+pub struct NoFlags {}
 
-/// Renders docs/datasets.md from the registry, so the document cannot drift from the code.
-pub fn render_docs() -> String {
-    let mut out = String::from(
-        "# Datasets\n\n\
-         Generated from the row types in `src/datasets/` (`cargo test` fails when this file is \
-         stale; regenerate with `UPDATE_DOCS=1 cargo test --test integration docs`).\n\n\
-         Types: `timestamp (UTC)` is Parquet `TIMESTAMP(MICROS, isAdjustedToUTC=true)` and RFC 3339 \
-         with `Z` in CSV/JSON; `json` is Parquet STRING with the JSON logical type and JSON text in \
-         CSV; lists are Parquet LIST and JSON arrays in CSV; `uuid (text)` is the canonical text form.\n",
-    );
-    for dataset in DATASETS {
-        out.push_str(&format!(
-            "\n## {}\n\nSource: `{}`.\n\n",
-            dataset.name, dataset.source
-        ));
-        out.push_str(&column_table(dataset.columns));
+/// What a dataset (or report) is: everything the registry derives its subcommand, its `run`
+/// jobs, its `check`, its docs and its role grants from.
+// `async fn` here: the futures are only ever awaited on the runtime's own thread (block_on),
+// so no `Send` bound is needed on them.
+#[allow(async_fn_in_trait)]
+pub trait Dataset: 'static {
+    /// The subcommand and the `dataset = "…"` of a run job.
+    const NAME: &'static str;
+    /// The subcommand's one-line help.
+    const ABOUT: &'static str;
+    /// Where the rows come from, for docs/datasets.md.
+    const SOURCE: &'static str;
+    /// The main query's template (`check` prepares it, the role script grants its tables).
+    const QUERY: &'static str;
+    /// `None`: a snapshot dataset, exported whole by `mode = "full"` jobs.
+    const INCREMENTAL: Option<Incremental> = None;
+    /// Whether a run job must say where its first run starts (`since`).
+    const NEEDS_SINCE: bool = false;
+
+    /// The filter flags, shared by the subcommand and a run job's `filters`.
+    type Args: clap::Args + Clone + Send + Sync + 'static;
+    /// Flags only the subcommand has (`--parallel`, `--copy-to`).
+    type Extra: clap::Args + Default;
+    /// The flags, parsed and checked.
+    type Filter: Clone + Send + Sync + 'static;
+    type Row: Record;
+
+    /// Checks every filter that can be checked without the database.
+    fn filter(args: &Self::Args) -> Result<Self::Filter>;
+    /// The `--domain` values (checked against the database's domains).
+    fn domains(filter: &Self::Filter) -> &[i64];
+    /// The rows matching `filter`, streamed from `db` inside the caller's snapshot.
+    fn rows<'c>(
+        db: &'c mut PgConnection,
+        level: Level,
+        filter: &Self::Filter,
+    ) -> BoxStream<'c, Result<Self::Row>>;
+
+    /// What only the server can check, in the snapshot, before the rows are read.
+    async fn prepare(_db: &mut PgConnection, _filter: &Self::Filter) -> Result<()> {
+        Ok(())
     }
-    out
+
+    /// Restricts an incremental run's filter to `[from, to)` of [`Self::INCREMENTAL`]'s column.
+    fn set_window(_filter: &mut Self::Filter, _window: Window) -> Result<()> {
+        unreachable!("{} has no incremental column", Self::NAME)
+    }
+
+    /// Where an incremental run may end: the bound itself, or for a report the end of its last
+    /// complete bucket.
+    fn complete_until(_filter: &Self::Filter, bound: DateTime<Utc>) -> DateTime<Utc> {
+        bound
+    }
+
+    /// A run job's `filters`, parsed by the same clap definition as the subcommand's flags;
+    /// `tz` is the config's time zone.
+    fn job_args(filters: &[String], _tz: chrono_tz::Tz) -> std::result::Result<Self::Args, String> {
+        parse_flags(Self::NAME, filters)
+    }
+
+    /// The subcommand: reads the rows in one read-only snapshot and writes them.
+    async fn export(
+        conn: &ConnArgs,
+        filter: &Self::Filter,
+        _extra: &Self::Extra,
+        options: ExportOptions,
+    ) -> Result<Summary> {
+        let (destination, writer, mut db) = export::prepare(conn, &options).await?;
+        let mut tx = crate::source::begin_snapshot(&mut db, conn, Self::domains(filter)).await?;
+        Self::prepare(&mut tx, filter).await?;
+        let level = crate::levels::detect(&mut tx).await?;
+        let rows = Self::rows(&mut tx, level, filter);
+        let summary = export::write_all(Self::NAME, rows, destination, writer, &options).await?;
+        // Nothing was written to the database; ending the read-only transaction is a formality.
+        tx.rollback().await.ok();
+        Ok(summary)
+    }
+}
+
+/// Parses flags with `A`'s clap definition, as if given after the subcommand `name`.
+pub fn parse_flags<A: clap::Args>(name: &str, flags: &[String]) -> std::result::Result<A, String> {
+    #[derive(clap::Parser)]
+    #[command(no_binary_name = true, disable_help_flag = true)]
+    struct Flags<A: clap::Args> {
+        #[command(flatten)]
+        args: A,
+    }
+    <Flags<A> as clap::Parser>::try_parse_from(flags)
+        .map(|f| f.args)
+        .map_err(|e| format!("{name} filters: {}", crate::error::clap_one_line(&e)))
 }
 
 /// A Markdown table of columns: name, type, nullability, meaning.

@@ -7,11 +7,9 @@ use futures_util::{StreamExt, TryStreamExt};
 use sqlx::PgConnection;
 
 use crate::error::{Error, Result};
-use crate::export::{self, ExportOptions, Summary};
 use crate::levels::Level;
-use crate::source;
 
-use super::{like_pattern, list};
+use super::{Dataset, NoFlags, like_pattern, list};
 
 crate::record! {
     /// One queue.
@@ -110,7 +108,7 @@ pub fn rows<'c>(
         (_, true) => Some(false),
         _ => None,
     };
-    crate::leveled_query_as!(
+    crate::levels::query_queues!(
         db,
         level,
         QueueRow,
@@ -122,24 +120,37 @@ pub fn rows<'c>(
             list(&args.teams),
             list(&args.tags),
             enabled,
-        ),
-        {
-            "v22.05" => "queries/levels/queues.v22_05.sql",
-            "v24.02" => "queries/queues.sql",
-        }
+        )
     )
     .map_err(|e| Error::database("reading queues", e))
     .boxed()
 }
 
-/// Exports the queues matching `args`.
-pub async fn export(
-    conn: &source::ConnArgs,
-    args: &QueuesArgs,
-    options: ExportOptions,
-) -> Result<Summary> {
-    export::in_snapshot("queues", conn, &args.domains, &options, |db, level| {
-        rows(db, level, args)
-    })
-    .await
+/// `webitel-export queues`.
+pub struct Queues;
+
+impl Dataset for Queues {
+    const NAME: &'static str = "queues";
+    const ABOUT: &'static str =
+        "Export queues (call_center.cc_queue) with SearchQueue's filters and live member counts";
+    const SOURCE: &'static str = "call_center.cc_queue (one row per queue), with cc_member counts";
+    const QUERY: &'static str = include_str!("../../queries/queues.sql");
+    type Args = QueuesArgs;
+    type Extra = NoFlags;
+    type Filter = QueuesArgs;
+    type Row = QueueRow;
+
+    fn filter(args: &QueuesArgs) -> Result<QueuesArgs> {
+        Ok(args.clone())
+    }
+    fn domains(filter: &QueuesArgs) -> &[i64] {
+        &filter.domains
+    }
+    fn rows<'c>(
+        db: &'c mut PgConnection,
+        level: Level,
+        filter: &QueuesArgs,
+    ) -> BoxStream<'c, Result<QueueRow>> {
+        rows(db, level, filter)
+    }
 }

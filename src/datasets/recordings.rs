@@ -13,11 +13,11 @@ use crate::error::{Error, Result};
 use crate::export::{self, ExportOptions, Summary};
 use crate::levels::Level;
 use crate::source;
-use crate::timearg::{Window, parse_tz};
+use crate::timearg::Window;
 use copy::CopyOptions;
 
-use super::calls::{CallsArgs, CallsFilter, Direction};
-use super::{like_pattern, list};
+use super::calls::{CallsArgs, CallsFilter};
+use super::{Dataset, Incremental, like_pattern};
 
 crate::record! {
     /// One recording file.
@@ -76,7 +76,7 @@ crate::record! {
 
 /// The filters of `webitel-export recordings`: every `calls` filter (a file is listed when a
 /// matching leg is its leg or that leg's child), plus filters on the files themselves.
-#[derive(clap::Args, Clone, Debug)]
+#[derive(clap::Args, Clone, Debug, Default)]
 pub struct RecordingsArgs {
     #[command(flatten)]
     pub calls: CallsArgs,
@@ -97,25 +97,10 @@ pub struct RecordingsArgs {
     pub include_removed: bool,
 }
 
-impl Default for RecordingsArgs {
-    fn default() -> Self {
-        RecordingsArgs {
-            calls: CallsArgs {
-                tz: "UTC".into(),
-                ..CallsArgs::default()
-            },
-            file_ids: Vec::new(),
-            mime: None,
-            uploaded_from: None,
-            uploaded_to: None,
-            include_removed: false,
-        }
-    }
-}
-
-/// Filters resolved to the values the query binds.
-struct Bound<'a> {
-    args: &'a RecordingsArgs,
+/// The recordings filters, parsed: the values the query binds.
+#[derive(Clone, Debug)]
+pub struct RecordingsFilter {
+    args: RecordingsArgs,
     calls: CallsFilter,
     /// Whether any call filter besides the domain is set (the domain applies to files directly).
     by_calls: bool,
@@ -123,16 +108,16 @@ struct Bound<'a> {
     mime: Option<String>,
 }
 
-impl<'a> Bound<'a> {
-    fn new(args: &'a RecordingsArgs) -> Result<Self> {
+impl RecordingsFilter {
+    fn new(args: &RecordingsArgs) -> Result<Self> {
         let calls = args.calls.to_filter()?;
         let by_calls = CallsFilter {
             domains: Vec::new(),
             ..calls.clone()
         } != CallsFilter::default();
-        let tz = parse_tz(&args.calls.tz)?;
-        Ok(Bound {
-            args,
+        let tz = args.calls.tz.0;
+        Ok(RecordingsFilter {
+            args: args.clone(),
             calls,
             by_calls,
             uploaded: Window::parse(
@@ -145,100 +130,91 @@ impl<'a> Bound<'a> {
     }
 
     fn rows<'c>(
-        &'c self,
+        &self,
         db: &'c mut PgConnection,
         level: Level,
     ) -> BoxStream<'c, Result<RecordingRow>> {
-        let (args, f) = (self.args, &self.calls);
-        // $1..$34 are calls.sql's parameters, in the same order.
-        crate::leveled_query_as!(
+        let (args, f) = (&self.args, &self.calls);
+        crate::query_with_calls_filter!(
+            query_recordings,
             db,
             level,
             RecordingRow,
+            f,
             (
-                list(&f.domains),
-                f.created.from,
-                f.created.to,
-                f.stored.from,
-                f.stored.to,
-                f.answered.from,
-                f.answered.to,
-                f.number_regex.as_deref(),
-                f.q.as_deref(),
-                f.variables_json.as_deref(),
-                list(&f.users),
-                list(&f.owners),
-                list(&f.agents),
-                list(&f.queues),
-                list(&f.teams),
-                list(&f.members),
-                list(&f.gateways),
-                list(&f.contacts),
-                list(&f.grantees),
-                list(&f.ids),
-                list(&f.parent_ids),
-                list(&f.dependency_ids),
-                f.top_level,
-                f.has_file,
-                list(&f.causes),
-                f.min_duration,
-                f.max_duration,
-                f.min_talk,
-                f.max_talk,
-                f.direction.map(Direction::as_str),
-                f.missed,
-                list(&f.tags),
-                list(&f.amd_results),
-                f.has_transfer,
                 self.by_calls,
                 list(&args.file_ids),
                 self.mime.as_deref(),
                 self.uploaded.from,
                 self.uploaded.to,
                 args.include_removed,
-            ),
-            {
-                "v22.05" => "queries/levels/recordings.v22_05.sql",
-                "v22.12" => "queries/levels/recordings.v22_12.sql",
-                "v23.05" => "queries/levels/recordings.v23_05.sql",
-                "v23.09" => "queries/levels/recordings.v23_09.sql",
-                "v23.12" => "queries/levels/recordings.v23_12.sql",
-                "v24.02" => "queries/levels/recordings.v24_02.sql",
-                "v24.04" => "queries/levels/recordings.v24_04.sql",
-                "v24.10" => "queries/recordings.sql",
-            }
+            )
         )
         .map_err(|e| Error::database("reading recordings", e))
         .boxed()
     }
 }
 
-/// Exports the recordings matching `args`; with `copy`, then copies the files of local stores
-/// into a directory, in the same snapshot.
-pub async fn export(
-    conn: &source::ConnArgs,
-    args: &RecordingsArgs,
-    options: ExportOptions,
-    copy: Option<&CopyOptions>,
-) -> Result<Summary> {
-    let bound = Bound::new(args)?;
-    if let Some(copy) = copy {
-        copy.validate()?;
+/// `webitel-export recordings`.
+pub struct Recordings;
+
+impl Dataset for Recordings {
+    const NAME: &'static str = "recordings";
+    const ABOUT: &'static str =
+        "Export call recordings metadata (storage.files): location, profile, stream path, call";
+    const SOURCE: &'static str =
+        "storage.files of calls (one row per file), with storage profile and call context";
+    const QUERY: &'static str = include_str!("../../queries/recordings.sql");
+    // A file's row is written when it is uploaded: a run picks up each file once, by upload time.
+    const INCREMENTAL: Option<Incremental> = Some(Incremental {
+        column: "uploaded_at",
+        flags: ["--uploaded-from", "--uploaded-to"],
+        partition_by: "uploaded_at",
+    });
+    type Args = RecordingsArgs;
+    type Extra = CopyOptions;
+    type Filter = RecordingsFilter;
+    type Row = RecordingRow;
+
+    fn filter(args: &RecordingsArgs) -> Result<RecordingsFilter> {
+        RecordingsFilter::new(args)
     }
-    let (destination, writer, mut db) = export::prepare(conn, &options).await?;
-    let mut tx = source::begin_snapshot(&mut db, conn, &bound.calls.domains).await?;
-    let level = crate::levels::detect(&mut tx).await?;
-    let summary = export::write_all(
-        "recordings",
-        bound.rows(&mut tx, level),
-        destination,
-        writer,
-        &options,
-    )
-    .await?;
-    if let Some(copy) = copy {
-        copy::copy_all(bound.rows(&mut tx, level), copy, options.quiet).await?;
+    fn domains(filter: &RecordingsFilter) -> &[i64] {
+        &filter.calls.domains
     }
-    tx.rollback().await.ok();
-    Ok(summary)
+    fn rows<'c>(
+        db: &'c mut PgConnection,
+        level: Level,
+        filter: &RecordingsFilter,
+    ) -> BoxStream<'c, Result<RecordingRow>> {
+        filter.rows(db, level)
+    }
+    fn set_window(filter: &mut RecordingsFilter, window: Window) -> Result<()> {
+        filter.uploaded = window;
+        Ok(())
+    }
+
+    /// Exports the recordings; with `--copy-to`, then copies the files of local stores into
+    /// a directory, in the same snapshot.
+    async fn export(
+        conn: &source::ConnArgs,
+        filter: &RecordingsFilter,
+        copy: &CopyOptions,
+        options: ExportOptions,
+    ) -> Result<Summary> {
+        let copy = copy.requested();
+        if let Some(copy) = copy {
+            copy.validate()?;
+        }
+        let (destination, writer, mut db) = export::prepare(conn, &options).await?;
+        let mut tx = source::begin_snapshot(&mut db, conn, &filter.calls.domains).await?;
+        let level = crate::levels::detect(&mut tx).await?;
+        let rows = filter.rows(&mut tx, level);
+        let summary = export::write_all(Self::NAME, rows, destination, writer, &options).await?;
+        if let Some(copy) = copy {
+            copy::copy_all(filter.rows(&mut tx, level), copy, options.quiet).await?;
+        }
+        tx.rollback().await.ok();
+        Ok(summary)
+    }
 }

@@ -9,20 +9,13 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
-use clap::Parser;
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::datasets::agent_states::{AgentStatesArgs, AgentStatesFilter};
-use crate::datasets::agents::AgentsArgs;
-use crate::datasets::attempts::{AttemptsArgs, AttemptsFilter};
-use crate::datasets::calls::{CallsArgs, CallsFilter};
-use crate::datasets::queues::QueuesArgs;
+use crate::datasets::Incremental;
 use crate::error::{Error, Result};
-use crate::record::{Column, Kind, Record};
-use crate::reports::agent_activity::{AgentActivityArgs, AgentActivityRow};
-use crate::reports::queue_activity::{QueueActivityArgs, QueueActivityRow};
-use crate::reports::{BucketUnit, ReportWindowArgs};
+use crate::record::{Column, Kind};
+use crate::registry::{self, JobFilter};
 use crate::sink::{Format, Profile};
 use crate::timearg::{parse_duration, parse_instant, parse_tz};
 
@@ -139,145 +132,8 @@ pub struct Job {
     pub partition_by: Option<&'static str>,
     /// Where the first incremental run starts (default: the beginning).
     pub since: Option<DateTime<Utc>>,
-    pub source: JobSource,
-}
-
-/// A job's dataset and parsed filters.
-#[derive(Clone)]
-pub enum JobSource {
-    Calls(Box<CallsFilter>),
-    Attempts(Box<AttemptsFilter>),
-    AgentStates(Box<AgentStatesFilter>),
-    Queues(Box<QueuesArgs>),
-    Agents(Box<AgentsArgs>),
-    AgentActivity(Box<AgentActivityArgs>),
-    QueueActivity(Box<QueueActivityArgs>),
-}
-
-impl JobSource {
-    pub fn dataset(&self) -> &'static str {
-        match self {
-            JobSource::Calls(_) => "calls",
-            JobSource::Attempts(_) => "attempts",
-            JobSource::AgentStates(_) => "agent-states",
-            JobSource::Queues(_) => "queues",
-            JobSource::Agents(_) => "agents",
-            JobSource::AgentActivity(_) => "agent-activity",
-            JobSource::QueueActivity(_) => "queue-activity",
-        }
-    }
-
-    /// The `--domain` values of the job's filters.
-    pub fn domains(&self) -> Vec<i64> {
-        match self {
-            JobSource::Calls(f) => f.domains.clone(),
-            JobSource::Attempts(f) => f.args.domains.clone(),
-            JobSource::AgentStates(f) => f.args.domains.clone(),
-            JobSource::Queues(a) => a.domains.clone(),
-            JobSource::Agents(a) => a.domains.clone(),
-            JobSource::AgentActivity(a) => a.window.domains.clone(),
-            JobSource::QueueActivity(a) => a.window.domains.clone(),
-        }
-    }
-
-    /// The column an incremental run windows on, and the flags that set it (which a job's
-    /// filters must leave to the run). `None` for snapshot datasets.
-    pub fn incremental_column(&self) -> Option<(&'static str, [&'static str; 2])> {
-        match self {
-            JobSource::Calls(_) => Some(("stored_at", ["--stored-from", "--stored-to"])),
-            JobSource::Attempts(_) => Some(("leaving_at", ["--leaving-from", "--leaving-to"])),
-            JobSource::AgentStates(_) => Some(("left_at", ["--ended-from", "--ended-to"])),
-            // Reports export whole buckets: every bucket that ends by the watermark is done.
-            JobSource::AgentActivity(_) | JobSource::QueueActivity(_) => {
-                Some(("bucket_end", ["--from", "--to"]))
-            }
-            JobSource::Queues(_) | JobSource::Agents(_) => None,
-        }
-    }
-
-    pub fn columns(&self) -> &'static [Column] {
-        use crate::datasets::{agent_states, agents, attempts, calls, queues};
-        match self {
-            JobSource::Calls(_) => calls::CallRow::COLUMNS,
-            JobSource::Attempts(_) => attempts::AttemptRow::COLUMNS,
-            JobSource::AgentStates(_) => agent_states::AgentStateRow::COLUMNS,
-            JobSource::Queues(_) => queues::QueueRow::COLUMNS,
-            JobSource::Agents(_) => agents::AgentRow::COLUMNS,
-            JobSource::AgentActivity(_) => AgentActivityRow::COLUMNS,
-            JobSource::QueueActivity(_) => QueueActivityRow::COLUMNS,
-        }
-    }
-
-    /// For reports: the bucket unit and time zone whose complete buckets a run exports.
-    pub fn report_buckets(&self) -> Option<(BucketUnit, Tz)> {
-        let window = match self {
-            JobSource::AgentActivity(a) => &a.window,
-            JobSource::QueueActivity(a) => &a.window,
-            _ => return None,
-        };
-        let tz = window.tz.parse().expect("checked when the config was read");
-        Some((window.bucket, tz))
-    }
-
-    /// The default partition column of an incremental job: when the row happened.
-    fn default_partition(&self) -> Option<&'static str> {
-        match self {
-            JobSource::Calls(_) => Some("created_at"),
-            JobSource::Attempts(_) | JobSource::AgentStates(_) => Some("joined_at"),
-            JobSource::AgentActivity(_) | JobSource::QueueActivity(_) => Some("bucket_start"),
-            JobSource::Queues(_) | JobSource::Agents(_) => None,
-        }
-    }
-}
-
-/// Parses one dataset's flags with its own clap definition.
-fn parse_filters<A: clap::Args>(
-    dataset: &str,
-    filters: &[String],
-) -> std::result::Result<A, String> {
-    #[derive(Parser)]
-    #[command(no_binary_name = true, disable_help_flag = true)]
-    struct Filters<A: clap::Args> {
-        #[command(flatten)]
-        args: A,
-    }
-    Filters::<A>::try_parse_from(filters)
-        .map(|f| f.args)
-        .map_err(|e| format!("{dataset} filters: {}", crate::error::clap_one_line(&e)))
-}
-
-/// A report's flags: its window comes from the run, its time zone from the config unless the
-/// filters name one.
-fn parse_report_filters<A: clap::Args + ReportJob>(
-    report: &str,
-    filters: &[String],
-    tz: Tz,
-) -> std::result::Result<A, String> {
-    let mut all = vec!["--from".to_string(), "1970-01-01".to_string()];
-    all.extend_from_slice(filters);
-    let mut args: A = parse_filters(report, &all)?;
-    if !filters.iter().any(|f| f.starts_with("--tz")) {
-        args.window_mut().tz = tz.name().to_string();
-    }
-    parse_tz(&args.window_mut().tz).map_err(|e| e.one_line())?;
-    Ok(args)
-}
-
-/// Access to a report's window arguments.
-pub trait ReportJob {
-    fn window_mut(&mut self) -> &mut ReportWindowArgs;
-}
-
-impl ReportJob for AgentActivityArgs {
-    fn window_mut(&mut self) -> &mut ReportWindowArgs {
-        &mut self.window
-    }
-}
-
-impl ReportJob for QueueActivityArgs {
-    fn window_mut(&mut self) -> &mut ReportWindowArgs {
-        &mut self.window
-    }
+    /// The dataset and its parsed filters.
+    pub source: JobFilter,
 }
 
 impl Config {
@@ -358,37 +214,15 @@ fn split_root(
 
 fn check_job(raw: RawJob, tz: Tz) -> std::result::Result<Job, String> {
     let filters = &raw.filters;
-    let source = match raw.dataset.as_str() {
-        "calls" => {
-            let args: CallsArgs = parse_filters("calls", filters)?;
-            JobSource::Calls(Box::new(args.to_filter().map_err(|e| e.one_line())?))
-        }
-        "attempts" => {
-            let args: AttemptsArgs = parse_filters("attempts", filters)?;
-            JobSource::Attempts(Box::new(args.to_filter().map_err(|e| e.one_line())?))
-        }
-        "agent-states" => {
-            let args: AgentStatesArgs = parse_filters("agent-states", filters)?;
-            JobSource::AgentStates(Box::new(args.to_filter().map_err(|e| e.one_line())?))
-        }
-        "agent-activity" => {
-            let args: AgentActivityArgs = parse_report_filters("agent-activity", filters, tz)?;
-            JobSource::AgentActivity(Box::new(args))
-        }
-        "queue-activity" => {
-            let args: QueueActivityArgs = parse_report_filters("queue-activity", filters, tz)?;
-            JobSource::QueueActivity(Box::new(args))
-        }
-        "queues" => JobSource::Queues(Box::new(parse_filters("queues", filters)?)),
-        "agents" => JobSource::Agents(Box::new(parse_filters("agents", filters)?)),
-        other => {
-            return Err(format!(
-                "unknown dataset '{other}': expected calls, attempts, agent-states, queues, agents, \
-                 agent-activity or queue-activity"
-            ));
-        }
-    };
-    let incremental = source.incremental_column();
+    let source = JobFilter::parse(&raw.dataset, filters, tz).ok_or_else(|| {
+        format!(
+            "unknown dataset '{}': expected one of {}",
+            raw.dataset,
+            registry::names()
+        )
+    })??;
+    let info = source.info();
+    let incremental = info.incremental;
     let mode = raw.mode.unwrap_or(if incremental.is_some() {
         Mode::Incremental
     } else {
@@ -409,27 +243,24 @@ fn check_job(raw: RawJob, tz: Tz) -> std::result::Result<Job, String> {
         (Mode::Incremental, None) => {
             return Err(format!(
                 "{} is a snapshot dataset: use mode = \"full\"",
-                source.dataset()
+                info.name
             ));
         }
-        (Mode::Incremental, Some((_, flags))) => {
+        (Mode::Incremental, Some(Incremental { flags, .. })) => {
             if filters
                 .iter()
                 .any(|f| flags.iter().any(|flag| f.starts_with(flag)))
             {
                 return Err(format!(
                     "an incremental {} job sets {} and {} itself; remove them from filters",
-                    source.dataset(),
-                    flags[0],
-                    flags[1]
+                    info.name, flags[0], flags[1]
                 ));
             }
             let column = raw
                 .partition_by
                 .as_deref()
-                .or(source.default_partition())
-                .expect("incremental datasets have a default partition column");
-            Some(timestamp_column(source.columns(), column)?)
+                .unwrap_or(incremental.expect("an incremental dataset").partition_by);
+            Some(timestamp_column(info.columns, column)?)
         }
         (Mode::Full, _) => {
             if raw.partition_by.is_some() {
@@ -438,14 +269,10 @@ fn check_job(raw: RawJob, tz: Tz) -> std::result::Result<Job, String> {
             None
         }
     };
-    let is_report = matches!(
-        source,
-        JobSource::AgentActivity(_) | JobSource::QueueActivity(_)
-    );
-    if is_report && raw.since.is_none() {
+    if info.needs_since && raw.since.is_none() {
         return Err(format!(
             "a {} job needs `since`: where its first run starts",
-            source.dataset()
+            info.name
         ));
     }
     let since = match (&raw.since, mode) {

@@ -14,23 +14,23 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use futures_util::stream::BoxStream;
-use futures_util::{Stream, StreamExt};
+use futures_util::Stream;
+use futures_util::future::LocalBoxFuture;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use sqlx::PgConnection;
 
-use crate::datasets::{agent_states, agents, attempts, calls, queues};
+use crate::datasets::Dataset;
 use crate::error::{Error, Result};
 use crate::export::{Progress, pump};
 use crate::levels::Level;
 use crate::record::{Column, Record};
-use crate::reports::{self, Buckets, agent_activity, queue_activity};
+use crate::registry::JobVisitor;
 use crate::sink::SinkOptions;
 use crate::source::{self, ConnArgs};
 use crate::timearg::Window;
 use commit::{Publish, Staging};
-use config::{Config, Job, JobSource, Mode};
+use config::{Config, Job, Mode};
 use object_root::ObjectRoot;
 use parts::{FileEntry, PartLimits, PartWriter, Partitioning};
 use state::{State, Watermark};
@@ -120,7 +120,7 @@ pub async fn run(args: &RunArgs) -> Result<()> {
     let domains: Vec<i64> = config
         .jobs
         .iter()
-        .flat_map(|j| j.source.domains())
+        .flat_map(|j| j.source.domains().iter().copied())
         .collect();
     let mut tx = source::begin_snapshot(&mut db, &conn, &domains).await?;
     let snapshot = sqlx::query_file!("queries/run_snapshot.sql")
@@ -234,7 +234,7 @@ async fn run_job(
     let job = planned.job;
     let partitioning = match job.partition_by {
         Some(column) => Partitioning::ByColumn {
-            index: column_index(job.source.columns(), column),
+            index: column_index(job.source.info().columns, column),
             tz: context.config.tz,
         },
         None => Partitioning::Fixed(context.snapshot_partition.clone()),
@@ -250,7 +250,7 @@ async fn run_job(
     let (files, rows) = execute(db, context.level, planned, target).await?;
     let report = JobReport {
         name: job.name.clone(),
-        dataset: job.source.dataset(),
+        dataset: job.source.info().name,
         mode: match job.mode {
             Mode::Incremental => "incremental",
             Mode::Full => "full",
@@ -258,8 +258,9 @@ async fn run_job(
         format: job.format.name(),
         column: job
             .source
-            .incremental_column()
-            .map(|(c, _)| c)
+            .info()
+            .incremental
+            .map(|i| i.column)
             .filter(|_| planned.window.is_some()),
         window_from: planned.window.and_then(|w| w.from),
         window_to: planned.window.and_then(|w| w.to),
@@ -267,7 +268,7 @@ async fn run_job(
         bytes: files.iter().map(|f| f.bytes).sum(),
         files: files.len(),
         seconds: started.elapsed().as_secs_f64(),
-        schema_fingerprint: fingerprint(job.source.columns()),
+        schema_fingerprint: fingerprint(job.source.info().columns),
     };
     Ok((report, files))
 }
@@ -275,13 +276,13 @@ async fn run_job(
 /// Moves each incremental job's watermark to the end of its window (saved at commit).
 fn advance_watermarks(state: &mut State, plan: &[Planned], run_id: &str) {
     for planned in plan {
-        if let (Some(window), Some((column, _))) =
-            (planned.window, planned.job.source.incremental_column())
+        if let (Some(window), Some(incremental)) =
+            (planned.window, planned.job.source.info().incremental)
         {
             state.jobs.insert(
                 planned.job.name.clone(),
                 Watermark {
-                    column: column.to_string(),
+                    column: incremental.column.to_string(),
                     watermark: window.to.expect("incremental windows have an end"),
                     run: run_id.to_string(),
                 },
@@ -298,10 +299,7 @@ fn plan_window(job: &Job, state: &State, bound: DateTime<Utc>) -> Option<Window>
     }
     let from = state.jobs.get(&job.name).map(|w| w.watermark).or(job.since);
     // Reports export complete buckets only.
-    let bound = match job.source.report_buckets() {
-        Some((unit, tz)) => reports::complete_until(unit, tz, bound),
-        None => bound,
-    };
+    let bound = job.source.complete_until(bound);
     // A watermark past the bound (a larger safety lag than last time) exports nothing new.
     let to = match from {
         Some(from) if from > bound => from,
@@ -322,19 +320,21 @@ fn print_plan(run_id: &str, snapshot_at: DateTime<Utc>, bound: DateTime<Utc>, pl
         time(Some(bound))
     );
     for p in plan {
-        match (p.window, p.job.source.incremental_column()) {
-            (Some(w), Some((column, _))) => println!(
-                "job {} ({}, incremental, {}): {column} from {} to {}",
+        let info = p.job.source.info();
+        match (p.window, info.incremental) {
+            (Some(w), Some(incremental)) => println!(
+                "job {} ({}, incremental, {}): {} from {} to {}",
                 p.job.name,
-                p.job.source.dataset(),
+                info.name,
                 p.job.format.name(),
+                incremental.column,
                 time(w.from),
                 time(w.to)
             ),
             _ => println!(
                 "job {} ({}, full snapshot, {})",
                 p.job.name,
-                p.job.source.dataset(),
+                info.name,
                 p.job.format.name()
             ),
         }
@@ -358,66 +358,38 @@ async fn execute(
     planned: &Planned<'_>,
     target: Target<'_>,
 ) -> Result<(Vec<FileEntry>, u64)> {
-    let window = planned.window.unwrap_or_default();
-    match &planned.job.source {
-        JobSource::Calls(filter) => {
-            let mut filter = (**filter).clone();
-            if planned.window.is_some() {
-                filter.stored = window;
-            }
-            calls::check(db, &filter).await?;
-            let rows = calls::rows(db, level, &filter, &calls::BlockSlice::default());
-            write_parts(rows, planned.job, target).await
-        }
-        JobSource::Attempts(filter) => {
-            let mut filter = (**filter).clone();
-            if planned.window.is_some() {
-                filter.leaving = window;
-            }
-            write_parts(attempts::rows(db, level, &filter), planned.job, target).await
-        }
-        JobSource::AgentStates(filter) => {
-            let mut filter = (**filter).clone();
-            if planned.window.is_some() {
-                filter.ended = window;
-            }
-            write_parts(agent_states::rows(db, level, &filter), planned.job, target).await
-        }
-        JobSource::AgentActivity(args) => {
-            let buckets = report_buckets(&planned.job.source, window)?;
-            let rows = unless_empty(&buckets, |b| agent_activity::rows(db, level, args, b));
-            write_parts(rows, planned.job, target).await
-        }
-        JobSource::QueueActivity(args) => {
-            let buckets = report_buckets(&planned.job.source, window)?;
-            let rows = unless_empty(&buckets, |b| queue_activity::rows(db, args, b));
-            write_parts(rows, planned.job, target).await
-        }
-        JobSource::Queues(args) => {
-            write_parts(queues::rows(db, level, args), planned.job, target).await
-        }
-        JobSource::Agents(args) => write_parts(agents::rows(db, args), planned.job, target).await,
-    }
+    let job = RunJob {
+        db,
+        level,
+        window: planned.window,
+        job: planned.job,
+        target,
+    };
+    planned.job.source.visit(job).await
 }
 
-/// The complete buckets of a report job's window (none when the window is empty).
-fn report_buckets(source: &JobSource, window: Window) -> Result<Buckets> {
-    let (unit, tz) = source.report_buckets().expect("a report job");
-    match (window.from, window.to) {
-        (Some(from), Some(to)) if from < to => Buckets::split(from, to, unit, tz),
-        _ => Ok(Buckets::default()),
-    }
+/// One job of a run, given its dataset's type by `JobFilter::visit`.
+struct RunJob<'a> {
+    db: &'a mut PgConnection,
+    level: Level,
+    /// The incremental window, `None` for a full job.
+    window: Option<Window>,
+    job: &'a Job,
+    target: Target<'a>,
 }
 
-/// A report's rows, or none without querying when the window holds no complete bucket.
-fn unless_empty<'c, R: Send + 'c>(
-    buckets: &Buckets,
-    rows: impl FnOnce(&Buckets) -> BoxStream<'c, Result<R>>,
-) -> BoxStream<'c, Result<R>> {
-    if buckets.starts.is_empty() {
-        futures_util::stream::empty().boxed()
-    } else {
-        rows(buckets)
+impl<'a> JobVisitor for RunJob<'a> {
+    type Output = LocalBoxFuture<'a, Result<(Vec<FileEntry>, u64)>>;
+    fn visit<D: Dataset>(self, filter: &D::Filter) -> Self::Output {
+        let mut filter = filter.clone();
+        Box::pin(async move {
+            if let Some(window) = self.window {
+                D::set_window(&mut filter, window)?;
+            }
+            D::prepare(self.db, &filter).await?;
+            let rows = D::rows(self.db, self.level, &filter);
+            write_parts(rows, self.job, self.target).await
+        })
     }
 }
 
@@ -448,7 +420,7 @@ async fn write_parts<R: Record>(
         },
     );
     let progress = Progress::new(
-        job.source.dataset(),
+        job.source.info().name,
         !target.quiet && std::io::stderr().is_terminal(),
     );
     pump(rows, writer, progress, target.stall_timeout).await

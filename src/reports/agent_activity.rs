@@ -8,11 +8,14 @@ use sqlx::PgConnection;
 
 use crate::datasets::list;
 use crate::error::{Error, Result};
-use crate::export::{self, ExportOptions, Summary};
 use crate::levels::Level;
-use crate::source;
 
-use super::{Buckets, ReportWindowArgs};
+use chrono_tz::Tz;
+
+use crate::datasets::{Dataset, NoFlags};
+use crate::timearg::Window;
+
+use super::{Incremental, ReportArgs, ReportFilter, ReportWindowArgs};
 
 crate::record! {
     /// One agent in one time bucket.
@@ -103,10 +106,14 @@ pub struct AgentActivityArgs {
 pub fn rows<'c>(
     db: &'c mut PgConnection,
     level: Level,
-    args: &AgentActivityArgs,
-    buckets: &Buckets,
+    f: &ReportFilter<AgentActivityArgs>,
 ) -> BoxStream<'c, Result<AgentActivityRow>> {
-    crate::leveled_query_as!(
+    // A run's window that holds no complete bucket reads nothing.
+    if f.buckets.starts.is_empty() {
+        return futures_util::stream::empty().boxed();
+    }
+    let (args, buckets) = (&f.args, &f.buckets);
+    crate::levels::query_report_agent_activity!(
         db,
         level,
         AgentActivityRow,
@@ -118,30 +125,56 @@ pub fn rows<'c>(
             list(&args.agents),
             list(&args.teams),
             args.channel,
-        ),
-        {
-            "v22.05" => "queries/levels/report_agent_activity.v22_05.sql",
-            "v23.05" => "queries/levels/report_agent_activity.v23_05.sql",
-            "v23.07" => "queries/report_agent_activity.sql",
-        }
+        )
     )
     .map_err(|e| Error::database("computing the agent-activity report", e))
     .boxed()
 }
 
-/// Exports the agent-activity report.
-pub async fn export(
-    conn: &source::ConnArgs,
-    args: &AgentActivityArgs,
-    options: ExportOptions,
-) -> Result<Summary> {
-    let buckets = args.window.buckets(Utc::now())?;
-    export::in_snapshot(
-        "agent-activity",
-        conn,
-        &args.window.domains,
-        &options,
-        |db, level| rows(db, level, args, &buckets),
-    )
-    .await
+impl ReportArgs for AgentActivityArgs {
+    fn window(&self) -> &ReportWindowArgs {
+        &self.window
+    }
+    fn window_mut(&mut self) -> &mut ReportWindowArgs {
+        &mut self.window
+    }
+}
+
+/// `webitel-export report agent-activity`.
+pub struct AgentActivity;
+
+impl Dataset for AgentActivity {
+    const NAME: &'static str = "agent-activity";
+    const ABOUT: &'static str = "Per agent and bucket: online/pause/offline time, pause causes, talk/wrap time, utilization, occupancy, offers, handled, missed (docs/reports.md)";
+    const SOURCE: &'static str = "call_center.cc_agent_state_history and cc_agent_status_log (status time), cc_member_attempt_history (offers, talk, wrap), per agent and bucket";
+    const QUERY: &'static str = include_str!("../../queries/report_agent_activity.sql");
+    const INCREMENTAL: Option<Incremental> = Some(super::INCREMENTAL);
+    const NEEDS_SINCE: bool = true;
+    type Args = AgentActivityArgs;
+    type Extra = NoFlags;
+    type Filter = ReportFilter<AgentActivityArgs>;
+    type Row = AgentActivityRow;
+
+    fn filter(args: &AgentActivityArgs) -> Result<Self::Filter> {
+        ReportFilter::new(args)
+    }
+    fn domains(filter: &Self::Filter) -> &[i64] {
+        &filter.args.window.domains
+    }
+    fn rows<'c>(
+        db: &'c mut PgConnection,
+        level: Level,
+        filter: &Self::Filter,
+    ) -> BoxStream<'c, Result<AgentActivityRow>> {
+        rows(db, level, filter)
+    }
+    fn set_window(filter: &mut Self::Filter, window: Window) -> Result<()> {
+        filter.set_window(window)
+    }
+    fn complete_until(filter: &Self::Filter, bound: DateTime<Utc>) -> DateTime<Utc> {
+        filter.complete_until(bound)
+    }
+    fn job_args(filters: &[String], tz: Tz) -> std::result::Result<AgentActivityArgs, String> {
+        super::job_args(Self::NAME, filters, tz)
+    }
 }

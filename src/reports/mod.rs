@@ -15,9 +15,9 @@ use chrono::{
 };
 use chrono_tz::Tz;
 
+use crate::datasets::{Incremental, parse_flags};
 use crate::error::{Error, Result};
-use crate::record::Column;
-use crate::timearg::{Window, parse_tz};
+use crate::timearg::{Window, Zone};
 
 /// More buckets than this is almost certainly a mistake (an hourly report over years).
 const MAX_BUCKETS: usize = 100_000;
@@ -52,7 +52,7 @@ pub struct ReportWindowArgs {
     pub bucket: BucketUnit,
     /// Time zone of the buckets and of dates without an offset.
     #[arg(long, value_name = "IANA", default_value = "UTC")]
-    pub tz: String,
+    pub tz: Zone,
     /// Only these domains (repeatable; default: all).
     #[arg(long = "domain", value_name = "ID")]
     pub domains: Vec<i64>,
@@ -65,14 +65,14 @@ impl ReportWindowArgs {
             from: from.into(),
             to: None,
             bucket: BucketUnit::Day,
-            tz: "UTC".into(),
+            tz: Zone::default(),
             domains: Vec::new(),
         }
     }
 
     /// Parses the window (`--to` defaults to `now`) and splits it into buckets.
     pub fn buckets(&self, now: DateTime<Utc>) -> Result<Buckets> {
-        let tz = parse_tz(&self.tz)?;
+        let tz = self.tz.0;
         let window = Window::parse(
             ("--from", Some(&self.from)),
             ("--to", self.to.as_deref()),
@@ -217,44 +217,71 @@ fn day_start(tz: Tz, date: NaiveDate) -> DateTime<Utc> {
     }
 }
 
-/// A report's name and columns, for docs/reports.md and the tests.
-pub struct ReportInfo {
-    /// The subcommand: `webitel-export report <name>`.
-    pub name: &'static str,
-    pub columns: &'static [Column],
+/// How `run` exports a report: whole buckets, each once its end has passed the run's bound.
+pub const INCREMENTAL: Incremental = Incremental {
+    column: "bucket_end",
+    flags: ["--from", "--to"],
+    partition_by: "bucket_start",
+};
+
+/// A report's flags, which hold its window.
+pub trait ReportArgs: clap::Args + Clone {
+    fn window(&self) -> &ReportWindowArgs;
+    fn window_mut(&mut self) -> &mut ReportWindowArgs;
 }
 
-/// Every report, in the order of docs/reports.md.
-pub const REPORTS: &[ReportInfo] = &[
-    ReportInfo {
-        name: "agent-activity",
-        columns: <agent_activity::AgentActivityRow as crate::record::Record>::COLUMNS,
-    },
-    ReportInfo {
-        name: "queue-activity",
-        columns: <queue_activity::QueueActivityRow as crate::record::Record>::COLUMNS,
-    },
-];
+/// A report's flags and the buckets they cover.
+#[derive(Clone, Debug)]
+pub struct ReportFilter<A> {
+    pub args: A,
+    pub buckets: Buckets,
+}
 
-/// Replaces each generated column table of docs/reports.md (between `<!-- columns: NAME -->`
-/// and `<!-- end columns -->`) with the table rendered from the row type, so the document's
-/// column definitions cannot drift from the code while its prose stays hand-written.
-pub fn render_docs(current: &str) -> String {
-    let mut out = current.to_string();
-    for report in REPORTS {
-        let open = format!("<!-- columns: {} -->", report.name);
-        let close = "<!-- end columns -->";
-        let Some(start) = out.find(&open) else {
-            continue;
-        };
-        let body_start = start + open.len();
-        let Some(len) = out[body_start..].find(close) else {
-            continue;
-        };
-        let table = format!("\n{}", crate::datasets::column_table(report.columns));
-        out.replace_range(body_start..body_start + len, &table);
+impl<A: ReportArgs> ReportFilter<A> {
+    /// The subcommand's window: `--from` up to `--to` (default: now).
+    pub fn new(args: &A) -> Result<Self> {
+        Ok(ReportFilter {
+            buckets: args.window().buckets(Utc::now())?,
+            args: args.clone(),
+        })
     }
-    out
+
+    /// A run's window: its complete buckets (none when it is empty).
+    pub fn set_window(&mut self, window: Window) -> Result<()> {
+        let w = self.args.window();
+        self.buckets = match (window.from, window.to) {
+            (Some(from), Some(to)) if from < to => Buckets::split(from, to, w.bucket, w.tz.0)?,
+            _ => Buckets::default(),
+        };
+        Ok(())
+    }
+
+    /// The end of the last bucket complete by `bound`.
+    pub fn complete_until(&self, bound: DateTime<Utc>) -> DateTime<Utc> {
+        let w = self.args.window();
+        complete_until(w.bucket, w.tz.0, bound)
+    }
+}
+
+/// A report job's flags: its window comes from the run, its time zone from the config unless
+/// the filters name one.
+pub fn job_args<A: ReportArgs>(
+    name: &str,
+    filters: &[String],
+    tz: Tz,
+) -> std::result::Result<A, String> {
+    // `--from` is required on the command line; a run sets the window itself (and refuses
+    // `--from` in an incremental job's filters).
+    let mut all = Vec::new();
+    if !filters.iter().any(|f| f.starts_with("--from")) {
+        all.extend(["--from".to_string(), "1970-01-01".to_string()]);
+    }
+    all.extend_from_slice(filters);
+    let mut args: A = parse_flags(name, &all)?;
+    if !filters.iter().any(|f| f.starts_with("--tz")) {
+        args.window_mut().tz = Zone(tz);
+    }
+    Ok(args)
 }
 
 #[cfg(test)]

@@ -9,10 +9,14 @@ use sqlx::PgConnection;
 
 use crate::datasets::list;
 use crate::error::{Error, Result};
-use crate::export::{self, ExportOptions, Summary};
-use crate::source;
+use crate::levels::Level;
 
-use super::{Buckets, ReportWindowArgs};
+use chrono_tz::Tz;
+
+use crate::datasets::{Dataset, NoFlags};
+use crate::timearg::Window;
+
+use super::{Incremental, ReportArgs, ReportFilter, ReportWindowArgs};
 
 crate::record! {
     /// One queue (or queue and member bucket) in one time bucket.
@@ -102,9 +106,13 @@ pub struct QueueActivityArgs {
 /// The report's rows over `buckets`, streamed from `db` (inside the caller's snapshot).
 pub fn rows<'c>(
     db: &'c mut PgConnection,
-    args: &QueueActivityArgs,
-    buckets: &Buckets,
+    f: &ReportFilter<QueueActivityArgs>,
 ) -> BoxStream<'c, Result<QueueActivityRow>> {
+    // A run's window that holds no complete bucket reads nothing.
+    if f.buckets.starts.is_empty() {
+        return futures_util::stream::empty().boxed();
+    }
+    let (args, buckets) = (&f.args, &f.buckets);
     let mut thresholds = if args.service_levels.is_empty() {
         vec![20, 30]
     } else {
@@ -131,19 +139,50 @@ pub fn rows<'c>(
     .boxed()
 }
 
-/// Exports the queue-activity report.
-pub async fn export(
-    conn: &source::ConnArgs,
-    args: &QueueActivityArgs,
-    options: ExportOptions,
-) -> Result<Summary> {
-    let buckets = args.window.buckets(Utc::now())?;
-    export::in_snapshot(
-        "queue-activity",
-        conn,
-        &args.window.domains,
-        &options,
-        |db, _| rows(db, args, &buckets),
-    )
-    .await
+impl ReportArgs for QueueActivityArgs {
+    fn window(&self) -> &ReportWindowArgs {
+        &self.window
+    }
+    fn window_mut(&mut self) -> &mut ReportWindowArgs {
+        &mut self.window
+    }
+}
+
+/// `webitel-export report queue-activity`.
+pub struct QueueActivity;
+
+impl Dataset for QueueActivity {
+    const NAME: &'static str = "queue-activity";
+    const ABOUT: &'static str = "Per queue and bucket: offered, answered, abandoned, results, ASA, AHT, service levels (docs/reports.md)";
+    const SOURCE: &'static str = "call_center.cc_member_attempt_history (attempts that joined the queue in the bucket), per queue and bucket";
+    const QUERY: &'static str = include_str!("../../queries/report_queue_activity.sql");
+    const INCREMENTAL: Option<Incremental> = Some(super::INCREMENTAL);
+    const NEEDS_SINCE: bool = true;
+    type Args = QueueActivityArgs;
+    type Extra = NoFlags;
+    type Filter = ReportFilter<QueueActivityArgs>;
+    type Row = QueueActivityRow;
+
+    fn filter(args: &QueueActivityArgs) -> Result<Self::Filter> {
+        ReportFilter::new(args)
+    }
+    fn domains(filter: &Self::Filter) -> &[i64] {
+        &filter.args.window.domains
+    }
+    fn rows<'c>(
+        db: &'c mut PgConnection,
+        _level: Level,
+        filter: &Self::Filter,
+    ) -> BoxStream<'c, Result<QueueActivityRow>> {
+        rows(db, filter)
+    }
+    fn set_window(filter: &mut Self::Filter, window: Window) -> Result<()> {
+        filter.set_window(window)
+    }
+    fn complete_until(filter: &Self::Filter, bound: DateTime<Utc>) -> DateTime<Utc> {
+        filter.complete_until(bound)
+    }
+    fn job_args(filters: &[String], tz: Tz) -> std::result::Result<QueueActivityArgs, String> {
+        super::job_args(Self::NAME, filters, tz)
+    }
 }

@@ -166,6 +166,7 @@ fn io_encode(format: &'static str, e: std::io::Error) -> Error {
     Error::Encode {
         format,
         message: e.to_string(),
+        io: Some(e.kind()),
     }
 }
 

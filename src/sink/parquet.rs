@@ -154,6 +154,7 @@ impl<W: Write + Send> ParquetSink<W> {
             RecordBatch::try_new(self.schema.clone(), arrays).map_err(|e| Error::Encode {
                 format: "parquet",
                 message: e.to_string(),
+                io: None,
             })?;
         self.pending = 0;
         self.writer.write(&batch).map_err(encode_error)
@@ -226,10 +227,17 @@ fn codec(compression: Compression) -> Codec {
 }
 
 fn encode_error(e: parquet::errors::ParquetError) -> Error {
-    // An I/O failure underneath (disk full) surfaces here as an external error.
+    // An I/O failure underneath (disk full, a closed pipe) surfaces here as an external error.
+    let io = match &e {
+        parquet::errors::ParquetError::External(inner) => {
+            inner.downcast_ref::<std::io::Error>().map(|e| e.kind())
+        }
+        _ => None,
+    };
     Error::Encode {
         format: "parquet",
         message: e.to_string(),
+        io,
     }
 }
 

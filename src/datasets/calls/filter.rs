@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use crate::datasets::like_pattern;
 use crate::error::{Error, Result};
-use crate::timearg::{Window, parse_tz};
+use crate::timearg::{Window, Zone};
 
 /// Call direction filter.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -37,7 +37,7 @@ pub struct CallsArgs {
     pub to: Option<String>,
     /// Time zone for dates without an offset.
     #[arg(long, value_name = "IANA", default_value = "UTC")]
-    pub tz: String,
+    pub tz: Zone,
     /// Legs stored into history at or after this instant.
     #[arg(long, value_name = "TIME")]
     pub stored_from: Option<String>,
@@ -184,7 +184,7 @@ pub struct CallsFilter {
 impl CallsArgs {
     /// Checks every filter that can be checked without the database.
     pub fn to_filter(&self) -> Result<CallsFilter> {
-        let tz = parse_tz(&self.tz)?;
+        let tz = self.tz.0;
         let window = |from: (&'static str, &Option<String>),
                       to: (&'static str, &Option<String>)| {
             Window::parse((from.0, from.1.as_deref()), (to.0, to.1.as_deref()), tz)
@@ -334,6 +334,59 @@ pub fn expand_amd_aliases(values: &[String]) -> Vec<String> {
     out
 }
 
+/// Runs the template `$query` (a `query_<stem>!` macro) whose parameters $1..$34 are the calls
+/// filter (`--domain` and `queries/parts/calls_filter.sql`), bound from the [`CallsFilter`]
+/// `$f`, followed by the template's own `$extra` parameters: the one place that binds them.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! query_with_calls_filter {
+    ($query:ident, $db:expr, $level:expr, $row:ident, $f:ident, ($($extra:expr),* $(,)?)) => {{
+        use $crate::datasets::list;
+        $crate::levels::$query!(
+            $db,
+            $level,
+            $row,
+            (
+                list(&$f.domains),
+                $f.created.from,
+                $f.created.to,
+                $f.stored.from,
+                $f.stored.to,
+                $f.answered.from,
+                $f.answered.to,
+                $f.number_regex.as_deref(),
+                $f.q.as_deref(),
+                $f.variables_json.as_deref(),
+                list(&$f.users),
+                list(&$f.owners),
+                list(&$f.agents),
+                list(&$f.queues),
+                list(&$f.teams),
+                list(&$f.members),
+                list(&$f.gateways),
+                list(&$f.contacts),
+                list(&$f.grantees),
+                list(&$f.ids),
+                list(&$f.parent_ids),
+                list(&$f.dependency_ids),
+                $f.top_level,
+                $f.has_file,
+                list(&$f.causes),
+                $f.min_duration,
+                $f.max_duration,
+                $f.min_talk,
+                $f.max_talk,
+                $f.direction.map($crate::datasets::calls::Direction::as_str),
+                $f.missed,
+                list(&$f.tags),
+                list(&$f.amd_results),
+                $f.has_transfer,
+                $($extra),*
+            )
+        )
+    }};
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -369,7 +422,6 @@ mod tests {
     #[test]
     fn min_above_max_is_rejected() {
         let args = CallsArgs {
-            tz: "UTC".into(),
             min_talk: Some(10),
             max_talk: Some(5),
             ..Default::default()

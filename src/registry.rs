@@ -1,0 +1,258 @@
+//! The registry: every dataset and report, in one list ([`registry!`] at the bottom).
+//!
+//! Each entry is a type implementing [`Dataset`]; from the list follow the subcommands
+//! (`webitel-export calls`, `webitel-export report agent-activity`), the datasets a `run` job
+//! can name and how it runs them ([`JobFilter`]), what `check` prepares, the tables the
+//! read-only role is granted, and docs/datasets.md. Adding a dataset is adding its module
+//! and one line here (docs/ARCHITECTURE.md has the checklist).
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+
+use crate::datasets::{
+    self, Dataset, Incremental, agent_states, agents, annotations, attempts, calls, queues,
+    recordings,
+};
+use crate::error::Result;
+use crate::export::{OutputArgs, Summary};
+use crate::record::{Column, Record};
+use crate::reports::{agent_activity, queue_activity};
+use crate::source::ConnArgs;
+
+/// One export subcommand: connection, output and the dataset's own flags.
+#[derive(clap::Args)]
+pub struct ExportCommand<D: Dataset> {
+    #[command(flatten)]
+    pub conn: ConnArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    #[command(flatten)]
+    pub filters: D::Args,
+    #[command(flatten)]
+    pub extra: D::Extra,
+}
+
+impl<D: Dataset> ExportCommand<D> {
+    /// Checks everything that can be checked offline, then exports.
+    pub async fn run(&self) -> Result<Summary> {
+        let filter = D::filter(&self.filters)?;
+        self.conn.validate()?;
+        let options = self.output.to_options(&self.conn)?;
+        D::export(&self.conn, &filter, &self.extra, options).await
+    }
+}
+
+/// What the rest of the program knows of a dataset without its types.
+#[derive(Debug)]
+pub struct DatasetInfo {
+    pub name: &'static str,
+    pub source: &'static str,
+    pub query: &'static str,
+    pub columns: &'static [Column],
+    pub incremental: Option<Incremental>,
+    pub needs_since: bool,
+}
+
+impl DatasetInfo {
+    const fn of<D: Dataset>() -> DatasetInfo {
+        DatasetInfo {
+            name: D::NAME,
+            source: D::SOURCE,
+            query: D::QUERY,
+            columns: <D::Row as Record>::COLUMNS,
+            incremental: D::INCREMENTAL,
+            needs_since: D::NEEDS_SINCE,
+        }
+    }
+}
+
+/// Something to do with a job's dataset, given its type: `run` reads and writes its rows.
+pub trait JobVisitor {
+    type Output;
+    fn visit<D: Dataset>(self, filter: &D::Filter) -> Self::Output;
+}
+
+/// Every dataset and report that [`find`] can name.
+pub fn all() -> impl Iterator<Item = &'static DatasetInfo> {
+    DATASETS.iter().chain(REPORTS)
+}
+
+/// The dataset or report called `name`.
+pub fn find(name: &str) -> Option<&'static DatasetInfo> {
+    all().find(|d| d.name == name)
+}
+
+/// The names of every dataset and report, for messages.
+pub fn names() -> String {
+    all().map(|d| d.name).collect::<Vec<_>>().join(", ")
+}
+
+/// Generates, from the list of datasets and reports, the subcommand enums, the parsed filter
+/// of a run job and the info tables.
+macro_rules! registry {
+    (
+        datasets: [$($dv:ident => $dt:path),+ $(,)?],
+        reports: [$($rv:ident => $rt:path),+ $(,)?] $(,)?
+    ) => {
+        /// One subcommand per dataset.
+        #[derive(clap::Subcommand)]
+        pub enum DatasetCommand {
+            $(
+                #[command(about = <$dt as Dataset>::ABOUT)]
+                $dv(Box<ExportCommand<$dt>>),
+            )+
+        }
+
+        impl DatasetCommand {
+            pub async fn run(&self) -> Result<Summary> {
+                match self {
+                    $(DatasetCommand::$dv(cmd) => cmd.run().await,)+
+                }
+            }
+        }
+
+        /// One `report` subcommand per report.
+        #[derive(clap::Subcommand)]
+        pub enum ReportCommand {
+            $(
+                #[command(about = <$rt as Dataset>::ABOUT)]
+                $rv(Box<ExportCommand<$rt>>),
+            )+
+        }
+
+        impl ReportCommand {
+            pub async fn run(&self) -> Result<Summary> {
+                match self {
+                    $(ReportCommand::$rv(cmd) => cmd.run().await,)+
+                }
+            }
+        }
+
+        /// A run job's dataset with its parsed filters.
+        #[derive(Clone)]
+        pub enum JobFilter {
+            $($dv(Box<<$dt as Dataset>::Filter>),)+
+            $($rv(Box<<$rt as Dataset>::Filter>),)+
+        }
+
+        impl JobFilter {
+            /// Parses a job's `filters` for `dataset`; `None` for an unknown dataset.
+            pub fn parse(
+                dataset: &str,
+                filters: &[String],
+                tz: Tz,
+            ) -> Option<std::result::Result<JobFilter, String>> {
+                $(
+                    if dataset == <$dt as Dataset>::NAME {
+                        return Some(job_filter::<$dt>(filters, tz).map(|f| JobFilter::$dv(Box::new(f))));
+                    }
+                )+
+                $(
+                    if dataset == <$rt as Dataset>::NAME {
+                        return Some(job_filter::<$rt>(filters, tz).map(|f| JobFilter::$rv(Box::new(f))));
+                    }
+                )+
+                None
+            }
+
+            /// Runs `visitor` with the job's dataset type and filter.
+            pub fn visit<V: JobVisitor>(&self, visitor: V) -> V::Output {
+                match self {
+                    $(JobFilter::$dv(f) => visitor.visit::<$dt>(f),)+
+                    $(JobFilter::$rv(f) => visitor.visit::<$rt>(f),)+
+                }
+            }
+
+            pub fn info(&self) -> &'static DatasetInfo {
+                match self {
+                    $(JobFilter::$dv(_) => &const { DatasetInfo::of::<$dt>() },)+
+                    $(JobFilter::$rv(_) => &const { DatasetInfo::of::<$rt>() },)+
+                }
+            }
+
+            /// Where a run whose bound is `bound` may end (reports: complete buckets only).
+            pub fn complete_until(&self, bound: DateTime<Utc>) -> DateTime<Utc> {
+                match self {
+                    $(JobFilter::$dv(f) => <$dt as Dataset>::complete_until(f, bound),)+
+                    $(JobFilter::$rv(f) => <$rt as Dataset>::complete_until(f, bound),)+
+                }
+            }
+
+            /// The `--domain` values of the job's filters.
+            pub fn domains(&self) -> &[i64] {
+                match self {
+                    $(JobFilter::$dv(f) => <$dt as Dataset>::domains(f),)+
+                    $(JobFilter::$rv(f) => <$rt as Dataset>::domains(f),)+
+                }
+            }
+        }
+
+        /// Every dataset, in the order of docs/datasets.md.
+        pub static DATASETS: &[DatasetInfo] = &[$(DatasetInfo::of::<$dt>(),)+];
+        /// Every report, in the order of docs/reports.md.
+        pub static REPORTS: &[DatasetInfo] = &[$(DatasetInfo::of::<$rt>(),)+];
+    };
+}
+
+/// A job's filters, parsed and checked as the subcommand's flags are.
+fn job_filter<D: Dataset>(filters: &[String], tz: Tz) -> std::result::Result<D::Filter, String> {
+    let args = D::job_args(filters, tz)?;
+    D::filter(&args).map_err(|e| e.one_line())
+}
+
+registry! {
+    datasets: [
+        Calls => calls::Calls,
+        Queues => queues::Queues,
+        Agents => agents::Agents,
+        Attempts => attempts::Attempts,
+        AgentStates => agent_states::AgentStates,
+        Recordings => recordings::Recordings,
+        Annotations => annotations::Annotations,
+    ],
+    reports: [
+        AgentActivity => agent_activity::AgentActivity,
+        QueueActivity => queue_activity::QueueActivity,
+    ],
+}
+
+/// Renders docs/datasets.md from the registry, so the document cannot drift from the code.
+pub fn render_dataset_docs() -> String {
+    let mut out = String::from(
+        "# Datasets\n\n\
+         Generated from the row types in `src/datasets/` (`cargo test` fails when this file is \
+         stale; regenerate with `UPDATE_DOCS=1 cargo test --test integration docs`).\n\n\
+         Types: `timestamp (UTC)` is Parquet `TIMESTAMP(MICROS, isAdjustedToUTC=true)` and RFC 3339 \
+         with `Z` in CSV/JSON; `json` is Parquet STRING with the JSON logical type and JSON text in \
+         CSV; lists are Parquet LIST and JSON arrays in CSV; `uuid (text)` is the canonical text form.\n",
+    );
+    for dataset in DATASETS {
+        out.push_str(&format!(
+            "\n## {}\n\nSource: `{}`.\n\n",
+            dataset.name, dataset.source
+        ));
+        out.push_str(&datasets::column_table(dataset.columns));
+    }
+    out
+}
+
+/// Replaces each generated column table of docs/reports.md (between `<!-- columns: NAME -->`
+/// and `<!-- end columns -->`) with the table rendered from the row type, so the document's
+/// column definitions cannot drift from the code while its prose stays hand-written.
+pub fn render_report_docs(current: &str) -> String {
+    let mut out = current.to_string();
+    for report in REPORTS {
+        let open = format!("<!-- columns: {} -->", report.name);
+        let close = "<!-- end columns -->";
+        let Some(start) = out.find(&open) else {
+            continue;
+        };
+        let body_start = start + open.len();
+        let Some(len) = out[body_start..].find(close) else {
+            continue;
+        };
+        let table = format!("\n{}", datasets::column_table(report.columns));
+        out.replace_range(body_start..body_start + len, &table);
+    }
+    out
+}
