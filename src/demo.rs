@@ -253,13 +253,7 @@ pub async fn run(args: &DemoArgs) -> Result<()> {
     );
 
     std::fs::create_dir_all(&args.out_dir).map_err(|e| Error::output(&args.out_dir, e))?;
-    let conn_args = ConnArgs {
-        database_url: Some(url.clone()),
-        statement_timeout: "0".into(),
-        connect_timeout: "15s".into(),
-        stall_timeout: "0".into(),
-        ..ConnArgs::default()
-    };
+    let conn_args = ConnArgs::for_url(&url);
     let formats: &[Format] = if args.no_export {
         &[]
     } else {

@@ -56,6 +56,26 @@ pub enum Error {
     #[error("interrupted by {name}, nothing was published")]
     Interrupted { name: &'static str, code: u8 },
 
+    /// A local I/O step outside the output (the demo server's files, a free port).
+    #[error("{context}: {source}")]
+    Io {
+        context: String,
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// Another run holds the output root's lock.
+    #[error("another run is using {} (lock {})", root.display(), lock.display())]
+    Locked { root: PathBuf, lock: PathBuf },
+
+    /// `check` found datasets that cannot run (each one printed above).
+    #[error("some datasets cannot run here (see the lines above)")]
+    CheckFailed,
+
+    /// The run's state file cannot be read as state.
+    #[error("{} is damaged ({reason}); restore it from a backup or remove it to start over", path.display())]
+    DamagedState { path: PathBuf, reason: String },
+
     #[error("{0}")]
     Other(String),
 }
@@ -70,6 +90,14 @@ impl Error {
             Error::Output { source, .. } => source.kind() == BrokenPipe,
             Error::Encode { io, .. } => *io == Some(BrokenPipe),
             _ => false,
+        }
+    }
+
+    /// A local I/O failure with what we were doing.
+    pub fn io(context: impl Into<String>, source: std::io::Error) -> Self {
+        Error::Io {
+            context: context.into(),
+            source,
         }
     }
 
@@ -103,7 +131,11 @@ impl Error {
             Error::Database { .. } => exit::DATABASE,
             Error::Output { .. } | Error::Encode { .. } => exit::OUTPUT,
             Error::Interrupted { code, .. } => *code,
-            Error::Other(_) => exit::OTHER,
+            Error::Io { .. }
+            | Error::Locked { .. }
+            | Error::CheckFailed
+            | Error::DamagedState { .. }
+            | Error::Other(_) => exit::OTHER,
         }
     }
 

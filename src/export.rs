@@ -92,7 +92,7 @@ impl OutputArgs {
                 ..SinkOptions::default()
             },
             quiet: self.quiet,
-            stall_timeout: conn.stall_timeout()?,
+            stall_timeout: conn.stall_timeout(),
         })
     }
 }

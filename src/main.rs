@@ -49,9 +49,7 @@ async fn run(cli: Cli) -> Result<(), Error> {
         Command::Check(args) => {
             return match check::run(&args).await? {
                 true => Ok(()),
-                false => Err(Error::Other(
-                    "some datasets cannot run here (see the lines above)".into(),
-                )),
+                false => Err(Error::CheckFailed),
             };
         }
         Command::Demo(args) => return demo::run(&args).await,

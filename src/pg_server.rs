@@ -58,73 +58,32 @@ impl LocalPostgres {
         let dir = tempfile::Builder::new()
             .prefix("webitel-export-pg-")
             .tempdir()
-            .map_err(|e| Error::Other(format!("creating a temporary directory: {e}")))?;
+            .map_err(|e| Error::io("creating a temporary directory", e))?;
         let owner = server_user()?;
         if let Some((uid, gid)) = owner {
             chown(dir.path(), uid, gid)?;
         }
         let data = dir.path().join("data");
-        run_as(
-            owner,
-            Command::new(bin.join("initdb")).arg("-D").arg(&data).args([
-                "-U",
-                "postgres",
-                "-A",
-                "trust",
-                "-E",
-                "UTF8",
-                "--no-locale",
-                "--no-sync",
-            ]),
-        )?;
-        // Everyone is trusted, except members of the role `password_required`: the test suite
-        // needs one place where a wrong password is really refused.
-        fs::write(
-            data.join("pg_hba.conf"),
-            "local all all trust\n\
-             host all +password_required 127.0.0.1/32 scram-sha-256\n\
-             host all all 127.0.0.1/32 trust\n",
-        )
-        .map_err(|e| Error::Other(format!("writing pg_hba.conf: {e}")))?;
+        init_cluster(bin, &data, owner)?;
         let port = free_port()?;
-        let log = fs::File::create(dir.path().join("postgres.log"))
-            .map_err(|e| Error::Other(format!("creating the server log: {e}")))?;
+        let log_path = dir.path().join("postgres.log");
+        let log =
+            fs::File::create(&log_path).map_err(|e| Error::io("creating the server log", e))?;
         if let Some((uid, gid)) = owner {
-            chown(&dir.path().join("postgres.log"), uid, gid)?;
+            chown(&log_path, uid, gid)?;
         }
-        let mut command = Command::new(bin.join("postgres"));
+        let mut command = server_command(bin, &data, port, dir.path());
         command
-            .arg("-D")
-            .arg(&data)
-            .arg("-p")
-            .arg(port.to_string())
-            .arg("-k")
-            .arg(dir.path())
-            .args(["-c", "listen_addresses=127.0.0.1"])
-            // A throwaway server: durability buys nothing, speed matters for demo and tests.
-            .args([
-                "-c",
-                "fsync=off",
-                "-c",
-                "synchronous_commit=off",
-                "-c",
-                "full_page_writes=off",
-            ])
-            .args([
-                "-c",
-                "max_connections=200",
-                "-c",
-                "shared_buffers=256MB",
-                "-c",
-                "jit=off",
-            ])
             .stdin(Stdio::null())
-            .stdout(log.try_clone().map_err(|e| Error::Other(e.to_string()))?)
+            .stdout(
+                log.try_clone()
+                    .map_err(|e| Error::io("opening the server log", e))?,
+            )
             .stderr(log);
         set_user(&mut command, owner);
-        let child = command.spawn().map_err(|e| {
-            Error::Other(format!("starting {}: {e}", bin.join("postgres").display()))
-        })?;
+        let child = command
+            .spawn()
+            .map_err(|e| Error::io(format!("starting {}", bin.join("postgres").display()), e))?;
         let server = LocalPostgres {
             child: Some(child),
             dir: Some(dir),
@@ -251,7 +210,7 @@ fn run_as(owner: Option<(u32, u32)>, command: &mut Command) -> Result<()> {
     let output = command
         .stdin(Stdio::null())
         .output()
-        .map_err(|e| Error::Other(format!("running {:?}: {e}", command.get_program())))?;
+        .map_err(|e| Error::io(format!("running {:?}", command.get_program()), e))?;
     if output.status.success() {
         return Ok(());
     }
@@ -263,18 +222,61 @@ fn run_as(owner: Option<(u32, u32)>, command: &mut Command) -> Result<()> {
     )))
 }
 
+/// `initdb` a cluster in `data`, trusting local connections except for the role
+/// `password_required`: the test suite needs one place where a wrong password is refused.
+fn init_cluster(bin: &Path, data: &Path, owner: Option<(u32, u32)>) -> Result<()> {
+    run_as(
+        owner,
+        Command::new(bin.join("initdb")).arg("-D").arg(data).args([
+            "-U",
+            "postgres",
+            "-A",
+            "trust",
+            "-E",
+            "UTF8",
+            "--no-locale",
+            "--no-sync",
+        ]),
+    )?;
+    fs::write(
+        data.join("pg_hba.conf"),
+        "local all all trust\n\
+         host all +password_required 127.0.0.1/32 scram-sha-256\n\
+         host all all 127.0.0.1/32 trust\n",
+    )
+    .map_err(|e| Error::io("writing pg_hba.conf", e))
+}
+
+/// The `postgres` command of a throwaway server on loopback: durability buys nothing, speed
+/// matters for the demo and the tests.
+fn server_command(bin: &Path, data: &Path, port: u16, socket_dir: &Path) -> Command {
+    let mut command = Command::new(bin.join("postgres"));
+    command
+        .arg("-D")
+        .arg(data)
+        .arg("-p")
+        .arg(port.to_string())
+        .arg("-k")
+        .arg(socket_dir)
+        .args(["-c", "listen_addresses=127.0.0.1"])
+        .args(["-c", "fsync=off", "-c", "synchronous_commit=off"])
+        .args(["-c", "full_page_writes=off", "-c", "max_connections=200"])
+        .args(["-c", "shared_buffers=256MB", "-c", "jit=off"]);
+    command
+}
+
 fn chown(path: &Path, uid: u32, gid: u32) -> Result<()> {
     std::os::unix::fs::chown(path, Some(uid), Some(gid))
-        .map_err(|e| Error::Other(format!("chown {}: {e}", path.display())))
+        .map_err(|e| Error::io(format!("chown {}", path.display()), e))
 }
 
 fn free_port() -> Result<u16> {
     let listener = std::net::TcpListener::bind("127.0.0.1:0")
-        .map_err(|e| Error::Other(format!("finding a free port: {e}")))?;
+        .map_err(|e| Error::io("finding a free port", e))?;
     listener
         .local_addr()
         .map(|a| a.port())
-        .map_err(|e| Error::Other(format!("finding a free port: {e}")))
+        .map_err(|e| Error::io("finding a free port", e))
 }
 
 /// Starts a `postgres:14` container (feature `testcontainers`, needs a Docker engine) and
@@ -289,11 +291,11 @@ pub async fn start_container() -> Result<String> {
         .with_tag("14")
         .start()
         .await
-        .map_err(|e| Error::Other(format!("starting a postgres:14 container: {e}")))?;
+        .map_err(|e| Error::io("starting a postgres:14 container", e))?;
     let port = container
         .get_host_port_ipv4(5432)
         .await
-        .map_err(|e| Error::Other(format!("reading the container's port: {e}")))?;
+        .map_err(|e| Error::io("reading the container's port", e))?;
     // Keep it running for the whole test binary; the reaper removes it afterwards.
     std::mem::forget(container);
     Ok(format!(

@@ -12,10 +12,10 @@ use sqlx::postgres::{PgConnectOptions, PgConnection, PgSslMode};
 use sqlx::{Connection, Executor, Postgres, Transaction};
 
 use crate::error::{Error, Result};
-use crate::timearg::parse_duration;
+use crate::timearg::Span;
 
 /// How to reach the database. Shared by every subcommand that reads it.
-#[derive(clap::Args, Clone, Default)]
+#[derive(clap::Args, Clone)]
 pub struct ConnArgs {
     /// PostgreSQL URL, e.g. postgres://exporter@db:5432/webitel?sslmode=verify-full.
     /// Falls back to WEBITEL_DATABASE_URL, DATABASE_URL, then PGHOST/PGUSER/… and ~/.pgpass.
@@ -35,13 +35,14 @@ pub struct ConnArgs {
     #[arg(long, value_name = "FILE")]
     pub sslrootcert: Option<PathBuf>,
 
-    /// Cancel any statement that runs longer than this (30s, 5m, 1h; 0 = no limit).
-    #[arg(long, value_name = "DURATION", default_value = "0")]
-    pub statement_timeout: String,
+    /// Cancel any statement that runs longer than this (30s, 5m, 1h; 0 = no limit)
+    /// [default: no limit].
+    #[arg(long, value_name = "DURATION")]
+    pub statement_timeout: Option<Span>,
 
     /// Give up connecting after this long.
     #[arg(long, value_name = "DURATION", default_value = "15s")]
-    pub connect_timeout: String,
+    pub connect_timeout: Span,
 
     /// When the server is unreachable or still starting, try again this many times, waiting
     /// 1 s, 2 s, 4 s… (at most 30 s) in between. A refused login is never retried.
@@ -56,7 +57,7 @@ pub struct ConnArgs {
     /// Fail when the server sends nothing for this long in the middle of an export (a stalled
     /// connection or network); 0 = wait forever. Long first-row waits of big reports count.
     #[arg(long, value_name = "DURATION", default_value = "10m")]
-    pub stall_timeout: String,
+    pub stall_timeout: Span,
 }
 
 fn parse_ssl_mode(value: &str) -> Result<PgSslMode, String> {
@@ -66,6 +67,20 @@ fn parse_ssl_mode(value: &str) -> Result<PgSslMode, String> {
 }
 
 impl ConnArgs {
+    /// The settings of a command line that gives only `--database-url url`: every other flag
+    /// at its default.
+    pub fn for_url(url: &str) -> ConnArgs {
+        #[derive(clap::Parser)]
+        #[command(no_binary_name = true)]
+        struct Flags {
+            #[command(flatten)]
+            conn: ConnArgs,
+        }
+        <Flags as clap::Parser>::try_parse_from(["--database-url", url])
+            .expect("the defaults parse")
+            .conn
+    }
+
     /// Connection options, validated without touching the network.
     pub fn options(&self) -> Result<PgConnectOptions> {
         let url = self
@@ -103,25 +118,20 @@ impl ConnArgs {
     }
 
     /// `--stall-timeout`, `None` for no limit.
-    pub fn stall_timeout(&self) -> Result<Option<Duration>> {
-        let limit = parse_duration("--stall-timeout", &self.stall_timeout)?;
-        Ok((!limit.is_zero()).then_some(limit))
+    pub fn stall_timeout(&self) -> Option<Duration> {
+        let limit = self.stall_timeout.0;
+        (!limit.is_zero()).then_some(limit)
     }
 
-    pub fn statement_timeout(&self) -> Result<Duration> {
-        parse_duration("--statement-timeout", &self.statement_timeout)
+    /// `--statement-timeout`; zero is no limit.
+    pub fn statement_timeout(&self) -> Duration {
+        self.statement_timeout.unwrap_or_default().0
     }
 
-    fn connect_timeout(&self) -> Result<Duration> {
-        parse_duration("--connect-timeout", &self.connect_timeout)
-    }
-
-    /// Checks every setting that can be checked offline.
+    /// Checks every setting that can be checked offline (the durations were checked when
+    /// the flags were parsed).
     pub fn validate(&self) -> Result<()> {
         self.options()?;
-        self.statement_timeout()?;
-        self.connect_timeout()?;
-        self.stall_timeout()?;
         Ok(())
     }
 
@@ -129,7 +139,7 @@ impl ConnArgs {
     /// while the server is unreachable or not accepting connections yet.
     pub async fn connect(&self) -> Result<PgConnection> {
         let options = self.options()?;
-        let limit = self.connect_timeout()?;
+        let limit = self.connect_timeout.0;
         let target = describe_target(&options);
         let mut attempt = 0;
         loop {
@@ -219,7 +229,6 @@ pub async fn begin_snapshot<'c>(
     args: &ConnArgs,
     domains: &[i64],
 ) -> Result<Transaction<'c, Postgres>> {
-    args.statement_timeout()?;
     let mut tx = conn
         .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
         .await
@@ -256,7 +265,7 @@ async fn apply_transaction_settings(db: &mut PgConnection, args: &ConnArgs) -> R
         .fetch_one(&mut *db)
         .await
         .map_err(|e| Error::database("turning JIT off", e))?;
-    let statement_timeout = args.statement_timeout()?;
+    let statement_timeout = args.statement_timeout();
     if !statement_timeout.is_zero() {
         let millis = format!("{}ms", statement_timeout.as_millis());
         sqlx::query_file_scalar!("queries/set_statement_timeout.sql", millis)

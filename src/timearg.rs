@@ -104,29 +104,42 @@ impl Window {
     }
 }
 
-/// Parses a duration such as `30s`, `5m`, `1h`, `1500ms` or a bare number of seconds.
+/// A duration flag (`30s`, `5m`, `1h`, `1500ms` or a bare number of seconds), parsed once,
+/// when the flags are (clap reads it with `FromStr`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Span(pub std::time::Duration);
+
+impl std::str::FromStr for Span {
+    type Err = String;
+    fn from_str(value: &str) -> std::result::Result<Self, String> {
+        duration(value)
+            .map(Span)
+            .ok_or_else(|| DURATION_EXPECTED.to_string())
+    }
+}
+
+const DURATION_EXPECTED: &str = "expected a duration like 30s, 5m, 1h or 1500ms";
+
+/// Parses a duration such as `30s`, `5m`, `1h`, `1500ms` or a bare number of seconds given
+/// for `flag` (a config key).
 pub fn parse_duration(flag: &str, value: &str) -> Result<std::time::Duration> {
+    duration(value)
+        .ok_or_else(|| Error::input(format!("invalid {flag} '{value}': {DURATION_EXPECTED}")))
+}
+
+fn duration(value: &str) -> Option<std::time::Duration> {
     let v = value.trim();
     let split = v.find(|c: char| !c.is_ascii_digit()).unwrap_or(v.len());
     let (digits, unit) = v.split_at(split);
-    let n: u64 = digits.parse().map_err(|_| {
-        Error::input(format!(
-            "invalid {flag} '{value}': expected a duration like 30s, 5m, 1h or 1500ms"
-        ))
-    })?;
+    let n: u64 = digits.parse().ok()?;
     let ms = match unit {
         "" | "s" => n.checked_mul(1000),
         "ms" => Some(n),
         "m" | "min" => n.checked_mul(60_000),
         "h" => n.checked_mul(3_600_000),
         _ => None,
-    }
-    .ok_or_else(|| {
-        Error::input(format!(
-            "invalid {flag} '{value}': expected a duration like 30s, 5m, 1h or 1500ms"
-        ))
-    })?;
-    Ok(std::time::Duration::from_millis(ms))
+    }?;
+    Some(std::time::Duration::from_millis(ms))
 }
 
 #[cfg(test)]

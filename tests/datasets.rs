@@ -162,3 +162,28 @@ async fn the_suite_runs_on_the_expected_postgresql_version() {
         );
     }
 }
+
+/// Each test's database goes with it: a suite run against a shared server leaves none behind.
+#[tokio::test]
+async fn a_test_database_is_dropped_with_its_test() {
+    let (db, observer) = tokio::join!(TestDb::new(), TestDb::new());
+    let name = db.name.clone();
+    let mut conn = observer.connect().await;
+    // An open connection does not keep it: the drop closes it.
+    let mut held = db.connect().await;
+    let exists = "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)";
+    let before: bool = sqlx::query_scalar(exists)
+        .bind(&name)
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert!(before);
+    drop(db);
+    let after: bool = sqlx::query_scalar(exists)
+        .bind(&name)
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert!(!after, "{name} is still there");
+    assert!(sqlx::query("SELECT 1").execute(&mut held).await.is_err());
+}

@@ -3,24 +3,16 @@
 //! start. Each must end with its documented exit code, one line, nothing at the destination
 //! and an older file intact. Plus: the connection cannot write, and ten exports at once.
 
-use std::net::{SocketAddr, TcpListener};
+use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use sqlx::Executor;
-use sqlx::postgres::PgConnectOptions;
 
-use crate::support::proxy::Proxy;
+use crate::support::proxy::{Proxy, server_addr};
 use crate::support::{
     PREVIOUS_EXPORT, TestDb, assert_fails, dir_with_previous_export, files_in, path_str, run,
 };
-
-fn server_addr(url: &str) -> SocketAddr {
-    let options: PgConnectOptions = url.parse().unwrap();
-    format!("{}:{}", options.get_host(), options.get_port())
-        .parse()
-        .unwrap()
-}
 
 /// `url` with its port replaced (the database path and user kept).
 fn via_port(url: &str, port: u16) -> String {
@@ -80,9 +72,11 @@ fn assert_failed_cleanly(
 
 #[tokio::test]
 async fn a_terminated_backend_is_exit_3_and_publishes_nothing() {
-    let db = TestDb::seeded(60_000, 11).await;
+    let db = TestDb::seeded(20_000, 11).await;
+    // The proxy holds the export mid-way, so the backend is terminated while it is reading.
+    let proxy = Proxy::holding(&db.url);
     let (dir, dest) = dir_with_previous_export();
-    let mut child = spawn_export(&db.url, &dest, &["--parallel", "1"]);
+    let mut child = spawn_export(&proxy.url(&db.url), &dest, &["--parallel", "1"]);
     wait_until_writing(dir.path(), &mut child);
     let mut admin = db.connect().await;
     let killed: Vec<bool> = sqlx::query_scalar(
@@ -93,16 +87,17 @@ async fn a_terminated_backend_is_exit_3_and_publishes_nothing() {
     .await
     .unwrap();
     assert!(!killed.is_empty(), "no export backend to terminate");
+    proxy.resume();
     let message = assert_failed_cleanly(child, dir.path(), &dest, 3);
     assert!(message.contains("reading calls"), "{message}");
 }
 
 #[tokio::test]
 async fn a_dropped_connection_is_exit_3_and_publishes_nothing() {
-    let db = TestDb::seeded(60_000, 12).await;
-    let proxy = Proxy::start(0, server_addr(&db.url));
+    let db = TestDb::seeded(20_000, 12).await;
+    let proxy = Proxy::holding(&db.url);
     let (dir, dest) = dir_with_previous_export();
-    let mut child = spawn_export(&via_port(&db.url, proxy.port), &dest, &[]);
+    let mut child = spawn_export(&proxy.url(&db.url), &dest, &[]);
     wait_until_writing(dir.path(), &mut child);
     proxy.cut();
     assert_failed_cleanly(child, dir.path(), &dest, 3);
@@ -110,13 +105,13 @@ async fn a_dropped_connection_is_exit_3_and_publishes_nothing() {
 
 #[tokio::test]
 async fn a_stalled_connection_is_exit_3_after_the_stall_timeout() {
-    let db = TestDb::seeded(60_000, 13).await;
-    let proxy = Proxy::start(0, server_addr(&db.url));
+    let db = TestDb::seeded(20_000, 13).await;
+    // The proxy stalls by itself once the export is under way.
+    let proxy = Proxy::holding(&db.url);
     let (dir, dest) = dir_with_previous_export();
-    let url = via_port(&db.url, proxy.port);
+    let url = proxy.url(&db.url);
     let mut child = spawn_export(&url, &dest, &["--stall-timeout", "2s"]);
     wait_until_writing(dir.path(), &mut child);
-    proxy.stall();
     let stalled_at = Instant::now();
     let message = assert_failed_cleanly(child, dir.path(), &dest, 3);
     assert!(message.contains("--stall-timeout"), "{message}");

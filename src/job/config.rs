@@ -15,7 +15,7 @@ use toml::Spanned;
 use crate::datasets::Incremental;
 use crate::error::{Error, Result};
 use crate::record::{Column, Kind};
-use crate::registry::{self, JobFilter};
+use crate::registry::{self, DatasetInfo, JobFilter};
 use crate::sink::{Format, Profile};
 use crate::timearg::{parse_duration, parse_instant, parse_tz};
 
@@ -213,8 +213,7 @@ fn split_root(
 }
 
 fn check_job(raw: RawJob, tz: Tz) -> std::result::Result<Job, String> {
-    let filters = &raw.filters;
-    let source = JobFilter::parse(&raw.dataset, filters, tz).ok_or_else(|| {
+    let source = JobFilter::parse(&raw.dataset, &raw.filters, tz).ok_or_else(|| {
         format!(
             "unknown dataset '{}': expected one of {}",
             raw.dataset,
@@ -222,64 +221,14 @@ fn check_job(raw: RawJob, tz: Tz) -> std::result::Result<Job, String> {
         )
     })??;
     let info = source.info();
-    let incremental = info.incremental;
-    let mode = raw.mode.unwrap_or(if incremental.is_some() {
+    let mode = raw.mode.unwrap_or(if info.incremental.is_some() {
         Mode::Incremental
     } else {
         Mode::Full
     });
-    let name = raw.name.unwrap_or_else(|| raw.dataset.clone());
-    if name.is_empty()
-        || !name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-        || name.starts_with(['_', '.', '-'])
-    {
-        return Err(format!(
-            "job name '{name}' must be letters, digits, '-' or '_' and not start with '_', '.' or '-'"
-        ));
-    }
-    let partition_by = match (mode, incremental) {
-        (Mode::Incremental, None) => {
-            return Err(format!(
-                "{} is a snapshot dataset: use mode = \"full\"",
-                info.name
-            ));
-        }
-        (Mode::Incremental, Some(Incremental { flags, .. })) => {
-            if filters
-                .iter()
-                .any(|f| flags.iter().any(|flag| f.starts_with(flag)))
-            {
-                return Err(format!(
-                    "an incremental {} job sets {} and {} itself; remove them from filters",
-                    info.name, flags[0], flags[1]
-                ));
-            }
-            let column = raw
-                .partition_by
-                .as_deref()
-                .unwrap_or(incremental.expect("an incremental dataset").partition_by);
-            Some(timestamp_column(info.columns, column)?)
-        }
-        (Mode::Full, _) => {
-            if raw.partition_by.is_some() {
-                return Err("partition_by applies to incremental jobs; a full job is partitioned by the run's date".into());
-            }
-            None
-        }
-    };
-    if info.needs_since && raw.since.is_none() {
-        return Err(format!(
-            "a {} job needs `since`: where its first run starts",
-            info.name
-        ));
-    }
-    let since = match (&raw.since, mode) {
-        (Some(_), Mode::Full) => return Err("since applies to incremental jobs".into()),
-        (Some(v), _) => Some(parse_instant("since", v, tz).map_err(|e| e.one_line())?),
-        (None, _) => None,
-    };
+    let name = job_name(raw.name.as_deref().unwrap_or(&raw.dataset))?;
+    let partition_by = partition_column(info, mode, &raw)?;
+    let since = first_start(info, mode, raw.since.as_deref(), tz)?;
     let format = match raw.format {
         JobFormat::Parquet => Format::Parquet,
         JobFormat::Csv => Format::Csv,
@@ -296,6 +245,77 @@ fn check_job(raw: RawJob, tz: Tz) -> std::result::Result<Job, String> {
         since,
         source,
     })
+}
+
+/// A job's name is a directory under the root and a watermark key.
+fn job_name(name: &str) -> std::result::Result<String, String> {
+    let allowed = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
+    if name.is_empty() || !name.chars().all(allowed) || name.starts_with(['_', '.', '-']) {
+        return Err(format!(
+            "job name '{name}' must be letters, digits, '-' or '_' and not start with '_', '.' or '-'"
+        ));
+    }
+    Ok(name.to_string())
+}
+
+/// The partition column of an incremental job (`None` for a full one), checked against the
+/// dataset; an incremental job's filters must leave its window flags to the run.
+fn partition_column(
+    info: &DatasetInfo,
+    mode: Mode,
+    raw: &RawJob,
+) -> std::result::Result<Option<&'static str>, String> {
+    match (mode, info.incremental) {
+        (Mode::Incremental, None) => Err(format!(
+            "{} is a snapshot dataset: use mode = \"full\"",
+            info.name
+        )),
+        (
+            Mode::Incremental,
+            Some(Incremental {
+                flags,
+                partition_by,
+                ..
+            }),
+        ) => {
+            let sets_window = |f: &String| flags.iter().any(|flag| f.starts_with(flag));
+            if raw.filters.iter().any(sets_window) {
+                return Err(format!(
+                    "an incremental {} job sets {} and {} itself; remove them from filters",
+                    info.name, flags[0], flags[1]
+                ));
+            }
+            let column = raw.partition_by.as_deref().unwrap_or(partition_by);
+            Ok(Some(timestamp_column(info.columns, column)?))
+        }
+        (Mode::Full, _) if raw.partition_by.is_some() => Err(
+            "partition_by applies to incremental jobs; a full job is partitioned by the run's date"
+                .into(),
+        ),
+        (Mode::Full, _) => Ok(None),
+    }
+}
+
+/// Where an incremental job's first run starts (`since`); reports require it.
+fn first_start(
+    info: &DatasetInfo,
+    mode: Mode,
+    since: Option<&str>,
+    tz: Tz,
+) -> std::result::Result<Option<DateTime<Utc>>, String> {
+    if info.needs_since && since.is_none() {
+        return Err(format!(
+            "a {} job needs `since`: where its first run starts",
+            info.name
+        ));
+    }
+    match (since, mode) {
+        (Some(_), Mode::Full) => Err("since applies to incremental jobs".into()),
+        (Some(v), _) => Ok(Some(
+            parse_instant("since", v, tz).map_err(|e| e.one_line())?,
+        )),
+        (None, _) => Ok(None),
+    }
 }
 
 fn timestamp_column(
@@ -335,110 +355,4 @@ fn line_of(text: &str, offset: usize) -> usize {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn error(text: &str) -> String {
-        match Config::parse(text, "export.toml") {
-            Ok(_) => panic!("accepted: {text}"),
-            Err(e) => e.one_line(),
-        }
-    }
-
-    const GOOD: &str = r#"
-root = "/tmp/lake"
-time_zone = "Europe/Kyiv"
-
-[[jobs]]
-dataset = "calls"
-filters = ["--domain", "1", "--top-level"]
-
-[[jobs]]
-dataset = "queues"
-"#;
-
-    #[test]
-    fn a_good_config_gets_defaults() {
-        let c = Config::parse(GOOD, "export.toml").unwrap();
-        assert_eq!(c.jobs.len(), 2);
-        assert_eq!(c.jobs[0].mode, Mode::Incremental);
-        assert_eq!(c.jobs[0].partition_by, Some("created_at"));
-        assert_eq!(c.jobs[1].mode, Mode::Full);
-        assert_eq!(c.safety_lag, Duration::from_secs(300));
-    }
-
-    #[test]
-    fn bad_configs_name_the_line_and_the_reason() {
-        let cases = [
-            (
-                GOOD.replace("time_zone", "timezone"),
-                "line 3",
-                "unknown field `timezone`",
-            ),
-            (
-                GOOD.replace("\"calls\"", "\"cals\""),
-                "line 5",
-                "unknown dataset 'cals'",
-            ),
-            (
-                GOOD.replace("--top-level", "--top-levle"),
-                "line 5",
-                "--top-levle",
-            ),
-            (
-                GOOD.replace("Europe/Kyiv", "Europe/Kiev2"),
-                "export.toml",
-                "Europe/Kiev2",
-            ),
-            (
-                GOOD.replace("\"queues\"", "\"queues\"\nmode = \"incremental\""),
-                "line 9",
-                "snapshot dataset",
-            ),
-            (
-                GOOD.replace("\"queues\"", "\"queues\"\nmode = \"sometimes\""),
-                "line 11",
-                "sometimes",
-            ),
-            (
-                GOOD.replace("\"--top-level\"", "\"--stored-from\", \"2026-01-01\""),
-                "line 5",
-                "sets --stored-from",
-            ),
-            (
-                GOOD.replace(
-                    "dataset = \"calls\"",
-                    "dataset = \"calls\"\npartition_by = \"bogus\"",
-                ),
-                "line 5",
-                "timestamp columns: created_at",
-            ),
-            (
-                GOOD.replace(
-                    "dataset = \"calls\"",
-                    "dataset = \"calls\"\nsince = \"yesterday\"",
-                ),
-                "line 5",
-                "'yesterday'",
-            ),
-            (
-                GOOD.replace("root = \"/tmp/lake\"", "root = 5"),
-                "line 2",
-                "invalid type",
-            ),
-            (
-                GOOD.replace("\"queues\"", "\"calls\""),
-                "line 9",
-                "used twice",
-            ),
-        ];
-        for (text, line, reason) in cases {
-            let message = error(&text);
-            assert!(
-                message.contains(line) && message.contains(reason),
-                "{message}"
-            );
-            assert!(!message.contains('\n'), "{message}");
-        }
-    }
-}
+mod tests;

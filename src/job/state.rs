@@ -49,11 +49,9 @@ impl State {
         // A FIFO there would block the read; a link is not ours to follow.
         crate::sink::place::ensure_replaceable(&path)?;
         match std::fs::read(&path) {
-            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
-                Error::Other(format!(
-                    "{} is damaged ({e}); restore it from a backup or remove it to start over",
-                    path.display()
-                ))
+            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| Error::DamagedState {
+                path: path.clone(),
+                reason: e.to_string(),
             }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(State::default()),
             Err(e) => Err(Error::output(&path, e)),

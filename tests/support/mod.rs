@@ -152,10 +152,37 @@ async fn create_template(server: &Server) {
     conn.close().await.ok();
 }
 
-/// A fresh database with the Webitel schema, for one test.
+/// A fresh database with the Webitel schema, for one test; dropped with it.
 pub struct TestDb {
     pub url: String,
     pub name: String,
+}
+
+impl Drop for TestDb {
+    /// Drops the database (its connections closed by force), so a suite run against a
+    /// shared server (`WEBITEL_TEST_DATABASE_URL`) leaves nothing behind.
+    fn drop(&mut self) {
+        let base = server().base.clone();
+        let drop = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name);
+        // Drop runs inside the test's runtime, which must not block: a thread of its own.
+        let dropped = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a runtime");
+            rt.block_on(async {
+                let mut admin = PgConnection::connect(&base).await?;
+                admin
+                    .execute(sqlx::raw_sql(sqlx::AssertSqlSafe(drop)))
+                    .await
+                    .map(|_| ())
+            })
+        })
+        .join();
+        if let Ok(Err(e)) = dropped {
+            eprintln!("dropping test database {}: {e}", self.name);
+        }
+    }
 }
 
 impl TestDb {
@@ -241,13 +268,7 @@ impl TestDb {
     /// The tool's own connection settings for this database, for tests that open its snapshot
     /// through the library.
     pub fn conn_args(&self) -> webitel_export::source::ConnArgs {
-        webitel_export::source::ConnArgs {
-            database_url: Some(self.url.clone()),
-            statement_timeout: "0".into(),
-            connect_timeout: "15s".into(),
-            stall_timeout: "0".into(),
-            ..Default::default()
-        }
+        webitel_export::source::ConnArgs::for_url(&self.url)
     }
 
     /// Runs a SQL script (test fixtures only).

@@ -1,0 +1,107 @@
+//! The config file's checks: defaults, and a one-line message naming the line for each bad value.
+
+use super::*;
+
+fn error(text: &str) -> String {
+    match Config::parse(text, "export.toml") {
+        Ok(_) => panic!("accepted: {text}"),
+        Err(e) => e.one_line(),
+    }
+}
+
+const GOOD: &str = r#"
+root = "/tmp/lake"
+time_zone = "Europe/Kyiv"
+
+[[jobs]]
+dataset = "calls"
+filters = ["--domain", "1", "--top-level"]
+
+[[jobs]]
+dataset = "queues"
+"#;
+
+#[test]
+fn a_good_config_gets_defaults() {
+    let c = Config::parse(GOOD, "export.toml").unwrap();
+    assert_eq!(c.jobs.len(), 2);
+    assert_eq!(c.jobs[0].mode, Mode::Incremental);
+    assert_eq!(c.jobs[0].partition_by, Some("created_at"));
+    assert_eq!(c.jobs[1].mode, Mode::Full);
+    assert_eq!(c.safety_lag, Duration::from_secs(300));
+}
+
+#[test]
+fn bad_configs_name_the_line_and_the_reason() {
+    let cases = [
+        (
+            GOOD.replace("time_zone", "timezone"),
+            "line 3",
+            "unknown field `timezone`",
+        ),
+        (
+            GOOD.replace("\"calls\"", "\"cals\""),
+            "line 5",
+            "unknown dataset 'cals'",
+        ),
+        (
+            GOOD.replace("--top-level", "--top-levle"),
+            "line 5",
+            "--top-levle",
+        ),
+        (
+            GOOD.replace("Europe/Kyiv", "Europe/Kiev2"),
+            "export.toml",
+            "Europe/Kiev2",
+        ),
+        (
+            GOOD.replace("\"queues\"", "\"queues\"\nmode = \"incremental\""),
+            "line 9",
+            "snapshot dataset",
+        ),
+        (
+            GOOD.replace("\"queues\"", "\"queues\"\nmode = \"sometimes\""),
+            "line 11",
+            "sometimes",
+        ),
+        (
+            GOOD.replace("\"--top-level\"", "\"--stored-from\", \"2026-01-01\""),
+            "line 5",
+            "sets --stored-from",
+        ),
+        (
+            GOOD.replace(
+                "dataset = \"calls\"",
+                "dataset = \"calls\"\npartition_by = \"bogus\"",
+            ),
+            "line 5",
+            "timestamp columns: created_at",
+        ),
+        (
+            GOOD.replace(
+                "dataset = \"calls\"",
+                "dataset = \"calls\"\nsince = \"yesterday\"",
+            ),
+            "line 5",
+            "'yesterday'",
+        ),
+        (
+            GOOD.replace("root = \"/tmp/lake\"", "root = 5"),
+            "line 2",
+            "invalid type",
+        ),
+        (
+            GOOD.replace("\"queues\"", "\"calls\""),
+            "line 9",
+            "used twice",
+        ),
+    ];
+    for (text, line, reason) in cases {
+        let message = error(&text);
+        assert!(
+            message.contains(line) && message.contains(reason),
+            "{message}"
+        );
+        assert!(!message.contains('\n'), "{message}");
+    }
+}
