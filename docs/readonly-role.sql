@@ -37,7 +37,11 @@ BEGIN
         'call_center.cc_agent_channel',
         'storage.file_backend_profiles',
         'call_center.cc_calls_annotation',
+        'call_center.cc_audit_rate',
+        'call_center.cc_audit_form',
+        'storage.file_transcript',
         'call_center.cc_bucket',
+        'call_center.cc_calls_media_stats',
         'directory.wbt_domain'
     ] LOOP
         IF to_regclass(t) IS NOT NULL THEN

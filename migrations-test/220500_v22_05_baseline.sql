@@ -336,7 +336,7 @@ CREATE TABLE call_center.cc_member (
     CONSTRAINT cc_member_bucket_skill_check
         CHECK (NOT (bucket_id IS NOT NULL AND skill_id IS NOT NULL))
 );
-CREATE INDEX cc_member_queue_id_idx ON call_center.cc_member (queue_id);
+CREATE INDEX cc_member_queue_id_index ON call_center.cc_member (queue_id);
 
 -- Finished attempts (moved from the UNLOGGED live table cc_member_attempt).
 CREATE TABLE call_center.cc_member_attempt_history (
@@ -471,7 +471,7 @@ CREATE TABLE call_center.cc_calls_annotation (
     updated_at timestamptz NOT NULL DEFAULT now(),
     updated_by bigint
 );
-CREATE INDEX cc_calls_annotation_call_id_idx ON call_center.cc_calls_annotation (call_id);
+CREATE INDEX cc_calls_annotation_call_id_index ON call_center.cc_calls_annotation (call_id);
 
 ------------------------------------------------------------------------------
 -- storage: recordings and their backends
@@ -528,4 +528,5 @@ CREATE TABLE storage.file_transcript (
     log        jsonb,
     created_at timestamptz NOT NULL DEFAULT now()
 );
-CREATE INDEX file_transcript_uuid_idx ON storage.file_transcript (uuid);
+-- Webitel indexes the uuid as varchar(50) until v25.02.
+CREATE INDEX file_transcript_uuid_index ON storage.file_transcript ((uuid::varchar(50)));

@@ -106,10 +106,6 @@ pub async fn seed(url: &str, legs: u64, seed: i64) -> Result<SeedSummary> {
         .fetch_one(&mut *tx)
         .await
         .map_err(|e| Error::database("seeding agent states", e))?;
-    let notes = sqlx::query_file_scalar!("queries/demo_annotations.sql", seed)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(|e| Error::database("seeding annotations", e))?;
     tx.commit()
         .await
         .map_err(|e| Error::database("seeding", e))?;
@@ -130,6 +126,16 @@ pub async fn seed(url: &str, legs: u64, seed: i64) -> Result<SeedSummary> {
         )),
     )?;
 
+    // Notes, ratings, transcripts and media statistics derive from the legs and the files.
+    let beside = seed_step(&mut first, "seeding the data beside the calls", |tx| {
+        Box::pin(async move {
+            sqlx::query_file_scalar!("queries/demo_call_data.sql", seed)
+                .fetch_one(&mut **tx)
+                .await
+        })
+    })
+    .await?;
+
     let (even, odd): (Vec<_>, Vec<_>) = indexes.iter().enumerate().partition(|(i, _)| i % 2 == 0);
     tokio::try_join!(
         create_indexes(&mut first, even.into_iter().map(|(_, d)| d)),
@@ -142,7 +148,7 @@ pub async fn seed(url: &str, legs: u64, seed: i64) -> Result<SeedSummary> {
         .map_err(|e| Error::database("analyzing the demo database", e))?;
     Ok(SeedSummary {
         call_legs: calls.rows_affected(),
-        other_rows: u64::try_from(reference + states + notes + attempts + files).unwrap_or(0),
+        other_rows: u64::try_from(reference + states + attempts + files + beside).unwrap_or(0),
     })
 }
 

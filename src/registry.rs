@@ -10,11 +10,12 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
 use crate::datasets::{
-    self, Dataset, Incremental, agent_states, agents, annotations, attempts, calls, queues,
-    recordings,
+    self, Dataset, Incremental, agent_states, agents, annotations, attempts, call_quality, calls,
+    members, qa_scores, queues, recordings, transcripts,
 };
 use crate::error::Result;
 use crate::export::{OutputArgs, Summary};
+use crate::levels::Level;
 use crate::record::{Column, Record};
 use crate::reports::{agent_activity, queue_activity};
 use crate::source::ConnArgs;
@@ -51,6 +52,8 @@ pub struct DatasetInfo {
     pub columns: &'static [Column],
     pub incremental: Option<Incremental>,
     pub needs_since: bool,
+    /// The release that created the dataset's table.
+    pub since: Level,
 }
 
 impl DatasetInfo {
@@ -62,6 +65,7 @@ impl DatasetInfo {
             columns: <D::Row as Record>::COLUMNS,
             incremental: D::INCREMENTAL,
             needs_since: D::NEEDS_SINCE,
+            since: D::SINCE,
         }
     }
 }
@@ -209,6 +213,10 @@ registry! {
         AgentStates => agent_states::AgentStates,
         Recordings => recordings::Recordings,
         Annotations => annotations::Annotations,
+        QaScores => qa_scores::QaScores,
+        Transcripts => transcripts::Transcripts,
+        Members => members::Members,
+        CallQuality => call_quality::CallQuality,
     ],
     reports: [
         AgentActivity => agent_activity::AgentActivity,

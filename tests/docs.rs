@@ -122,3 +122,56 @@ fn cli_md_is_the_help_of_every_command() {
         "docs/cli.md is stale: run UPDATE_DOCS=1 cargo test --test integration docs"
     );
 }
+
+/// The layers of docs/ARCHITECTURE.md, top to bottom: no module names one above it.
+#[test]
+fn no_module_imports_from_a_layer_above() {
+    const LAYERS: &[&[&str]] = &[
+        &["main"],
+        &["cli"],
+        &["job", "check", "demo"],
+        &["registry"],
+        &["reports"],
+        &["datasets"],
+        &["export"],
+        &["source", "levels", "sink", "timearg", "pg_server", "memory"],
+        &["record", "error"],
+    ];
+    let layer = |module: &str| LAYERS.iter().position(|l| l.contains(&module));
+    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut upward = Vec::new();
+    for path in rust_files(&src) {
+        let relative = path.strip_prefix(&src).unwrap();
+        let top = relative.iter().next().unwrap().to_string_lossy();
+        let module = top.trim_end_matches(".rs");
+        let Some(own) = layer(module) else { continue };
+        let text = std::fs::read_to_string(&path).unwrap();
+        // Code only: comments may name any module, and tests may reach anywhere.
+        let code = text.split("#[cfg(test)]").next().unwrap();
+        for line in code.lines().filter(|l| !l.trim_start().starts_with("//")) {
+            for (i, _) in line.match_indices("crate::") {
+                let name: String = line[i + 7..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .collect();
+                if layer(&name).is_some_and(|l| l < own) {
+                    upward.push(format!("{}: crate::{name}", relative.display()));
+                }
+            }
+        }
+    }
+    assert!(upward.is_empty(), "imports from a layer above: {upward:#?}");
+}
+
+fn rust_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(rust_files(&path));
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+    out
+}

@@ -9,6 +9,7 @@ mod agents;
 mod annotations;
 mod attempts;
 mod bad_input;
+mod call_data;
 mod calls_columns;
 mod calls_filters;
 mod check;

@@ -131,18 +131,15 @@ impl Dataset for Annotations {
     type Row = AnnotationRow;
 
     fn filter(args: &AnnotationsArgs) -> Result<AnnotationsFilter> {
+        let (created, updated) = super::created_and_updated(
+            (args.from.as_deref(), args.to.as_deref()),
+            (args.updated_from.as_deref(), args.updated_to.as_deref()),
+            args.tz,
+        )?;
         Ok(AnnotationsFilter {
             args: args.clone(),
-            created: Window::parse(
-                ("--from", args.from.as_deref()),
-                ("--to", args.to.as_deref()),
-                args.tz.0,
-            )?,
-            updated: Window::parse(
-                ("--updated-from", args.updated_from.as_deref()),
-                ("--updated-to", args.updated_to.as_deref()),
-                args.tz.0,
-            )?,
+            created,
+            updated,
         })
     }
     fn domains(filter: &AnnotationsFilter) -> &[i64] {

@@ -16,6 +16,7 @@ use crate::timearg::Window;
 
 use super::{Dataset, Incremental};
 
+mod bind;
 mod filter;
 pub use filter::*;
 

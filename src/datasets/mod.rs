@@ -6,9 +6,13 @@ pub mod agent_states;
 pub mod agents;
 pub mod annotations;
 pub mod attempts;
+pub mod call_quality;
 pub mod calls;
+pub mod members;
+pub mod qa_scores;
 pub mod queues;
 pub mod recordings;
+pub mod transcripts;
 
 use chrono::{DateTime, Utc};
 use futures_util::stream::BoxStream;
@@ -19,7 +23,7 @@ use crate::export::{self, ExportOptions, Summary};
 use crate::levels::Level;
 use crate::record::{Column, Record};
 use crate::source::ConnArgs;
-use crate::timearg::Window;
+use crate::timearg::{Window, Zone};
 
 /// `None` for an empty list: the queries treat a NULL list parameter as "not filtered".
 pub(crate) fn list<T>(values: &[T]) -> Option<&[T]> {
@@ -63,6 +67,9 @@ pub trait Dataset: 'static {
     const INCREMENTAL: Option<Incremental> = None;
     /// Whether a run job must say where its first run starts (`since`).
     const NEEDS_SINCE: bool = false;
+    /// The Webitel release that created the dataset's table: on an older one the export is
+    /// empty (same columns) and `check` says why.
+    const SINCE: Level = crate::levels::BASELINE;
 
     /// The filter flags, shared by the subcommand and a run job's `filters`.
     type Args: clap::Args + Clone + Send + Sync + 'static;
@@ -82,6 +89,18 @@ pub trait Dataset: 'static {
         level: Level,
         filter: &Self::Filter,
     ) -> BoxStream<'c, Result<Self::Row>>;
+
+    /// The rows, or none on a release older than [`Self::SINCE`].
+    fn read<'c>(
+        db: &'c mut PgConnection,
+        level: Level,
+        filter: &Self::Filter,
+    ) -> BoxStream<'c, Result<Self::Row>> {
+        if level < Self::SINCE {
+            return futures_util::StreamExt::boxed(futures_util::stream::empty());
+        }
+        Self::rows(db, level, filter)
+    }
 
     /// What only the server can check, in the snapshot, before the rows are read.
     async fn prepare(_db: &mut PgConnection, _filter: &Self::Filter) -> Result<()> {
@@ -116,12 +135,29 @@ pub trait Dataset: 'static {
         let mut tx = crate::source::begin_snapshot(&mut db, conn, Self::domains(filter)).await?;
         Self::prepare(&mut tx, filter).await?;
         let level = crate::levels::detect(&mut tx).await?;
-        let rows = Self::rows(&mut tx, level, filter);
+        let rows = Self::read(&mut tx, level, filter);
         let summary = export::write_all(Self::NAME, rows, destination, writer, &options).await?;
         // Nothing was written to the database; ending the read-only transaction is a formality.
         tx.rollback().await.ok();
         Ok(summary)
     }
+}
+
+/// A dataset's two windows: when its rows were created (`--from`/`--to`) and last changed
+/// (`--updated-from`/`--updated-to`).
+pub(crate) fn created_and_updated(
+    (from, to): (Option<&str>, Option<&str>),
+    (updated_from, updated_to): (Option<&str>, Option<&str>),
+    tz: Zone,
+) -> Result<(Window, Window)> {
+    Ok((
+        Window::parse(("--from", from), ("--to", to), tz.0)?,
+        Window::parse(
+            ("--updated-from", updated_from),
+            ("--updated-to", updated_to),
+            tz.0,
+        )?,
+    ))
 }
 
 /// Parses flags with `A`'s clap definition, as if given after the subcommand `name`.

@@ -149,7 +149,7 @@ impl<'a> JobVisitor for RunJob<'a> {
                 D::set_window(&mut filter, window)?;
             }
             D::prepare(self.db, &filter).await?;
-            let rows = D::rows(self.db, self.level, &filter);
+            let rows = D::read(self.db, self.level, &filter);
             write_parts(rows, self.job, self.target).await
         })
     }

@@ -37,6 +37,11 @@ impl fmt::Display for Level {
 }
 
 impl Level {
+    /// `vYY.MM`.
+    pub const fn new(year: u8, month: u8) -> Level {
+        Level { year, month }
+    }
+
     /// The release a migration of `migrations-test/` brings the schema to: its description
     /// reads `v24 02` (from `240200_v24_02.sql`) or `v22 05 baseline`.
     pub fn of_migration(description: &str) -> Option<Level> {

@@ -1,0 +1,173 @@
+//! `qa-scores`: quality-assurance ratings of calls (`call_center.cc_audit_rate`, Webitel
+//! v23.05+), each against a scorecard (`cc_audit_form`). Column meanings: docs/datasets.md.
+
+use chrono::{DateTime, Utc};
+use futures_util::stream::BoxStream;
+use futures_util::{StreamExt, TryStreamExt};
+use sqlx::PgConnection;
+
+use crate::error::{Error, Result};
+use crate::levels::Level;
+use crate::timearg::{Window, Zone};
+
+use super::{Dataset, Incremental, NoFlags, list};
+
+crate::record! {
+    /// One rating of a call.
+    pub struct QaScoreRow {
+        /// Rating id. `cc_audit_rate.id`.
+        rate_id: i64 => Int64,
+        /// Tenant. `domain_id`.
+        domain_id: i64 => Int64,
+        /// The scorecard. `form_id`.
+        form_id: i32 => Int32,
+        /// The scorecard's name. `cc_audit_form.name`.
+        form_name: Option<String> => Text,
+        /// The rated leg (`cc_calls_history.id`). `call_id`.
+        call_id: Option<String> => Uuid,
+        /// When the call was created: `call_created_at` (v24.10+), else the leg's `created_at`.
+        call_created_at: Option<DateTime<Utc>> => Timestamp,
+        /// The user rated (the agent). `rated_user_id`.
+        rated_user_id: Option<i64> => Int64,
+        /// That user's `coalesce(name, username)`.
+        rated_user_name: Option<String> => Text,
+        /// Score of the required questions. `score_required`.
+        score_required: f64 => Float64,
+        /// Score of the optional questions. `score_optional`.
+        score_optional: f64 => Float64,
+        /// The answer to each question of the form (`answers` jsonb).
+        answers: Option<String> => Json,
+        /// The scorer's comment. `comment`.
+        comment: Option<String> => Text,
+        /// When the rating was made. `created_at`.
+        created_at: DateTime<Utc> => Timestamp,
+        /// The scorer's user id. `created_by`.
+        created_by: Option<i64> => Int64,
+        /// The scorer's `coalesce(name, username)`.
+        created_by_name: Option<String> => Text,
+        /// Last change. `updated_at`.
+        updated_at: DateTime<Utc> => Timestamp,
+        /// Who changed it last. `updated_by`.
+        updated_by: Option<i64> => Int64,
+    }
+}
+
+/// The filters of `webitel-export qa-scores`.
+#[derive(clap::Args, Clone, Debug, Default)]
+#[command(next_help_heading = "Filters")]
+pub struct QaScoresArgs {
+    /// Ratings made at or after this instant (RFC 3339, or YYYY-MM-DD in --tz).
+    #[arg(long, value_name = "TIME")]
+    pub from: Option<String>,
+    /// Ratings made before this instant (exclusive).
+    #[arg(long, value_name = "TIME")]
+    pub to: Option<String>,
+    /// Ratings last changed at or after this instant.
+    #[arg(long, value_name = "TIME")]
+    pub updated_from: Option<String>,
+    /// Ratings last changed before this instant (exclusive).
+    #[arg(long, value_name = "TIME")]
+    pub updated_to: Option<String>,
+    /// Time zone for dates without an offset.
+    #[arg(long, value_name = "IANA", default_value = "UTC")]
+    pub tz: Zone,
+    /// Only these domains (repeatable; default: all).
+    #[arg(long = "domain", value_name = "ID")]
+    pub domains: Vec<i64>,
+    /// Ratings against these scorecards (repeatable).
+    #[arg(long = "form", value_name = "ID")]
+    pub forms: Vec<i32>,
+    /// Ratings of these users (repeatable).
+    #[arg(long = "rated-user", value_name = "USER_ID")]
+    pub rated_users: Vec<i64>,
+    /// Ratings made by these users (repeatable).
+    #[arg(long = "scorer", value_name = "USER_ID")]
+    pub scorers: Vec<i64>,
+    /// Ratings of these legs (repeatable).
+    #[arg(long = "call-id", value_name = "UUID")]
+    pub call_ids: Vec<String>,
+}
+
+/// The qa-scores filters, parsed.
+#[derive(Clone, Debug)]
+pub struct QaScoresFilter {
+    pub args: QaScoresArgs,
+    pub created: Window,
+    pub updated: Window,
+}
+
+/// The ratings matching `f`, streamed from `db` (inside the caller's snapshot).
+pub fn rows<'c>(
+    db: &'c mut PgConnection,
+    level: Level,
+    f: &QaScoresFilter,
+) -> BoxStream<'c, Result<QaScoreRow>> {
+    let args = &f.args;
+    crate::levels::query_qa_scores!(
+        db,
+        level,
+        QaScoreRow,
+        (
+            list(&args.domains),
+            f.created.from,
+            f.created.to,
+            f.updated.from,
+            f.updated.to,
+            list(&args.forms),
+            list(&args.rated_users),
+            list(&args.scorers),
+            list(&args.call_ids),
+        )
+    )
+    .map_err(|e| Error::database("reading qa-scores", e))
+    .boxed()
+}
+
+/// `webitel-export qa-scores`.
+pub struct QaScores;
+
+impl Dataset for QaScores {
+    const NAME: &'static str = "qa-scores";
+    const ABOUT: &'static str = "Export quality-assurance ratings of calls (call_center.cc_audit_rate) with their scorecards";
+    const SOURCE: &'static str =
+        "call_center.cc_audit_rate (one row per rating, Webitel v23.05+), with cc_audit_form";
+    const QUERY: &'static str = include_str!("../../queries/qa_scores.sql");
+    const SINCE: Level = Level::new(23, 5);
+    // A changed rating has a new updated_at, so a run exports it again, as its new version.
+    const INCREMENTAL: Option<Incremental> = Some(Incremental {
+        column: "updated_at",
+        flags: ["--updated-from", "--updated-to"],
+        partition_by: "created_at",
+    });
+    type Args = QaScoresArgs;
+    type Extra = NoFlags;
+    type Filter = QaScoresFilter;
+    type Row = QaScoreRow;
+
+    fn filter(args: &QaScoresArgs) -> Result<QaScoresFilter> {
+        let (created, updated) = super::created_and_updated(
+            (args.from.as_deref(), args.to.as_deref()),
+            (args.updated_from.as_deref(), args.updated_to.as_deref()),
+            args.tz,
+        )?;
+        Ok(QaScoresFilter {
+            args: args.clone(),
+            created,
+            updated,
+        })
+    }
+    fn domains(filter: &QaScoresFilter) -> &[i64] {
+        &filter.args.domains
+    }
+    fn rows<'c>(
+        db: &'c mut PgConnection,
+        level: Level,
+        filter: &QaScoresFilter,
+    ) -> BoxStream<'c, Result<QaScoreRow>> {
+        rows(db, level, filter)
+    }
+    fn set_window(filter: &mut QaScoresFilter, window: Window) -> Result<()> {
+        filter.updated = window;
+        Ok(())
+    }
+}

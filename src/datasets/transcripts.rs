@@ -1,0 +1,144 @@
+//! `transcripts`: post-call transcripts (`storage.file_transcript`): the text of a recording in
+//! one locale, its phrases and channels, and the call. Column meanings: docs/datasets.md.
+
+use chrono::{DateTime, Utc};
+use futures_util::stream::BoxStream;
+use futures_util::{StreamExt, TryStreamExt};
+use sqlx::PgConnection;
+
+use crate::error::{Error, Result};
+use crate::levels::Level;
+use crate::timearg::{Window, Zone};
+
+use super::{Dataset, Incremental, NoFlags, list};
+
+crate::record! {
+    /// One transcript.
+    pub struct TranscriptRow {
+        /// Transcript id. `file_transcript.id`.
+        transcript_id: i64 => Int64,
+        /// The recording transcribed (`storage.files.id`). `file_id`.
+        file_id: Option<i64> => Int64,
+        /// The leg the recording belongs to (`cc_calls_history.id`). `uuid`.
+        call_id: String => Uuid,
+        /// Tenant. `domain_id`.
+        domain_id: Option<i64> => Int64,
+        /// When the call was created. `cc_calls_history.created_at`.
+        call_created_at: Option<DateTime<Utc>> => Timestamp,
+        /// Language of the transcript (`none` when unknown). `locale`.
+        locale: String => Text,
+        /// The whole text. `transcript`.
+        transcript: String => Text,
+        /// Phrases with their channel, start and end (`phrases` jsonb; nested objects in JSON
+        /// Lines).
+        phrases: Option<String> => Json,
+        /// The recording's channels (`channels` jsonb).
+        channels: Option<String> => Json,
+        /// The speech-to-text profile. `profile_id`.
+        profile_id: Option<i32> => Int32,
+        /// When the transcript was stored. `created_at`.
+        created_at: DateTime<Utc> => Timestamp,
+    }
+}
+
+/// The filters of `webitel-export transcripts`.
+#[derive(clap::Args, Clone, Debug, Default)]
+#[command(next_help_heading = "Filters")]
+pub struct TranscriptsArgs {
+    /// Transcripts stored at or after this instant (RFC 3339, or YYYY-MM-DD in --tz).
+    #[arg(long, value_name = "TIME")]
+    pub from: Option<String>,
+    /// Transcripts stored before this instant (exclusive).
+    #[arg(long, value_name = "TIME")]
+    pub to: Option<String>,
+    /// Time zone for dates without an offset.
+    #[arg(long, value_name = "IANA", default_value = "UTC")]
+    pub tz: Zone,
+    /// Only these domains (repeatable; default: all).
+    #[arg(long = "domain", value_name = "ID")]
+    pub domains: Vec<i64>,
+    /// Transcripts of these legs (repeatable).
+    #[arg(long = "call-id", value_name = "UUID")]
+    pub call_ids: Vec<String>,
+    /// Transcripts of these recordings (repeatable).
+    #[arg(long = "file-id", value_name = "ID")]
+    pub file_ids: Vec<i64>,
+    /// Transcripts in these locales (repeatable), e.g. uk-UA.
+    #[arg(long = "locale", value_name = "LOCALE")]
+    pub locales: Vec<String>,
+}
+
+/// The transcripts filters, parsed.
+#[derive(Clone, Debug)]
+pub struct TranscriptsFilter {
+    pub args: TranscriptsArgs,
+    pub created: Window,
+}
+
+/// The transcripts matching `f`, streamed from `db` (inside the caller's snapshot).
+pub fn rows<'c>(
+    db: &'c mut PgConnection,
+    f: &TranscriptsFilter,
+) -> BoxStream<'c, Result<TranscriptRow>> {
+    let args = &f.args;
+    sqlx::query_file_as!(
+        TranscriptRow,
+        "queries/transcripts.sql",
+        list(&args.domains),
+        f.created.from,
+        f.created.to,
+        list(&args.call_ids),
+        list(&args.file_ids),
+        list(&args.locales),
+    )
+    .fetch(db)
+    .map_err(|e| Error::database("reading transcripts", e))
+    .boxed()
+}
+
+/// `webitel-export transcripts`.
+pub struct Transcripts;
+
+impl Dataset for Transcripts {
+    const NAME: &'static str = "transcripts";
+    const ABOUT: &'static str =
+        "Export post-call transcripts (storage.file_transcript): text, phrases, channels, call";
+    const SOURCE: &'static str =
+        "storage.file_transcript (one row per transcript of a recording), with the call's time";
+    const QUERY: &'static str = include_str!("../../queries/transcripts.sql");
+    const INCREMENTAL: Option<Incremental> = Some(Incremental {
+        column: "created_at",
+        flags: ["--from", "--to"],
+        partition_by: "created_at",
+    });
+    type Args = TranscriptsArgs;
+    type Extra = NoFlags;
+    type Filter = TranscriptsFilter;
+    type Row = TranscriptRow;
+
+    fn filter(args: &TranscriptsArgs) -> Result<TranscriptsFilter> {
+        let created = Window::parse(
+            ("--from", args.from.as_deref()),
+            ("--to", args.to.as_deref()),
+            args.tz.0,
+        )?;
+        Ok(TranscriptsFilter {
+            args: args.clone(),
+            created,
+        })
+    }
+    fn domains(filter: &TranscriptsFilter) -> &[i64] {
+        &filter.args.domains
+    }
+    fn rows<'c>(
+        db: &'c mut PgConnection,
+        _level: Level,
+        filter: &TranscriptsFilter,
+    ) -> BoxStream<'c, Result<TranscriptRow>> {
+        rows(db, filter)
+    }
+    fn set_window(filter: &mut TranscriptsFilter, window: Window) -> Result<()> {
+        filter.created = window;
+        Ok(())
+    }
+}
