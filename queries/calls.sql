@@ -23,13 +23,7 @@
 -- coalesce(search_number, destination || '|' || from_number || '|' || to_number), with built-in
 -- operators only: the engine's call_center.cc_array_to_string is not marked parallel safe, and
 -- naming it anywhere in the query would keep every calls export off parallel workers.
-WITH RECURSIVE history_domains(id) AS (
-    SELECT min(h.domain_id) FROM call_center.cc_calls_history h
-    UNION ALL
-    SELECT (SELECT min(h.domain_id) FROM call_center.cc_calls_history h WHERE h.domain_id > d.id)
-    FROM history_domains d
-    WHERE d.id IS NOT NULL
-)
+--@include parts/history_domains.sql
 SELECT
     c.id::text                                   AS "id!",
     c.parent_id::text                            AS "parent_id?",
@@ -71,24 +65,8 @@ SELECT
     c.cause::text                                AS "cause?",
     c.sip_code                                   AS "sip_code?",
     c.hangup_by::text                            AS "hangup_by?",
-    (CASE
-        WHEN c.parent_id IS NOT NULL THEN ''
-        WHEN c.cause IN ('USER_BUSY', 'NO_ANSWER') THEN 'not_answered'
-        WHEN c.cause = 'ORIGINATOR_CANCEL'
-            OR (c.cause = 'NORMAL_UNSPECIFIED' AND c.amd_ai_result/*v22.12|NULL::varchar*/ IS NOT NULL)
-            OR (c.cause = 'LOSE_RACE' AND q.type = 4) THEN 'cancelled'
-        WHEN c.hangup_by = 'F' THEN 'ended'
-        WHEN c.cause = 'NORMAL_CLEARING' THEN
-            CASE
-                WHEN (c.direction = 'outbound' AND c.hangup_by = 'A' AND c.user_id IS NOT NULL)
-                    OR (c.direction = 'inbound' AND c.hangup_by = 'B' AND c.bridged_at IS NOT NULL)
-                    OR (c.direction = 'outbound' AND c.hangup_by = 'B' AND q.type IN (1, 4, 5)
-                        AND c.bridged_at IS NOT NULL)
-                    THEN 'agent_dropped'
-                ELSE 'client_dropped'
-            END
-        ELSE 'error'
-    END)                                         AS "hangup_disposition!",
+    --@include parts/hangup_disposition.sql
+                                                 AS "hangup_disposition!",
     -- The leg's own user, else the user of the agent that handled the attempt (as the UI does).
     COALESCE(u.id, agent_user.id)                AS "user_id?",
     COALESCE(u.name, u.username::text, agent_user.name, agent_user.username::text) AS "user_name?",
@@ -133,11 +111,8 @@ CROSS JOIN LATERAL (
     SELECT date_part('epoch', c.hangup_at - c.created_at)::int8 AS duration_sec
 ) d
 --@include parts/leg_recordings.sql
-WHERE ($1::int8[] IS NULL OR c.domain_id = ANY ($1))
-  AND ($1::int8[] IS NOT NULL
-       OR ($2::timestamptz IS NULL AND $3::timestamptz IS NULL
-           AND $4::timestamptz IS NULL AND $5::timestamptz IS NULL)
-       OR c.domain_id = ANY (ARRAY(SELECT id FROM history_domains WHERE id IS NOT NULL)))
+WHERE true
+  --@include parts/history_domain_scan.sql
   --@include parts/calls_filter.sql
   AND ($35::text IS NULL OR c.ctid >= $35::text::tid)
   AND ($36::text IS NULL OR c.ctid < $36::text::tid)

@@ -11,7 +11,7 @@ use chrono_tz::Tz;
 
 use crate::datasets::{
     self, Dataset, Incremental, agent_states, agents, annotations, attempts, call_quality, calls,
-    members, qa_scores, queues, recordings, transcripts,
+    conversations, members, qa_scores, queues, recordings, transcripts,
 };
 use crate::error::Result;
 use crate::export::{OutputArgs, Summary};
@@ -217,6 +217,7 @@ registry! {
         Transcripts => transcripts::Transcripts,
         Members => members::Members,
         CallQuality => call_quality::CallQuality,
+        Conversations => conversations::Conversations,
     ],
     reports: [
         AgentActivity => agent_activity::AgentActivity,

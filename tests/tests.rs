@@ -13,6 +13,7 @@ mod call_data;
 mod calls_columns;
 mod calls_filters;
 mod check;
+mod conversations;
 mod datasets;
 mod demo;
 mod docs;

@@ -89,7 +89,8 @@ SELECT
                 ELSE 'client_dropped'
             END
         ELSE 'error'
-    END)                                         AS "hangup_disposition!",
+    END)
+                                                 AS "hangup_disposition!",
     -- The leg's own user, else the user of the agent that handled the attempt (as the UI does).
     COALESCE(u.id, agent_user.id)                AS "user_id?",
     COALESCE(u.name, u.username::text, agent_user.name, agent_user.username::text) AS "user_name?",
@@ -146,7 +147,8 @@ CROSS JOIN LATERAL (
           AND (NULL::varchar IS NULL OR NULL::varchar = 'call')
         ORDER BY leg_file.id), '{}') AS file_ids
 ) rec
-WHERE ($1::int8[] IS NULL OR c.domain_id = ANY ($1))
+WHERE true
+  AND ($1::int8[] IS NULL OR c.domain_id = ANY ($1))
   AND ($1::int8[] IS NOT NULL
        OR ($2::timestamptz IS NULL AND $3::timestamptz IS NULL
            AND $4::timestamptz IS NULL AND $5::timestamptz IS NULL)

@@ -8,9 +8,9 @@ use sqlx::PgConnection;
 
 use crate::error::{Error, Result};
 use crate::levels::Level;
-use crate::timearg::{Window, Zone};
+use crate::timearg::Window;
 
-use super::{Dataset, Incremental, NoFlags, list};
+use super::{Dataset, Incremental, NoFlags, WindowArgs, list};
 
 crate::record! {
     /// One annotation.
@@ -50,24 +50,14 @@ crate::record! {
 #[derive(clap::Args, Clone, Debug)]
 #[command(next_help_heading = "Filters")]
 pub struct AnnotationsArgs {
-    /// Annotations created at or after this instant (RFC 3339, or YYYY-MM-DD in --tz).
-    #[arg(long, value_name = "TIME")]
-    pub from: Option<String>,
-    /// Annotations created before this instant (exclusive).
-    #[arg(long, value_name = "TIME")]
-    pub to: Option<String>,
+    #[command(flatten)]
+    pub window: WindowArgs,
     /// Annotations last written at or after this instant.
     #[arg(long, value_name = "TIME")]
     pub updated_from: Option<String>,
     /// Annotations last written before this instant (exclusive).
     #[arg(long, value_name = "TIME")]
     pub updated_to: Option<String>,
-    /// Time zone for dates without an offset.
-    #[arg(long, value_name = "IANA", default_value = "UTC")]
-    pub tz: Zone,
-    /// Only annotations of calls of these domains (repeatable; default: all).
-    #[arg(long = "domain", value_name = "ID")]
-    pub domains: Vec<i64>,
     /// Annotations of these legs (repeatable).
     #[arg(long = "call-id", value_name = "UUID")]
     pub call_ids: Vec<String>,
@@ -96,7 +86,7 @@ pub fn rows<'c>(
         level,
         AnnotationRow,
         (
-            list(&args.domains),
+            list(&args.window.domains),
             f.created.from,
             f.created.to,
             f.updated.from,
@@ -116,8 +106,7 @@ impl Dataset for Annotations {
     const NAME: &'static str = "annotations";
     const ABOUT: &'static str =
         "Export call annotations (call_center.cc_calls_annotation): notes on calls and recordings";
-    const SOURCE: &'static str =
-        "call_center.cc_calls_annotation (one row per note), with the call's domain and time";
+    const SOURCE: &'static str = "call_center.cc_calls_annotation (one row per note), with the call's domain and time; --from/--to: created_at";
     const QUERY: &'static str = include_str!("../../queries/annotations.sql");
     // An edited note has a new updated_at, so a run exports it again, as its new version.
     const INCREMENTAL: Option<Incremental> = Some(Incremental {
@@ -131,11 +120,10 @@ impl Dataset for Annotations {
     type Row = AnnotationRow;
 
     fn filter(args: &AnnotationsArgs) -> Result<AnnotationsFilter> {
-        let (created, updated) = super::created_and_updated(
-            (args.from.as_deref(), args.to.as_deref()),
-            (args.updated_from.as_deref(), args.updated_to.as_deref()),
-            args.tz,
-        )?;
+        let created = args.window.window()?;
+        let updated = args
+            .window
+            .updated(args.updated_from.as_deref(), args.updated_to.as_deref())?;
         Ok(AnnotationsFilter {
             args: args.clone(),
             created,
@@ -143,7 +131,7 @@ impl Dataset for Annotations {
         })
     }
     fn domains(filter: &AnnotationsFilter) -> &[i64] {
-        &filter.args.domains
+        &filter.args.window.domains
     }
     fn rows<'c>(
         db: &'c mut PgConnection,

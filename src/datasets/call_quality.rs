@@ -8,9 +8,9 @@ use sqlx::PgConnection;
 
 use crate::error::{Error, Result};
 use crate::levels::Level;
-use crate::timearg::{Window, Zone};
+use crate::timearg::Window;
 
-use super::{Dataset, Incremental, NoFlags, list};
+use super::{Dataset, Incremental, NoFlags, WindowArgs, list};
 
 crate::record! {
     /// The quality of one leg's media.
@@ -62,18 +62,8 @@ crate::record! {
 #[derive(clap::Args, Clone, Debug, Default)]
 #[command(next_help_heading = "Filters")]
 pub struct CallQualityArgs {
-    /// Statistics written at or after this instant (RFC 3339, or YYYY-MM-DD in --tz).
-    #[arg(long, value_name = "TIME")]
-    pub from: Option<String>,
-    /// Statistics written before this instant (exclusive).
-    #[arg(long, value_name = "TIME")]
-    pub to: Option<String>,
-    /// Time zone for dates without an offset.
-    #[arg(long, value_name = "IANA", default_value = "UTC")]
-    pub tz: Zone,
-    /// Only these domains (repeatable; default: all).
-    #[arg(long = "domain", value_name = "ID")]
-    pub domains: Vec<i64>,
+    #[command(flatten)]
+    pub window: WindowArgs,
     /// These SIP call ids (repeatable).
     #[arg(long = "sip-id", value_name = "ID")]
     pub sip_ids: Vec<String>,
@@ -95,7 +85,7 @@ pub fn rows<'c>(
     sqlx::query_file_as!(
         CallQualityRow,
         "queries/call_quality.sql",
-        list(&args.domains),
+        list(&args.window.domains),
         f.created.from,
         f.created.to,
         list(&args.sip_ids),
@@ -111,7 +101,7 @@ pub struct CallQuality;
 impl Dataset for CallQuality {
     const NAME: &'static str = "call-quality";
     const ABOUT: &'static str = "Export RTP quality of call legs (call_center.cc_calls_media_stats): MOS, jitter, loss, RTT";
-    const SOURCE: &'static str = "call_center.cc_calls_media_stats (one row per measured leg, Webitel v26.02+), with the leg";
+    const SOURCE: &'static str = "call_center.cc_calls_media_stats (one row per measured leg, Webitel v26.02+), with the leg; --from/--to: created_at (when the statistics were written)";
     const QUERY: &'static str = include_str!("../../queries/call_quality.sql");
     const SINCE: Level = Level::new(26, 2);
     const INCREMENTAL: Option<Incremental> = Some(Incremental {
@@ -125,18 +115,14 @@ impl Dataset for CallQuality {
     type Row = CallQualityRow;
 
     fn filter(args: &CallQualityArgs) -> Result<CallQualityFilter> {
-        let created = Window::parse(
-            ("--from", args.from.as_deref()),
-            ("--to", args.to.as_deref()),
-            args.tz.0,
-        )?;
+        let created = args.window.window()?;
         Ok(CallQualityFilter {
             args: args.clone(),
             created,
         })
     }
     fn domains(filter: &CallQualityFilter) -> &[i64] {
-        &filter.args.domains
+        &filter.args.window.domains
     }
     fn rows<'c>(
         db: &'c mut PgConnection,

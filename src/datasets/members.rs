@@ -9,9 +9,9 @@ use sqlx::PgConnection;
 
 use crate::error::{Error, Result};
 use crate::levels::Level;
-use crate::timearg::{Window, Zone};
+use crate::timearg::Window;
 
-use super::{Dataset, NoFlags, list};
+use super::{Dataset, NoFlags, WindowArgs, list};
 
 crate::record! {
     /// One member.
@@ -64,18 +64,8 @@ crate::record! {
 #[derive(clap::Args, Clone, Debug, Default)]
 #[command(next_help_heading = "Filters")]
 pub struct MembersArgs {
-    /// Members added at or after this instant (RFC 3339, or YYYY-MM-DD in --tz).
-    #[arg(long, value_name = "TIME")]
-    pub from: Option<String>,
-    /// Members added before this instant (exclusive).
-    #[arg(long, value_name = "TIME")]
-    pub to: Option<String>,
-    /// Time zone for dates without an offset.
-    #[arg(long, value_name = "IANA", default_value = "UTC")]
-    pub tz: Zone,
-    /// Only these domains (repeatable; default: all).
-    #[arg(long = "domain", value_name = "ID")]
-    pub domains: Vec<i64>,
+    #[command(flatten)]
+    pub window: WindowArgs,
     /// Members of these queues or campaigns (repeatable).
     #[arg(long = "queue", value_name = "ID")]
     pub queues: Vec<i32>,
@@ -111,7 +101,7 @@ pub fn rows<'c>(db: &'c mut PgConnection, f: &MembersFilter) -> BoxStream<'c, Re
     sqlx::query_file_as!(
         MemberRow,
         "queries/members.sql",
-        list(&args.domains),
+        list(&args.window.domains),
         list(&args.queues),
         list(&args.buckets),
         f.created.from,
@@ -131,8 +121,7 @@ impl Dataset for Members {
     const NAME: &'static str = "members";
     const ABOUT: &'static str =
         "Export dialer members (call_center.cc_member): communications, variables, attempts, state";
-    const SOURCE: &'static str =
-        "call_center.cc_member (one row per member, as it stands now), with queue and bucket names";
+    const SOURCE: &'static str = "call_center.cc_member (one row per member, as it stands now), with queue and bucket names; --from/--to: created_at (when added)";
     const QUERY: &'static str = include_str!("../../queries/members.sql");
     // No incremental column: a member changes (attempts, stop) without a time of change, so a
     // run exports the lists whole, as a snapshot.
@@ -142,18 +131,14 @@ impl Dataset for Members {
     type Row = MemberRow;
 
     fn filter(args: &MembersArgs) -> Result<MembersFilter> {
-        let created = Window::parse(
-            ("--from", args.from.as_deref()),
-            ("--to", args.to.as_deref()),
-            args.tz.0,
-        )?;
+        let created = args.window.window()?;
         Ok(MembersFilter {
             args: args.clone(),
             created,
         })
     }
     fn domains(filter: &MembersFilter) -> &[i64] {
-        &filter.args.domains
+        &filter.args.window.domains
     }
     fn rows<'c>(
         db: &'c mut PgConnection,

@@ -8,6 +8,7 @@ pub mod annotations;
 pub mod attempts;
 pub mod call_quality;
 pub mod calls;
+pub mod conversations;
 pub mod members;
 pub mod qa_scores;
 pub mod queues;
@@ -143,21 +144,39 @@ pub trait Dataset: 'static {
     }
 }
 
-/// A dataset's two windows: when its rows were created (`--from`/`--to`) and last changed
-/// (`--updated-from`/`--updated-to`).
-pub(crate) fn created_and_updated(
-    (from, to): (Option<&str>, Option<&str>),
-    (updated_from, updated_to): (Option<&str>, Option<&str>),
-    tz: Zone,
-) -> Result<(Window, Window)> {
-    Ok((
-        Window::parse(("--from", from), ("--to", to), tz.0)?,
+/// The flags the datasets beside the calls share: a window on when their rows happened (each
+/// dataset's `SOURCE` and docs/datasets.md say which time that is), its time zone, and the
+/// domains.
+#[derive(clap::Args, Clone, Debug, Default)]
+pub struct WindowArgs {
+    /// Rows from this instant on (RFC 3339, or YYYY-MM-DD in --tz).
+    #[arg(long, value_name = "TIME")]
+    pub from: Option<String>,
+    /// Rows before this instant (exclusive).
+    #[arg(long, value_name = "TIME")]
+    pub to: Option<String>,
+    /// Time zone for dates without an offset.
+    #[arg(long, value_name = "IANA", default_value = "UTC")]
+    pub tz: Zone,
+    /// Only these domains (repeatable; default: all).
+    #[arg(long = "domain", value_name = "ID")]
+    pub domains: Vec<i64>,
+}
+
+impl WindowArgs {
+    /// `--from`/`--to` read in `--tz`.
+    pub fn window(&self) -> Result<Window> {
         Window::parse(
-            ("--updated-from", updated_from),
-            ("--updated-to", updated_to),
-            tz.0,
-        )?,
-    ))
+            ("--from", self.from.as_deref()),
+            ("--to", self.to.as_deref()),
+            self.tz.0,
+        )
+    }
+
+    /// A second window, `--updated-from`/`--updated-to`, in the same time zone.
+    pub fn updated(&self, from: Option<&str>, to: Option<&str>) -> Result<Window> {
+        Window::parse(("--updated-from", from), ("--updated-to", to), self.tz.0)
+    }
 }
 
 /// Parses flags with `A`'s clap definition, as if given after the subcommand `name`.

@@ -8,9 +8,9 @@ use sqlx::PgConnection;
 
 use crate::error::{Error, Result};
 use crate::levels::Level;
-use crate::timearg::{Window, Zone};
+use crate::timearg::Window;
 
-use super::{Dataset, Incremental, NoFlags, list};
+use super::{Dataset, Incremental, NoFlags, WindowArgs, list};
 
 crate::record! {
     /// One rating of a call.
@@ -56,24 +56,14 @@ crate::record! {
 #[derive(clap::Args, Clone, Debug, Default)]
 #[command(next_help_heading = "Filters")]
 pub struct QaScoresArgs {
-    /// Ratings made at or after this instant (RFC 3339, or YYYY-MM-DD in --tz).
-    #[arg(long, value_name = "TIME")]
-    pub from: Option<String>,
-    /// Ratings made before this instant (exclusive).
-    #[arg(long, value_name = "TIME")]
-    pub to: Option<String>,
+    #[command(flatten)]
+    pub window: WindowArgs,
     /// Ratings last changed at or after this instant.
     #[arg(long, value_name = "TIME")]
     pub updated_from: Option<String>,
     /// Ratings last changed before this instant (exclusive).
     #[arg(long, value_name = "TIME")]
     pub updated_to: Option<String>,
-    /// Time zone for dates without an offset.
-    #[arg(long, value_name = "IANA", default_value = "UTC")]
-    pub tz: Zone,
-    /// Only these domains (repeatable; default: all).
-    #[arg(long = "domain", value_name = "ID")]
-    pub domains: Vec<i64>,
     /// Ratings against these scorecards (repeatable).
     #[arg(long = "form", value_name = "ID")]
     pub forms: Vec<i32>,
@@ -108,7 +98,7 @@ pub fn rows<'c>(
         level,
         QaScoreRow,
         (
-            list(&args.domains),
+            list(&args.window.domains),
             f.created.from,
             f.created.to,
             f.updated.from,
@@ -129,8 +119,7 @@ pub struct QaScores;
 impl Dataset for QaScores {
     const NAME: &'static str = "qa-scores";
     const ABOUT: &'static str = "Export quality-assurance ratings of calls (call_center.cc_audit_rate) with their scorecards";
-    const SOURCE: &'static str =
-        "call_center.cc_audit_rate (one row per rating, Webitel v23.05+), with cc_audit_form";
+    const SOURCE: &'static str = "call_center.cc_audit_rate (one row per rating, Webitel v23.05+), with cc_audit_form; --from/--to: created_at (when rated)";
     const QUERY: &'static str = include_str!("../../queries/qa_scores.sql");
     const SINCE: Level = Level::new(23, 5);
     // A changed rating has a new updated_at, so a run exports it again, as its new version.
@@ -145,11 +134,10 @@ impl Dataset for QaScores {
     type Row = QaScoreRow;
 
     fn filter(args: &QaScoresArgs) -> Result<QaScoresFilter> {
-        let (created, updated) = super::created_and_updated(
-            (args.from.as_deref(), args.to.as_deref()),
-            (args.updated_from.as_deref(), args.updated_to.as_deref()),
-            args.tz,
-        )?;
+        let created = args.window.window()?;
+        let updated = args
+            .window
+            .updated(args.updated_from.as_deref(), args.updated_to.as_deref())?;
         Ok(QaScoresFilter {
             args: args.clone(),
             created,
@@ -157,7 +145,7 @@ impl Dataset for QaScores {
         })
     }
     fn domains(filter: &QaScoresFilter) -> &[i64] {
-        &filter.args.domains
+        &filter.args.window.domains
     }
     fn rows<'c>(
         db: &'c mut PgConnection,

@@ -8,9 +8,9 @@ use sqlx::PgConnection;
 
 use crate::error::{Error, Result};
 use crate::levels::Level;
-use crate::timearg::{Window, Zone};
+use crate::timearg::Window;
 
-use super::{Dataset, Incremental, NoFlags, list};
+use super::{Dataset, Incremental, NoFlags, WindowArgs, list};
 
 crate::record! {
     /// One transcript.
@@ -45,18 +45,8 @@ crate::record! {
 #[derive(clap::Args, Clone, Debug, Default)]
 #[command(next_help_heading = "Filters")]
 pub struct TranscriptsArgs {
-    /// Transcripts stored at or after this instant (RFC 3339, or YYYY-MM-DD in --tz).
-    #[arg(long, value_name = "TIME")]
-    pub from: Option<String>,
-    /// Transcripts stored before this instant (exclusive).
-    #[arg(long, value_name = "TIME")]
-    pub to: Option<String>,
-    /// Time zone for dates without an offset.
-    #[arg(long, value_name = "IANA", default_value = "UTC")]
-    pub tz: Zone,
-    /// Only these domains (repeatable; default: all).
-    #[arg(long = "domain", value_name = "ID")]
-    pub domains: Vec<i64>,
+    #[command(flatten)]
+    pub window: WindowArgs,
     /// Transcripts of these legs (repeatable).
     #[arg(long = "call-id", value_name = "UUID")]
     pub call_ids: Vec<String>,
@@ -84,7 +74,7 @@ pub fn rows<'c>(
     sqlx::query_file_as!(
         TranscriptRow,
         "queries/transcripts.sql",
-        list(&args.domains),
+        list(&args.window.domains),
         f.created.from,
         f.created.to,
         list(&args.call_ids),
@@ -103,8 +93,7 @@ impl Dataset for Transcripts {
     const NAME: &'static str = "transcripts";
     const ABOUT: &'static str =
         "Export post-call transcripts (storage.file_transcript): text, phrases, channels, call";
-    const SOURCE: &'static str =
-        "storage.file_transcript (one row per transcript of a recording), with the call's time";
+    const SOURCE: &'static str = "storage.file_transcript (one row per transcript of a recording), with the call's time; --from/--to: created_at (when stored)";
     const QUERY: &'static str = include_str!("../../queries/transcripts.sql");
     const INCREMENTAL: Option<Incremental> = Some(Incremental {
         column: "created_at",
@@ -117,18 +106,14 @@ impl Dataset for Transcripts {
     type Row = TranscriptRow;
 
     fn filter(args: &TranscriptsArgs) -> Result<TranscriptsFilter> {
-        let created = Window::parse(
-            ("--from", args.from.as_deref()),
-            ("--to", args.to.as_deref()),
-            args.tz.0,
-        )?;
+        let created = args.window.window()?;
         Ok(TranscriptsFilter {
             args: args.clone(),
             created,
         })
     }
     fn domains(filter: &TranscriptsFilter) -> &[i64] {
-        &filter.args.domains
+        &filter.args.window.domains
     }
     fn rows<'c>(
         db: &'c mut PgConnection,

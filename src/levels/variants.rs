@@ -21,6 +21,18 @@ use super::level::{BASELINE, Level};
 /// The shared parts an include line can name, by path under `queries/`.
 const PARTS: &[(&str, &str)] = &[
     (
+        "parts/hangup_disposition.sql",
+        include_str!("../../queries/parts/hangup_disposition.sql"),
+    ),
+    (
+        "parts/history_domain_scan.sql",
+        include_str!("../../queries/parts/history_domain_scan.sql"),
+    ),
+    (
+        "parts/history_domains.sql",
+        include_str!("../../queries/parts/history_domains.sql"),
+    ),
+    (
         "parts/calls_filter.sql",
         include_str!("../../queries/parts/calls_filter.sql"),
     ),
@@ -91,9 +103,8 @@ fn markers(sql: &str) -> std::result::Result<Vec<Marker<'_>>, String> {
         let (since, older) = body
             .split_once('|')
             .ok_or_else(|| format!("level marker '{body}' lacks '|replacement'"))?;
-        let expr_start = sql[..at]
-            .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.'))
-            .map_or(0, |i| i + 1);
+        let expr_start = expression_start(&sql[..at])
+            .ok_or_else(|| format!("level marker '{body}' closes a parenthesis never opened"))?;
         if expr_start == at {
             return Err(format!("level marker '{body}' follows no column name"));
         }
@@ -107,6 +118,33 @@ fn markers(sql: &str) -> std::result::Result<Vec<Marker<'_>>, String> {
         from = close + 2;
     }
     Ok(found)
+}
+
+/// Where the expression that ends `before` starts: a dotted name (`c.amd_ai_result`), or a
+/// parenthesized expression (`(SELECT … FROM a_newer_table …)`) back to its opening
+/// parenthesis, so a marker can stand for a whole subquery over a table a release lacks.
+fn expression_start(before: &str) -> Option<usize> {
+    if !before.ends_with(')') {
+        return Some(
+            before
+                .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.'))
+                .map_or(0, |i| i + 1),
+        );
+    }
+    let mut depth = 0usize;
+    for (i, c) in before.char_indices().rev() {
+        match c {
+            ')' => depth += 1,
+            '(' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(i);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
 }
 
 /// The template as it must read at `level`: parts included, markers of newer releases swap
@@ -150,7 +188,15 @@ pub fn degraded_columns(template: &str, level: Level) -> std::result::Result<Vec
             continue;
         }
         let expr = &sql[m.expr_start..m.start];
-        let column = expr.rsplit('.').next().unwrap_or(expr);
+        // A subquery is named by the table it reads (`cc_audit_rate`).
+        let named = match expr.strip_prefix('(') {
+            Some(subquery) => subquery
+                .split_once("FROM ")
+                .and_then(|(_, rest)| rest.split_whitespace().next())
+                .unwrap_or(expr),
+            None => expr,
+        };
+        let column = named.rsplit('.').next().unwrap_or(named);
         let entry = format!("{column} ({})", m.since);
         if !found.contains(&entry) {
             found.push(entry);
@@ -299,6 +345,15 @@ mod tests {
         assert_eq!(degraded_columns(sql, BASELINE).unwrap(), ["a (v23.09)"]);
         let newest: Level = "v23.09".parse().unwrap();
         assert!(degraded_columns(sql, newest).unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_marker_after_a_parenthesis_replaces_the_whole_subquery() {
+        let sql = "SELECT (SELECT max(x.a) FROM (VALUES (1)) x(a))/*v26.02|NULL::int4*/ AS m";
+        assert_eq!(render(sql, BASELINE).unwrap(), "SELECT NULL::int4 AS m");
+        let new = render(sql, "v26.02".parse().unwrap()).unwrap();
+        assert_eq!(new, "SELECT (SELECT max(x.a) FROM (VALUES (1)) x(a)) AS m");
+        assert!(render("SELECT a)/*v26.02|NULL*/", BASELINE).is_err());
     }
 
     #[test]

@@ -1,0 +1,204 @@
+//! `conversations`: one row per customer interaction — a root leg with every leg reachable from
+//! it through parent_id, transfer_from and redial_id — with its queue, who answered, wait, talk,
+//! hold, transfers, disposition, QA score, transcript, recordings and MOS. Every column's
+//! formula: docs/datasets.md.
+
+use chrono::{DateTime, Utc};
+use futures_util::stream::BoxStream;
+use futures_util::{StreamExt, TryStreamExt};
+use sqlx::PgConnection;
+
+use crate::error::{Error, Result};
+use crate::levels::Level;
+use crate::timearg::{Window, Zone};
+
+use super::{Dataset, Incremental, NoFlags, list};
+
+crate::record! {
+    /// One conversation.
+    pub struct ConversationRow {
+        /// The root leg's id: a top-level leg (`parent_id` NULL) that continues no other
+        /// (`transfer_from` and `redial_id` NULL).
+        conversation_id: String => Uuid,
+        /// Tenant. The root's `domain_id`.
+        domain_id: i64 => Int64,
+        /// The root's `direction` (inbound, outbound, internal).
+        direction: Option<String> => Text,
+        /// The customer: the root's `from_number` when inbound, else its `destination`
+        /// (or `to_number`).
+        customer_number: Option<String> => Text,
+        /// The root's `created_at`.
+        started_at: DateTime<Utc> => Timestamp,
+        /// `max(hangup_at)` over the conversation's legs.
+        ended_at: Option<DateTime<Utc>> => Timestamp,
+        /// The root's `stored_at` (the incremental column of a run).
+        stored_at: DateTime<Utc> => Timestamp,
+        /// Legs in the conversation: the root and every leg reachable from it through
+        /// `parent_id`, `transfer_from` or `redial_id` (v24.02+), recursively.
+        legs: i64 => Int64,
+        /// The queue of the first leg (by `created_at`) that has one.
+        first_queue_id: Option<i32> => Int32,
+        /// That queue's name.
+        first_queue_name: Option<String> => Text,
+        /// `bridged_at` of the first agent leg (a leg with `user_id`) bridged.
+        answered_at: Option<DateTime<Utc>> => Timestamp,
+        /// That leg's `user_id`: who answered.
+        answered_by_user_id: Option<i64> => Int64,
+        /// That user's `coalesce(name, username)`.
+        answered_by_user_name: Option<String> => Text,
+        /// That user's agent (`cc_agent.id`).
+        answered_by_agent_id: Option<i32> => Int32,
+        /// `coalesce(answered_at, ended_at) − started_at`, seconds: how long the customer
+        /// waited for an agent (the whole call when none answered).
+        wait_sec: Option<i64> => Int64,
+        /// `Σ talk_sec` of the agent legs (legs with `user_id`).
+        talk_sec: i64 => Int64,
+        /// `Σ hold_sec` of all legs.
+        hold_sec: i64 => Int64,
+        /// Legs with `transfer_to` or `blind_transfer`: transfers made.
+        transfers: i64 => Int64,
+        /// Legs with `redial_id` (v24.02+): callbacks redialing the conversation.
+        redials: i64 => Int64,
+        /// `answered_at` is set.
+        answered: bool => Bool,
+        /// Inbound, never answered, and not hidden from missed calls (`hide_missed`, v24.02+).
+        missed: bool => Bool,
+        /// The root's `hangup_disposition` (as in `calls`: not_answered, cancelled, ended,
+        /// agent_dropped, client_dropped, error).
+        disposition: String => Text,
+        /// `cause` of the leg that hung up last.
+        final_cause: Option<String> => Text,
+        /// Average `score_required` of the QA ratings of any of its legs
+        /// (`cc_audit_rate`, v23.05+).
+        qa_score: Option<f64> => Float64,
+        /// A transcript exists for any of its legs (`storage.file_transcript`).
+        has_transcript: bool => Bool,
+        /// The call recordings of its legs (`storage.files` as `recordings` lists them).
+        recording_file_ids: Option<Vec<i64>> => Int64List,
+        /// Lowest `mos_min` over its legs' media statistics (`cc_calls_media_stats`, v26.02+).
+        mos_min: Option<f64> => Float64,
+    }
+}
+
+/// The filters of `webitel-export conversations`.
+#[derive(clap::Args, Clone, Debug, Default)]
+#[command(next_help_heading = "Filters")]
+pub struct ConversationsArgs {
+    /// Conversations started at or after this instant (RFC 3339, or YYYY-MM-DD in --tz).
+    #[arg(long, value_name = "TIME")]
+    pub from: Option<String>,
+    /// Conversations started before this instant (exclusive).
+    #[arg(long, value_name = "TIME")]
+    pub to: Option<String>,
+    /// Conversations whose root leg was stored at or after this instant.
+    #[arg(long, value_name = "TIME")]
+    pub stored_from: Option<String>,
+    /// Conversations whose root leg was stored before this instant.
+    #[arg(long, value_name = "TIME")]
+    pub stored_to: Option<String>,
+    /// Time zone for dates without an offset.
+    #[arg(long, value_name = "IANA", default_value = "UTC")]
+    pub tz: Zone,
+    /// Only these domains (repeatable; default: all).
+    #[arg(long = "domain", value_name = "ID")]
+    pub domains: Vec<i64>,
+    /// Only these directions (repeatable): inbound, outbound, internal.
+    #[arg(long = "direction", value_name = "DIRECTION")]
+    pub directions: Vec<String>,
+    /// Only conversations an agent answered.
+    #[arg(long, conflicts_with = "unanswered")]
+    pub answered: bool,
+    /// Only conversations no agent answered.
+    #[arg(long)]
+    pub unanswered: bool,
+}
+
+/// The conversations filters, parsed.
+#[derive(Clone, Debug)]
+pub struct ConversationsFilter {
+    pub args: ConversationsArgs,
+    pub created: Window,
+    pub stored: Window,
+}
+
+/// The conversations matching `f`, streamed from `db` (inside the caller's snapshot).
+pub fn rows<'c>(
+    db: &'c mut PgConnection,
+    level: Level,
+    f: &ConversationsFilter,
+) -> BoxStream<'c, Result<ConversationRow>> {
+    let args = &f.args;
+    let answered = match (args.answered, args.unanswered) {
+        (true, _) => Some(true),
+        (_, true) => Some(false),
+        _ => None,
+    };
+    crate::levels::query_conversations!(
+        db,
+        level,
+        ConversationRow,
+        (
+            list(&args.domains),
+            f.created.from,
+            f.created.to,
+            f.stored.from,
+            f.stored.to,
+            list(&args.directions),
+            answered,
+        )
+    )
+    .map_err(|e| Error::database("reading conversations", e))
+    .boxed()
+}
+
+/// `webitel-export conversations`.
+pub struct Conversations;
+
+impl Dataset for Conversations {
+    const NAME: &'static str = "conversations";
+    const ABOUT: &'static str = "Export conversations: each customer interaction with its legs, transfers and redials stitched";
+    const SOURCE: &'static str = "call_center.cc_calls_history: a root leg and every leg reachable from it (parent_id, transfer_from, redial_id), with cc_audit_rate, storage.file_transcript, storage.files and cc_calls_media_stats";
+    const QUERY: &'static str = include_str!("../../queries/conversations.sql");
+    // The root's stored_at: its legs are stored with it or within seconds after it (the
+    // safety lag covers them); a redial placed after the run is not in the exported row.
+    const INCREMENTAL: Option<Incremental> = Some(Incremental {
+        column: "stored_at",
+        flags: ["--stored-from", "--stored-to"],
+        partition_by: "started_at",
+    });
+    type Args = ConversationsArgs;
+    type Extra = NoFlags;
+    type Filter = ConversationsFilter;
+    type Row = ConversationRow;
+
+    fn filter(args: &ConversationsArgs) -> Result<ConversationsFilter> {
+        let tz = args.tz.0;
+        Ok(ConversationsFilter {
+            args: args.clone(),
+            created: Window::parse(
+                ("--from", args.from.as_deref()),
+                ("--to", args.to.as_deref()),
+                tz,
+            )?,
+            stored: Window::parse(
+                ("--stored-from", args.stored_from.as_deref()),
+                ("--stored-to", args.stored_to.as_deref()),
+                tz,
+            )?,
+        })
+    }
+    fn domains(filter: &ConversationsFilter) -> &[i64] {
+        &filter.args.domains
+    }
+    fn rows<'c>(
+        db: &'c mut PgConnection,
+        level: Level,
+        filter: &ConversationsFilter,
+    ) -> BoxStream<'c, Result<ConversationRow>> {
+        rows(db, level, filter)
+    }
+    fn set_window(filter: &mut ConversationsFilter, window: Window) -> Result<()> {
+        filter.stored = window;
+        Ok(())
+    }
+}
