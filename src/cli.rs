@@ -48,6 +48,50 @@ pub enum Command {
     /// Print docs/datasets.md (every column: type, nullability, source, formula).
     #[command(hide = true)]
     DatasetDocs,
+    /// Print the man page or a shell's completions (for packages).
+    #[command(hide = true, subcommand)]
+    Generate(Generate),
+}
+
+/// What `webitel-export generate` prints.
+#[derive(Subcommand)]
+pub enum Generate {
+    /// The man page (roff) of the command and of every subcommand, one after the other.
+    Man,
+    /// Completions for a shell.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+}
+
+impl Generate {
+    /// Writes what was asked for to `out`.
+    pub fn write(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        use clap::CommandFactory;
+        let command = Cli::command();
+        match self {
+            Generate::Man => write_man(&command, out),
+            Generate::Completions { shell } => {
+                // Into memory first: clap_complete panics on a write error (a closed pipe).
+                let mut text = Vec::new();
+                let mut command = command;
+                clap_complete::generate(*shell, &mut command, "webitel-export", &mut text);
+                out.write_all(&text)
+            }
+        }
+    }
+}
+
+/// The man page of `command`, then those of its visible subcommands (`webitel-export-calls`…).
+fn write_man(command: &clap::Command, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    clap_mangen::Man::new(command.clone()).render(out)?;
+    for sub in command.get_subcommands().filter(|s| !s.is_hide_set()) {
+        let name = format!("{}-{}", command.get_name(), sub.get_name());
+        let sub = sub.clone().name(name);
+        write_man(&sub, out)?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -18,11 +18,14 @@ fn main() -> ExitCode {
         .build()
     {
         Ok(rt) => rt,
-        Err(e) => return fail(&Error::Other(format!("starting the runtime: {e}"))),
+        Err(e) => return fail(&Error::Other(format!("starting the runtime: {e}")), false),
     };
+    // `run --log-format json` reports its failure as a JSON line too.
+    let json =
+        matches!(&cli.command, Command::Run(args) if args.log_format == job::LogFormat::Json);
     match runtime.block_on(run_until_signal(cli)) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) => fail(&e),
+        Err(e) => fail(&e, json),
     }
 }
 
@@ -57,6 +60,12 @@ async fn run(cli: Cli) -> Result<(), Error> {
             print!("{}", registry::render_dataset_docs());
             return Ok(());
         }
+        Command::Generate(what) => {
+            let mut stdout = std::io::stdout().lock();
+            return what
+                .write(&mut stdout)
+                .map_err(|e| Error::output("standard output", e));
+        }
     };
     report(&summary);
     Ok(())
@@ -69,14 +78,19 @@ fn report(summary: &webitel_export::export::Summary) {
     }
 }
 
-fn fail(e: &Error) -> ExitCode {
+fn fail(e: &Error, json: bool) -> ExitCode {
     if e.is_broken_pipe() {
         // `webitel-export calls | head`: the reader left; that is success.
         return ExitCode::SUCCESS;
     }
-    match webitel_export::levels::missing_object_hint(e) {
-        Some(hint) => eprintln!("webitel-export: {} ({hint})", e.one_line()),
-        None => eprintln!("webitel-export: {}", e.one_line()),
+    let message = match webitel_export::levels::missing_object_hint(e) {
+        Some(hint) => format!("{} ({hint})", e.one_line()),
+        None => e.one_line(),
+    };
+    if json {
+        eprintln!("{}", job::json_line("error", &message));
+    } else {
+        eprintln!("webitel-export: {message}");
     }
     ExitCode::from(e.exit_code())
 }

@@ -175,3 +175,24 @@ fn rust_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+/// The man pages and completions the package ships come from the same clap definitions.
+#[test]
+fn man_pages_and_completions_cover_every_command() {
+    let man = crate::support::run_ok(&["generate", "man"]);
+    for dataset in webitel_export::registry::DATASETS {
+        assert!(
+            man.contains(&format!(".TH webitel-export-{} 1", dataset.name)),
+            "no man page for {}",
+            dataset.name
+        );
+    }
+    assert!(man.contains(".TH webitel-export-run 1"));
+    for shell in ["bash", "zsh", "fish"] {
+        let text = crate::support::run_ok(&["generate", "completions", shell]);
+        assert!(
+            text.contains("conversations") && text.contains("stored-from"),
+            "{shell}"
+        );
+    }
+}

@@ -559,3 +559,151 @@ async fn a_recordings_job_exports_each_uploaded_file_once() {
         .collect();
     assert!(names.contains(&"late.mp3".to_string()));
 }
+
+/// Every run leaves Prometheus metrics for node_exporter's textfile collector: a committed run
+/// its jobs' rows and watermark lag, a failed one its exit code, counted, with the time of the
+/// last success kept.
+#[tokio::test]
+async fn a_run_writes_its_metrics_whether_it_commits_or_fails() {
+    let db = TestDb::seeded(300, 21).await;
+    let lake = Lake::new("safety_lag = \"0s\"", CALLS_CSV);
+    lake.run(&db);
+    let metrics_path = lake.root.join("_state/metrics.prom");
+    let committed = std::fs::read_to_string(&metrics_path).unwrap();
+    let value = |text: &str, series: &str| -> f64 {
+        text.lines()
+            .find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
+            .unwrap_or_else(|| panic!("no {series} in:\n{text}"))
+    };
+    assert_eq!(value(&committed, "webitel_export_last_run_success"), 1.0);
+    let legs = all_leg_ids(&db).await.len() as f64;
+    let job = "{job=\"calls\",dataset=\"calls\"}";
+    assert_eq!(
+        value(&committed, &format!("webitel_export_job_rows{job}")),
+        legs
+    );
+    let lag = value(
+        &committed,
+        &format!("webitel_export_job_watermark_lag_seconds{job}"),
+    );
+    assert!((0.0..60.0).contains(&lag), "lag {lag}");
+    let success = value(&committed, "webitel_export_last_success_timestamp_seconds");
+
+    // The database is gone: exit 3, counted; the last success is still the one above.
+    let config = path_str(&lake.config);
+    let down = "postgres://postgres@127.0.0.1:1/webitel";
+    for _ in 0..2 {
+        let out = run(&["run", "--config", config, "--database-url", down, "-q"]);
+        assert_fails(&out, 3);
+    }
+    let failed = std::fs::read_to_string(&metrics_path).unwrap();
+    assert_eq!(value(&failed, "webitel_export_last_run_success"), 0.0);
+    assert_eq!(
+        value(&failed, "webitel_export_run_failures_total{code=\"3\"}"),
+        2.0
+    );
+    assert_eq!(
+        value(&failed, "webitel_export_last_success_timestamp_seconds"),
+        success
+    );
+}
+
+/// With `pushgateway`, the same metrics go to the gateway's group for this root; with
+/// `--log-format json` every stderr line is a JSON record, the failure too.
+#[tokio::test]
+async fn metrics_are_pushed_and_logs_can_be_json() {
+    use std::io::{Read, Write};
+    let gateway = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = gateway.local_addr().unwrap().port();
+    let received = std::thread::spawn(move || {
+        let (mut stream, _) = gateway.accept().unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        let mut request = Vec::new();
+        let mut buf = [0u8; 4096];
+        // Headers and body arrive in a few reads; stop when the body's length is in.
+        loop {
+            let n = stream.read(&mut buf).unwrap_or(0);
+            if n == 0 {
+                break;
+            }
+            request.extend_from_slice(&buf[..n]);
+            let text = String::from_utf8_lossy(&request);
+            if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                let length = head
+                    .lines()
+                    .find_map(|l| {
+                        l.to_ascii_lowercase()
+                            .strip_prefix("content-length: ")
+                            .map(|v| v.trim().parse::<usize>().unwrap())
+                    })
+                    .unwrap_or(0);
+                if body.len() >= length {
+                    break;
+                }
+            }
+        }
+        stream
+            .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n")
+            .unwrap();
+        String::from_utf8(request).unwrap()
+    });
+    let db = TestDb::seeded(100, 22).await;
+    let lake = Lake::new(
+        &format!("pushgateway = \"http://127.0.0.1:{port}\""),
+        CALLS_CSV,
+    );
+    let out = run(&[
+        "run",
+        "--config",
+        path_str(&lake.config),
+        "--database-url",
+        &db.url,
+        "--log-format",
+        "json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    for line in stderr.lines() {
+        let record: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+        assert_eq!(record["level"], "info", "{line}");
+        assert!(
+            record["ts"].is_string() && record["msg"].is_string(),
+            "{line}"
+        );
+    }
+    assert!(stderr.contains("files committed"), "{stderr}");
+    let request = received.join().unwrap();
+    assert!(
+        request.starts_with("PUT /metrics/job/webitel_export/instance/lake "),
+        "{request}"
+    );
+    assert!(
+        request.contains("webitel_export_last_run_success 1"),
+        "{request}"
+    );
+
+    let out = run(&[
+        "run",
+        "--config",
+        path_str(&lake.config),
+        "--database-url",
+        "postgres://postgres@127.0.0.1:1/webitel",
+        "--log-format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(3));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let last: serde_json::Value = serde_json::from_str(stderr.lines().last().unwrap()).unwrap();
+    assert_eq!(last["level"], "error");
+    assert!(
+        last["msg"].as_str().unwrap().contains("127.0.0.1"),
+        "{last}"
+    );
+}

@@ -37,6 +37,8 @@ struct RawConfig {
     connection: ConnectionConfig,
     #[serde(default)]
     storage: StorageConfig,
+    metrics_file: Option<PathBuf>,
+    pushgateway: Option<String>,
     jobs: Vec<Spanned<RawJob>>,
 }
 
@@ -117,6 +119,10 @@ pub struct Config {
     pub max_file_bytes: u64,
     pub connection: ConnectionConfig,
     pub storage: StorageConfig,
+    /// The Prometheus text file every run rewrites (default `<root>/_state/metrics.prom`).
+    pub metrics_file: PathBuf,
+    /// A Pushgateway to push the same metrics to.
+    pub pushgateway: Option<String>,
     pub jobs: Vec<Job>,
 }
 
@@ -181,7 +187,18 @@ impl Config {
             jobs.push(job);
         }
         let (root, object_root) = split_root(raw.root, raw.work_dir).map_err(general)?;
+        if let Some(url) = &raw.pushgateway
+            && !(url.starts_with("http://") || url.starts_with("https://"))
+        {
+            return Err(general(format!(
+                "pushgateway '{url}' is not an http:// or https:// URL"
+            )));
+        }
         Ok(Config {
+            metrics_file: raw
+                .metrics_file
+                .unwrap_or_else(|| super::state::state_dir(&root).join("metrics.prom")),
+            pushgateway: raw.pushgateway,
             root,
             object_root,
             tz,

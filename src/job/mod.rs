@@ -5,6 +5,7 @@
 pub mod commit;
 pub mod config;
 mod execute;
+mod metrics;
 pub mod object_root;
 pub mod parts;
 mod plan;
@@ -13,6 +14,7 @@ pub mod state;
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
+use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -41,8 +43,54 @@ pub struct RunArgs {
     /// No per-job lines on stderr.
     #[arg(short, long)]
     pub quiet: bool,
+    /// text: lines for people; json: one JSON object per line (journald, ELK), errors included.
+    #[arg(long, value_enum, default_value = "text")]
+    pub log_format: LogFormat,
     #[command(flatten)]
     pub conn: ConnArgs,
+}
+
+/// How `run` writes its lines on stderr.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// The run's lines on stderr.
+#[derive(Clone, Copy)]
+pub(crate) struct Log {
+    quiet: bool,
+    format: LogFormat,
+}
+
+impl Log {
+    fn info(&self, line: &str) {
+        if !self.quiet {
+            self.write("info", line);
+        }
+    }
+
+    fn warn(&self, line: &str) {
+        self.write("warn", line);
+    }
+
+    fn write(&self, level: &str, line: &str) {
+        match self.format {
+            LogFormat::Text => eprintln!("{line}"),
+            LogFormat::Json => eprintln!("{}", json_line(level, line)),
+        }
+    }
+}
+
+/// One log record as JSON: time, level, message.
+pub fn json_line(level: &str, message: &str) -> String {
+    serde_json::json!({
+        "ts": Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        "level": level,
+        "msg": message,
+    })
+    .to_string()
 }
 
 #[derive(Serialize)]
@@ -81,18 +129,82 @@ struct ManifestFile<'a> {
     file: &'a FileEntry,
 }
 
-/// Runs every job of the configuration in one snapshot and publishes the result.
+/// Runs every job of the configuration in one snapshot and publishes the result; then, for a
+/// run that held the lock, writes (and pushes) its metrics, whether it committed or failed.
 pub async fn run(args: &RunArgs) -> Result<()> {
     let config = Config::load(&args.config)?;
-    let conn = connection(&args.conn, &config)?;
-    let root = &config.root;
-    // A dry run only reads: no output root, lock or recovery.
-    let _lock = if args.dry_run {
-        None
-    } else {
-        std::fs::create_dir_all(root).map_err(|e| Error::output(root, e))?;
-        Some(RunLock::acquire(root)?)
+    let log = Log {
+        quiet: args.quiet,
+        format: args.log_format,
     };
+    if args.dry_run {
+        // A dry run only reads: no output root, lock, recovery or metrics.
+        return execute(args, &config, log).await.map(drop);
+    }
+    let root = &config.root;
+    std::fs::create_dir_all(root).map_err(|e| Error::output(root, e))?;
+    let _lock = RunLock::acquire(root)?;
+    let started = Instant::now();
+    let result = execute(args, &config, log).await;
+    let outcome = match &result {
+        Ok(Some(done)) => metrics::Outcome::Success {
+            jobs: &done.reports,
+            state: &done.state,
+        },
+        Ok(None) => return Ok(()),
+        Err(e) => metrics::Outcome::Failure {
+            exit_code: e.exit_code(),
+        },
+    };
+    record_metrics(&config, &outcome, started, log).await;
+    result.map(drop)
+}
+
+/// Writes the metrics file and pushes it; a failure here is a warning, not the run's outcome.
+async fn record_metrics(
+    config: &Config,
+    outcome: &metrics::Outcome<'_>,
+    started: Instant,
+    log: Log,
+) {
+    let path = &config.metrics_file;
+    let previous = std::fs::read_to_string(path).unwrap_or_default();
+    let seconds = started.elapsed().as_secs_f64();
+    let text = metrics::render(&previous, outcome, Utc::now(), seconds);
+    if let Err(e) = metrics::write(path, &text) {
+        log.warn(&format!("metrics: {}", e.one_line()));
+    }
+    if let Some(url) = &config.pushgateway {
+        let instance: String = config
+            .root
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        if let Err(e) = metrics::push(url, &instance, &text).await {
+            log.warn(&format!("metrics: {}", e.one_line()));
+        }
+    }
+}
+
+/// What a committed run leaves for its metrics.
+struct Committed {
+    reports: Vec<JobReport>,
+    state: State,
+}
+
+/// The run itself, under the lock (or a dry run); `None` for a dry run.
+async fn execute(args: &RunArgs, config: &Config, log: Log) -> Result<Option<Committed>> {
+    let conn = connection(&args.conn, config)?;
+    let root = &config.root;
     let publish = match &config.object_root {
         Some(url) => Publish::Object(ObjectRoot::parse(url, &config.storage)?),
         None => Publish::Local,
@@ -100,7 +212,7 @@ pub async fn run(args: &RunArgs) -> Result<()> {
     let mut state = State::load(root)?;
     if !args.dry_run {
         for line in commit::recover(root, &state, &publish).await? {
-            log(args.quiet, &format!("recovery: {line}"));
+            log.info(&format!("recovery: {line}"));
         }
     }
 
@@ -111,28 +223,28 @@ pub async fn run(args: &RunArgs) -> Result<()> {
         .flat_map(|j| j.source.domains().iter().copied())
         .collect();
     let mut tx = source::begin_snapshot(&mut db, &conn, &domains).await?;
-    let snapshot = Snapshot::read(&mut tx, &config).await?;
+    let snapshot = Snapshot::read(&mut tx, config).await?;
     let plan = plan(&config.jobs, &state, snapshot.bound);
     if args.dry_run {
         print_plan(&snapshot.run_id, snapshot.at, snapshot.bound, &plan);
-        return Ok(());
+        return Ok(None);
     }
 
     let staging = Staging::create(root, &snapshot.run_id)?;
     let context = RunContext {
         staging: staging.dir(),
         run_id: &snapshot.run_id,
-        config: &config,
+        config,
         snapshot_partition: Partitioning::date_partition(snapshot.at, config.tz),
         level: crate::levels::detect(&mut tx).await?,
         stall_timeout: conn.stall_timeout(),
         quiet: args.quiet,
     };
-    let done = run_jobs(&mut tx, &plan, &context).await?;
+    let done = run_jobs(&mut tx, &plan, &context, log).await?;
     tx.rollback().await.ok();
 
     advance_watermarks(&mut state, &plan, &snapshot.run_id);
-    let manifest = Manifest::new(&snapshot, &config, &done);
+    let manifest = Manifest::new(&snapshot, config, &done);
     let entries: Vec<FileEntry> = done.files.iter().map(|(_, f)| f.clone()).collect();
     staging
         .commit(&entries, &done.full_partitions, &manifest, &state, &publish)
@@ -143,8 +255,11 @@ pub async fn run(args: &RunArgs) -> Result<()> {
         done.reports.len(),
         entries.len()
     );
-    log(args.quiet, &line);
-    Ok(())
+    log.info(&line);
+    Ok(Some(Committed {
+        reports: done.reports,
+        state,
+    }))
 }
 
 /// The run's snapshot: when it was taken, the bound no late commit can cross, the run's id.
@@ -192,6 +307,7 @@ async fn run_jobs(
     tx: &mut Transaction<'_, Postgres>,
     plan: &[Planned<'_>],
     context: &RunContext<'_>,
+    log: Log,
 ) -> Result<Done> {
     let mut done = Done {
         reports: Vec::new(),
@@ -209,16 +325,10 @@ async fn run_jobs(
             "job {}: {} rows, {} files, {} bytes, {:.2} s",
             report.name, report.rows, report.files, report.bytes, report.seconds
         );
-        log(context.quiet, &line);
+        log.info(&line);
         done.reports.push(report);
         done.files
             .extend(files.into_iter().map(|f| (job.name.clone(), f)));
     }
     Ok(done)
-}
-
-fn log(quiet: bool, line: &str) {
-    if !quiet {
-        eprintln!("{line}");
-    }
 }

@@ -91,6 +91,11 @@ fn bad_configs_name_the_line_and_the_reason() {
             "invalid type",
         ),
         (
+            GOOD.replace("time_zone", "pushgateway = \"pushgw:9091\"\ntime_zone"),
+            "export.toml",
+            "not an http:// or https:// URL",
+        ),
+        (
             GOOD.replace("\"queues\"", "\"calls\""),
             "line 9",
             "used twice",
@@ -104,4 +109,16 @@ fn bad_configs_name_the_line_and_the_reason() {
         );
         assert!(!message.contains('\n'), "{message}");
     }
+}
+
+/// The example the Debian package installs is a valid configuration.
+#[test]
+fn the_packaged_example_config_is_valid() {
+    let text = include_str!("../../../docs/packaging/export.toml.example");
+    let config = Config::parse(text, "export.toml.example").unwrap();
+    assert_eq!(
+        config.root,
+        std::path::Path::new("/var/lib/webitel-export/lake")
+    );
+    assert!(config.jobs.iter().any(|j| j.name == "conversations"));
 }
