@@ -1,5 +1,6 @@
 -- `check`: the server, the role, TLS on this connection, whether cc_calls_history is a
--- partitioned table, and whether the role sees other sessions' transactions.
+-- partitioned table, whether the role sees other sessions' transactions, and whether the
+-- server is a hot standby.
 SELECT current_setting('server_version')                AS "server_version!",
        current_setting('server_version_num')::int4      AS "server_version_num!",
        current_user::text                               AS "user_name!",
@@ -12,6 +13,9 @@ SELECT current_setting('server_version')                AS "server_version!",
                                                         AS "calls_partitioned!",
        -- Without pg_read_all_stats, other roles' open transactions are invisible in
        -- pg_stat_activity, and run's guard against late commits cannot see Webitel's writers.
-       pg_has_role('pg_read_all_stats', 'USAGE')        AS "reads_all_stats!"
+       pg_has_role('pg_read_all_stats', 'USAGE')        AS "reads_all_stats!",
+       -- A hot standby: run bounds its windows by what it has replayed (docs/nightly.md).
+       pg_is_in_recovery()                              AS "hot_standby!",
+       pg_last_xact_replay_timestamp()                  AS "replayed_to?"
 FROM (SELECT 1) AS one
 LEFT JOIN pg_stat_ssl s ON s.pid = pg_backend_pid()

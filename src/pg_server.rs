@@ -55,16 +55,36 @@ impl LocalPostgres {
 
     /// Initializes and starts a server with binaries from `bin`.
     pub async fn start(bin: &Path) -> Result<LocalPostgres> {
-        let dir = tempfile::Builder::new()
-            .prefix("webitel-export-pg-")
-            .tempdir()
-            .map_err(|e| Error::io("creating a temporary directory", e))?;
-        let owner = server_user()?;
-        if let Some((uid, gid)) = owner {
-            chown(dir.path(), uid, gid)?;
-        }
+        let (dir, owner) = server_dir()?;
         let data = dir.path().join("data");
         init_cluster(bin, &data, owner)?;
+        Self::spawn(bin, dir, owner).await
+    }
+
+    /// A hot standby of this server: a base backup streaming from it (`pg_basebackup -R`),
+    /// started on its own port. The tests of exports from a replica use it.
+    pub async fn start_standby(&self) -> Result<LocalPostgres> {
+        let (dir, owner) = server_dir()?;
+        let data = dir.path().join("data");
+        run_as(
+            owner,
+            Command::new(self.bin.join("pg_basebackup"))
+                .args(["-h", "127.0.0.1", "-U", "postgres", "-p"])
+                .arg(self.port.to_string())
+                .arg("-D")
+                .arg(&data)
+                .args(["-R", "-X", "stream", "--no-sync", "--checkpoint=fast"]),
+        )?;
+        Self::spawn(&self.bin, dir, owner).await
+    }
+
+    /// Starts `postgres` on the cluster in `<dir>/data`, on a free loopback port.
+    async fn spawn(
+        bin: &Path,
+        dir: tempfile::TempDir,
+        owner: Option<(u32, u32)>,
+    ) -> Result<LocalPostgres> {
+        let data = dir.path().join("data");
         let port = free_port()?;
         let log_path = dir.path().join("postgres.log");
         let log =
@@ -173,6 +193,19 @@ impl Drop for LocalPostgres {
     }
 }
 
+/// A temporary directory for a cluster, owned by the user the server runs as.
+fn server_dir() -> Result<(tempfile::TempDir, Option<(u32, u32)>)> {
+    let dir = tempfile::Builder::new()
+        .prefix("webitel-export-pg-")
+        .tempdir()
+        .map_err(|e| Error::io("creating a temporary directory", e))?;
+    let owner = server_user()?;
+    if let Some((uid, gid)) = owner {
+        chown(dir.path(), uid, gid)?;
+    }
+    Ok((dir, owner))
+}
+
 /// The (uid, gid) the server must run as: `postgres` when we are root, else ourselves.
 fn server_user() -> Result<Option<(u32, u32)>> {
     // SAFETY: geteuid has no preconditions.
@@ -222,8 +255,9 @@ fn run_as(owner: Option<(u32, u32)>, command: &mut Command) -> Result<()> {
     )))
 }
 
-/// `initdb` a cluster in `data`, trusting local connections except for the role
-/// `password_required`: the test suite needs one place where a wrong password is refused.
+/// `initdb` a cluster in `data`, trusting local connections (replication too, for a test
+/// standby) except for the role `password_required`: the test suite needs one place where a
+/// wrong password is refused.
 fn init_cluster(bin: &Path, data: &Path, owner: Option<(u32, u32)>) -> Result<()> {
     run_as(
         owner,
@@ -242,7 +276,8 @@ fn init_cluster(bin: &Path, data: &Path, owner: Option<(u32, u32)>) -> Result<()
         data.join("pg_hba.conf"),
         "local all all trust\n\
          host all +password_required 127.0.0.1/32 scram-sha-256\n\
-         host all all 127.0.0.1/32 trust\n",
+         host all all 127.0.0.1/32 trust\n\
+         host replication postgres 127.0.0.1/32 trust\n",
     )
     .map_err(|e| Error::io("writing pg_hba.conf", e))
 }

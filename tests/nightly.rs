@@ -12,6 +12,8 @@ use sqlx::Executor;
 
 use crate::support::{TestDb, assert_fails, parse_csv, path_str, run, run_ok};
 
+mod standby;
+
 /// An output root and its config file.
 struct Lake {
     _dir: tempfile::TempDir,
@@ -34,12 +36,16 @@ impl Lake {
     }
 
     fn args<'a>(&'a self, db: &'a TestDb) -> Vec<&'a str> {
+        self.args_for(&db.url)
+    }
+
+    fn args_for<'a>(&'a self, url: &'a str) -> Vec<&'a str> {
         vec![
             "run",
             "--config",
             path_str(&self.config),
             "--database-url",
-            &db.url,
+            url,
             "-q",
         ]
     }

@@ -66,6 +66,10 @@ struct Report {
     /// The Webitel releases the detected schema can belong to.
     releases: String,
     calls_partitioned: bool,
+    /// A hot standby (in recovery), and the primary's commit time of the last transaction it
+    /// replayed.
+    hot_standby: bool,
+    replayed_to: Option<chrono::DateTime<chrono::Utc>>,
     /// Not failures: what works with reduced guarantees.
     warnings: Vec<String>,
     datasets: Vec<DatasetCheck>,
@@ -146,6 +150,8 @@ pub async fn run(args: &CheckArgs) -> Result<bool> {
         releases: levels::release_range(level),
         warnings,
         calls_partitioned: server.calls_partitioned,
+        hot_standby: server.hot_standby,
+        replayed_to: server.replayed_to,
         ok: datasets.iter().all(|d| d.ok),
         datasets,
     };
@@ -279,6 +285,15 @@ fn print_text(r: &Report) {
         "cc_calls_history partitioned: {}",
         if r.calls_partitioned { "yes" } else { "no" }
     );
+    if r.hot_standby {
+        let replayed = r
+            .replayed_to
+            .map_or("no transaction yet".to_string(), |t| t.to_rfc3339());
+        println!(
+            "hot standby: replayed to {replayed}; run exports what the standby has replayed, \
+             each row once (docs/nightly.md)"
+        );
+    }
     for d in &r.datasets {
         let rows = d
             .estimated_rows

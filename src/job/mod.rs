@@ -10,6 +10,7 @@ pub mod object_root;
 pub mod parts;
 mod plan;
 mod setup;
+mod standby;
 pub mod state;
 
 use std::collections::BTreeSet;
@@ -222,8 +223,12 @@ async fn execute(args: &RunArgs, config: &Config, log: Log) -> Result<Option<Com
         .iter()
         .flat_map(|j| j.source.domains().iter().copied())
         .collect();
+    let marks = standby::settle(&mut db, &state.standby_marks, config.safety_lag).await?;
     let mut tx = source::begin_snapshot(&mut db, &conn, &domains).await?;
-    let snapshot = Snapshot::read(&mut tx, config).await?;
+    let snapshot = Snapshot::read(&mut tx, config, &marks).await?;
+    if let Some(line) = snapshot.standby_line() {
+        log.info(&line);
+    }
     let plan = plan(&config.jobs, &state, snapshot.bound);
     if args.dry_run {
         print_plan(&snapshot.run_id, snapshot.at, snapshot.bound, &plan);
@@ -244,6 +249,9 @@ async fn execute(args: &RunArgs, config: &Config, log: Log) -> Result<Option<Com
     tx.rollback().await.ok();
 
     advance_watermarks(&mut state, &plan, &snapshot.run_id);
+    if let Some(position) = &snapshot.standby {
+        state.standby_marks = standby::keep(marks, position);
+    }
     let manifest = Manifest::new(&snapshot, config, &done);
     let entries: Vec<FileEntry> = done.files.iter().map(|(_, f)| f.clone()).collect();
     staging
@@ -267,27 +275,65 @@ struct Snapshot {
     at: DateTime<Utc>,
     bound: DateTime<Utc>,
     run_id: String,
+    /// On a hot standby: where the snapshot stands in the primary's history.
+    standby: Option<standby::Position>,
+    held: Option<&'static str>,
 }
 
 impl Snapshot {
-    /// The bound is the snapshot time less the safety lag, and never later than the start of
-    /// the oldest transaction still writing: rows it commits later are still before the bound.
-    async fn read(tx: &mut Transaction<'_, Postgres>, config: &Config) -> Result<Snapshot> {
+    /// On a primary, the bound is the snapshot time less the safety lag, and never later than
+    /// the start of the oldest transaction still writing: rows it commits later are still
+    /// before the bound. On a standby it is what [`standby`] can place (see there).
+    async fn read(
+        tx: &mut Transaction<'_, Postgres>,
+        config: &Config,
+        marks: &[standby::Mark],
+    ) -> Result<Snapshot> {
         let snapshot = sqlx::query_file!("queries/run_snapshot.sql")
             .fetch_one(&mut **tx)
             .await
             .map_err(|e| Error::database("reading the snapshot time", e))?;
+        let position = standby::Position::read(tx).await?;
         let lag = chrono::Duration::from_std(config.safety_lag).unwrap_or_default();
-        let lagged = snapshot.snapshot_at - lag;
+        let on_primary = || {
+            let lagged = snapshot.snapshot_at - lag;
+            snapshot
+                .oldest_writer_start
+                .map_or(lagged, |t| t.min(lagged))
+        };
+        let (bound, held) = match position.in_recovery.then(|| position.bound(marks, lag)) {
+            None => (on_primary(), None),
+            Some(standby::Bound::At(t)) => (t, None),
+            // Before every watermark: each job exports nothing and keeps its place.
+            Some(standby::Bound::Held(why)) => (DateTime::<Utc>::UNIX_EPOCH, Some(why)),
+        };
         Ok(Snapshot {
             at: snapshot.snapshot_at,
-            bound: snapshot
-                .oldest_writer_start
-                .map_or(lagged, |t| t.min(lagged)),
+            bound,
             run_id: format!(
                 "{}-{:05x}",
                 snapshot.snapshot_at.format("%Y%m%dT%H%M%SZ"),
                 std::process::id() & 0xfffff
+            ),
+            standby: position.in_recovery.then_some(position),
+            held,
+        })
+    }
+
+    /// What a run on a standby says about its bound.
+    fn standby_line(&self) -> Option<String> {
+        let position = self.standby.as_ref()?;
+        let replayed = position
+            .replayed_to
+            .map_or("nothing".to_string(), |t| t.to_rfc3339());
+        Some(match self.held {
+            Some(why) => format!(
+                "hot standby (replayed to {replayed}): watermarks held, {why}; the next run \
+                 exports what this one leaves"
+            ),
+            None => format!(
+                "hot standby (replayed to {replayed}): exporting up to {}",
+                self.bound.to_rfc3339()
             ),
         })
     }

@@ -22,6 +22,9 @@ pub struct State {
     pub last_run: Option<String>,
     /// Per job name: how far its incremental window has been exported.
     pub jobs: BTreeMap<String, Watermark>,
+    /// Runs from a hot standby: where each stood in the primary's history.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub standby_marks: Vec<super::standby::Mark>,
 }
 
 /// An incremental job's progress: every row with `column < watermark` has been exported.
