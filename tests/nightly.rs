@@ -12,6 +12,7 @@ use sqlx::Executor;
 
 use crate::support::{TestDb, assert_fails, parse_csv, path_str, run, run_ok};
 
+mod archive;
 mod standby;
 
 /// An output root and its config file.

@@ -3,6 +3,7 @@
 //! Column meanings: docs/datasets.md.
 
 pub mod copy;
+pub mod stores;
 
 use chrono::{DateTime, Utc};
 use futures_util::stream::BoxStream;

@@ -67,6 +67,7 @@ pub struct ConnectionConfig {
     pub connect_retries: Option<u32>,
 }
 
+use super::archive::ArchiveConfig;
 pub use crate::sink::object::StorageConfig;
 
 #[derive(Deserialize)]
@@ -83,6 +84,8 @@ struct RawJob {
     since: Option<String>,
     #[serde(default)]
     filters: Vec<String>,
+    /// recordings only: also copy the files into the root.
+    archive: Option<ArchiveConfig>,
 }
 
 fn default_format() -> JobFormat {
@@ -140,6 +143,8 @@ pub struct Job {
     pub since: Option<DateTime<Utc>>,
     /// The dataset and its parsed filters.
     pub source: JobFilter,
+    /// A recordings job's file archive (`[jobs.archive]`).
+    pub archive: Option<ArchiveConfig>,
 }
 
 impl Config {
@@ -250,6 +255,12 @@ fn check_job(raw: RawJob, tz: Tz) -> std::result::Result<Job, String> {
         JobFormat::Parquet => Format::Parquet,
         JobFormat::Csv => Format::Csv,
     };
+    if raw.archive.is_some() && !matches!(source, JobFilter::Recordings(_)) {
+        return Err(format!(
+            "archive applies to recordings jobs, not {}",
+            info.name
+        ));
+    }
     if raw.profile == Profile::Excel && format != Format::Csv {
         return Err("profile = \"excel\" needs format = \"csv\"".to_string());
     }
@@ -261,6 +272,7 @@ fn check_job(raw: RawJob, tz: Tz) -> std::result::Result<Job, String> {
         partition_by,
         since,
         source,
+        archive: raw.archive,
     })
 }
 

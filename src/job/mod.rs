@@ -2,6 +2,7 @@
 //! snapshot; incremental jobs export `[watermark, bound)` of their column; files are published
 //! all at once, then the watermarks move. See docs/nightly.md.
 
+mod archive;
 pub mod commit;
 pub mod config;
 mod execute;
@@ -103,6 +104,12 @@ struct Manifest<'a> {
     time_zone: String,
     jobs: &'a [JobReport],
     files: Vec<ManifestFile<'a>>,
+    /// Recording files archived by recordings jobs (copied by this run or already there).
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    archived: &'a [archive::Archived],
+    /// Recording files the archive cannot hold, each with the reason.
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    not_archived: &'a [archive::NotArchived],
 }
 
 impl<'a> Manifest<'a> {
@@ -119,6 +126,8 @@ impl<'a> Manifest<'a> {
                 .iter()
                 .map(|(job, file)| ManifestFile { job, file })
                 .collect(),
+            archived: &done.archive.files,
+            not_archived: &done.archive.skipped,
         }
     }
 }
@@ -245,7 +254,7 @@ async fn execute(args: &RunArgs, config: &Config, log: Log) -> Result<Option<Com
         stall_timeout: conn.stall_timeout(),
         quiet: args.quiet,
     };
-    let done = run_jobs(&mut tx, &plan, &context, log).await?;
+    let done = run_jobs(&mut tx, &plan, &context, &publish, log).await?;
     tx.rollback().await.ok();
 
     advance_watermarks(&mut state, &plan, &snapshot.run_id);
@@ -346,6 +355,8 @@ struct Done {
     files: Vec<(String, FileEntry)>,
     /// `<job>/date=<snapshot date>` of every full job: replaced as a whole at commit.
     full_partitions: BTreeSet<String>,
+    /// The recording files of archiving jobs.
+    archive: archive::ArchiveReport,
 }
 
 /// Runs each planned job in turn, in the snapshot `tx`.
@@ -353,12 +364,14 @@ async fn run_jobs(
     tx: &mut Transaction<'_, Postgres>,
     plan: &[Planned<'_>],
     context: &RunContext<'_>,
+    publish: &Publish,
     log: Log,
 ) -> Result<Done> {
     let mut done = Done {
         reports: Vec::new(),
         files: Vec::new(),
         full_partitions: BTreeSet::new(),
+        archive: archive::ArchiveReport::default(),
     };
     for planned in plan {
         let job = planned.job;
@@ -375,6 +388,18 @@ async fn run_jobs(
         done.reports.push(report);
         done.files
             .extend(files.into_iter().map(|f| (job.name.clone(), f)));
+        if let Some(config) = &job.archive {
+            let archived = archive::run(tx, planned, config, context, publish, log).await?;
+            let copied = archived.files.iter().filter(|f| f.copied).count();
+            log.info(&format!(
+                "job {}: archive: {copied} files copied, {} already there, {} not archivable",
+                job.name,
+                archived.files.len() - copied,
+                archived.skipped.len()
+            ));
+            done.archive.files.extend(archived.files);
+            done.archive.skipped.extend(archived.skipped);
+        }
     }
     Ok(done)
 }

@@ -121,6 +121,15 @@ impl ObjectRoot {
             .map_err(|e| self.error(rel, e))
     }
 
+    /// The size of the object at `rel`, `None` when there is none.
+    pub async fn size_of(&self, rel: &str) -> Result<Option<u64>> {
+        match self.store.head(&self.key(rel)).await {
+            Ok(meta) => Ok(Some(meta.size)),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(self.error(rel, e)),
+        }
+    }
+
     /// Deletes the objects of an uncommitted run (missing ones are fine).
     pub async fn delete_all(&self, files: &[String]) -> Result<()> {
         for rel in files {

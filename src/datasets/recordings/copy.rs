@@ -145,7 +145,7 @@ fn source_path(row: &RecordingRow, storage_root: Option<&Path>) -> Option<PathBu
     }
 }
 
-fn date_dir(row: &RecordingRow) -> PathBuf {
+pub(crate) fn date_dir(row: &RecordingRow) -> PathBuf {
     match row.uploaded_at.or(row.call_created_at) {
         Some(t) => PathBuf::from(t.format("%Y/%m/%d").to_string()),
         None => PathBuf::from("undated"),
@@ -153,7 +153,7 @@ fn date_dir(row: &RecordingRow) -> PathBuf {
 }
 
 /// The last path component of a stored name, so a name can never climb out of the directory.
-fn file_name(name: &str) -> String {
+pub(crate) fn file_name(name: &str) -> String {
     let last = name.rsplit(['/', '\\']).next().unwrap_or(name);
     if last.is_empty() || last == ".." || last == "." {
         "file".into()
@@ -163,14 +163,18 @@ fn file_name(name: &str) -> String {
 }
 
 /// Checks that `path` holds the file Webitel describes: its size, and its sha256 when known.
-fn verify(path: &Path, row: &RecordingRow) -> std::result::Result<(), String> {
+pub(crate) fn verify(path: &Path, row: &RecordingRow) -> std::result::Result<(), String> {
     let mut file = File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let (size, digest) =
         hash(&mut file, &mut std::io::sink()).map_err(|e| format!("{}: {e}", path.display()))?;
     check(size, &digest, row)
 }
 
-fn check(size: u64, digest: &str, row: &RecordingRow) -> std::result::Result<(), String> {
+pub(crate) fn check(
+    size: u64,
+    digest: &str,
+    row: &RecordingRow,
+) -> std::result::Result<(), String> {
     let expected = u64::try_from(row.size_bytes).unwrap_or(0);
     if size != expected {
         return Err(format!(

@@ -1,0 +1,206 @@
+//! A `recordings` job's archive: each file of the job's window copied from its store (local,
+//! or S3 with the profile's credentials) to `<root>/<job>-files/<yyyy>/<mm>/<dd>/<id>_<name>`,
+//! verified by size and sha256 before it becomes visible.
+//!
+//! Files go straight to their final place, not through the run's staging: an archive can be
+//! large, and a run that fails half-way must not copy the same gigabytes again. Each file is
+//! complete and verified or absent (a temporary file renamed into place; an S3 upload that
+//! completes only after the bytes checked out), so the next run, which covers the same window
+//! because the watermark did not move, finds the files already there and goes on. Files that
+//! cannot be read here (encrypted, an unsupported store) are listed with the reason in the
+//! manifest and the log; a file that cannot be copied or does not verify fails the run.
+
+use std::path::{Path, PathBuf};
+
+use futures_util::StreamExt;
+use serde::Serialize;
+use sqlx::PgConnection;
+
+use super::Log;
+use super::commit::Publish;
+use super::execute::RunContext;
+use super::plan::Planned;
+use crate::datasets::Dataset;
+use crate::datasets::recordings::copy::{check, date_dir, file_name, verify};
+use crate::datasets::recordings::stores::{Source, Stores, pull};
+use crate::datasets::recordings::{RecordingRow, Recordings};
+use crate::error::{Error, Result};
+use crate::registry::JobFilter;
+
+/// `[jobs.archive]` of a recordings job.
+#[derive(serde::Deserialize, Clone, Debug, Default)]
+#[serde(deny_unknown_fields)]
+pub struct ArchiveConfig {
+    /// The local store's root directory on this host (replaces profile directories; the only
+    /// way to the storage service's default store).
+    pub storage_root: Option<PathBuf>,
+}
+
+/// A file in the archive, for the manifest.
+#[derive(Serialize, Clone, Debug)]
+pub struct Archived {
+    pub job: String,
+    pub file_id: i64,
+    /// Relative to the root.
+    pub path: String,
+    pub bytes: u64,
+    pub sha256: Option<String>,
+    /// Copied by this run (false: a verified copy was already there).
+    pub copied: bool,
+}
+
+/// A file the archive cannot hold, and why.
+#[derive(Serialize, Clone, Debug)]
+pub struct NotArchived {
+    pub job: String,
+    pub file_id: i64,
+    pub reason: String,
+}
+
+#[derive(Default)]
+pub struct ArchiveReport {
+    pub files: Vec<Archived>,
+    pub skipped: Vec<NotArchived>,
+}
+
+/// Where archived files go.
+enum Destination<'a> {
+    Local(&'a Path),
+    /// Uploaded from a temporary file in the staging directory.
+    Object(&'a super::object_root::ObjectRoot, &'a Path),
+}
+
+/// Archives the files of `planned`'s window, read in the run's snapshot.
+pub(super) async fn run(
+    db: &mut PgConnection,
+    planned: &Planned<'_>,
+    config: &ArchiveConfig,
+    context: &RunContext<'_>,
+    publish: &Publish,
+    log: Log,
+) -> Result<ArchiveReport> {
+    let JobFilter::Recordings(filter) = &planned.job.source else {
+        unreachable!("the config allows an archive on recordings jobs only");
+    };
+    let mut filter = (**filter).clone();
+    if let Some(window) = planned.window {
+        Recordings::set_window(&mut filter, window)?;
+    }
+    let stores = Stores::load(db, config.storage_root.clone()).await?;
+    let destination = match publish {
+        Publish::Local => Destination::Local(&context.config.root),
+        Publish::Object(object) => Destination::Object(object, context.staging),
+    };
+    let job = &planned.job.name;
+    let mut report = ArchiveReport::default();
+    let mut failures = Vec::new();
+    let mut rows = Recordings::read(db, context.level, &filter);
+    while let Some(row) = rows.next().await {
+        let row = row?;
+        let source = match stores.source(&row) {
+            Ok(source) => source,
+            Err(reason) => {
+                log.warn(&format!(
+                    "archive {job}: file {} not archived: {reason}",
+                    row.file_id
+                ));
+                report.skipped.push(NotArchived {
+                    job: job.clone(),
+                    file_id: row.file_id,
+                    reason,
+                });
+                continue;
+            }
+        };
+        let rel = archive_path(job, &row);
+        match archive_one(&source, &row, &rel, &destination).await {
+            Ok(copied) => report.files.push(Archived {
+                job: job.clone(),
+                file_id: row.file_id,
+                path: rel,
+                bytes: u64::try_from(row.size_bytes).unwrap_or(0),
+                sha256: row.sha256.clone().filter(|s| !s.is_empty()),
+                copied,
+            }),
+            Err(why) => {
+                log.warn(&format!("archive {job}: file {}: {why}", row.file_id));
+                failures.push(format!("file {}: {why}", row.file_id));
+            }
+        }
+    }
+    if let Some(first) = failures.first() {
+        return Err(Error::output(
+            format!("{job}-files"),
+            std::io::Error::other(format!(
+                "{} recording(s) could not be archived and verified (first: {first}); the next \
+                 run retries them",
+                failures.len()
+            )),
+        ));
+    }
+    Ok(report)
+}
+
+/// `<job>-files/<yyyy>/<mm>/<dd>/<file id>_<name>`, by upload date (UTC).
+fn archive_path(job: &str, row: &RecordingRow) -> String {
+    let dir = date_dir(row);
+    format!(
+        "{job}-files/{}/{}_{}",
+        dir.display(),
+        row.file_id,
+        file_name(&row.name)
+    )
+}
+
+/// Copies one file unless a verified copy is there; `Ok(true)` when it copied.
+async fn archive_one(
+    source: &Source,
+    row: &RecordingRow,
+    rel: &str,
+    destination: &Destination<'_>,
+) -> std::result::Result<bool, String> {
+    match destination {
+        Destination::Local(root) => {
+            let dest = root.join(rel);
+            if verify(&dest, row).is_ok() {
+                return Ok(false);
+            }
+            fetch_verified(source, row, &dest).await?;
+            Ok(true)
+        }
+        Destination::Object(object, staging) => {
+            // Only verified bytes are ever uploaded, so an object of the right size is one.
+            let expected = u64::try_from(row.size_bytes).unwrap_or(0);
+            if object.size_of(rel).await.map_err(|e| e.one_line())? == Some(expected) {
+                return Ok(false);
+            }
+            let staged = staging.join(rel);
+            fetch_verified(source, row, &staged).await?;
+            let uploaded = object.upload_all(staging, &[rel.to_string()]).await;
+            let _ = std::fs::remove_file(&staged);
+            uploaded.map_err(|e| e.one_line())?;
+            Ok(true)
+        }
+    }
+}
+
+/// Reads the file into a temporary file beside `dest`, checks its size and sha256, and only
+/// then renames it to `dest` (never over anything but a regular file).
+async fn fetch_verified(
+    source: &Source,
+    row: &RecordingRow,
+    dest: &Path,
+) -> std::result::Result<(), String> {
+    let parent = dest.parent().expect("an archive path has directories");
+    std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
+    let mut temp = crate::sink::place::temp_beside(dest, None).map_err(|e| e.one_line())?;
+    let (size, digest) = pull(source, temp.as_file_mut()).await?;
+    check(size, &digest, row)?;
+    temp.as_file()
+        .sync_all()
+        .map_err(|e| format!("{}: {e}", dest.display()))?;
+    crate::sink::place::ensure_replaceable(dest).map_err(|e| e.one_line())?;
+    temp.persist(dest)
+        .map_err(|e| format!("{}: {}", dest.display(), e.error))?;
+    Ok(())
+}

@@ -1,0 +1,152 @@
+//! A `recordings` job with `[jobs.archive]`: each file of the window copied into the root,
+//! verified, resumed after a failed run, listed in the manifest; files the archive cannot hold
+//! are listed with their reason.
+
+use std::path::Path;
+
+use super::Lake;
+use crate::support::{TestDb, assert_fails, path_str};
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn bytes(n: usize, seed: u8) -> Vec<u8> {
+    (0..n)
+        .map(|i| u8::try_from(i % 251).unwrap().wrapping_mul(31) ^ seed)
+        .collect()
+}
+
+fn put(store: &Path, rel: &str, content: &[u8]) {
+    let path = store.join(rel);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, content).unwrap();
+}
+
+/// The manifest of the newest committed run.
+fn last_manifest(lake: &Lake) -> serde_json::Value {
+    let newest = std::fs::read_dir(lake.root.join("_runs"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .max()
+        .unwrap();
+    serde_json::from_slice(&std::fs::read(newest).unwrap()).unwrap()
+}
+
+/// `(file_id, copied)` of the manifest's archived files.
+fn archived(manifest: &serde_json::Value) -> Vec<(i64, bool)> {
+    let mut files: Vec<(i64, bool)> = manifest["archived"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|f| {
+                    (
+                        f["file_id"].as_i64().unwrap(),
+                        f["copied"].as_bool().unwrap(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    files.sort();
+    files
+}
+
+#[tokio::test]
+async fn the_archive_copies_verifies_resumes_and_lists_what_it_cannot_hold() {
+    let db = TestDb::with_fixtures(&["calls.sql", "recordings.sql"]).await;
+    let store = tempfile::tempdir().unwrap();
+    let (one, four, five) = (bytes(1000, 1), bytes(1000, 4), bytes(32044, 5));
+    put(store.path(), "one.example/2026/09/01/rec1.mp3", &one);
+    put(store.path(), "other-domain.mp3", &four);
+    // File 5 is short in the store: it cannot verify.
+    put(store.path(), "two/2026/rec5.wav", &five[..100]);
+    db.execute(&format!(
+        "UPDATE storage.files SET sha256sum = '{}' WHERE id = 1",
+        sha256_hex(&one)
+    ))
+    .await;
+    let jobs = format!(
+        "[[jobs]]\ndataset = \"recordings\"\nformat = \"csv\"\n[jobs.archive]\nstorage_root = {:?}\n",
+        path_str(store.path())
+    );
+    let lake = Lake::new("safety_lag = \"0s\"", &jobs);
+    let archive = lake.root.join("recordings-files");
+
+    // Run 1 fails on file 5; the files that verified stay, the watermark does not move.
+    let out = crate::support::run(&lake.args(&db));
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(4), "{said}");
+    assert!(
+        said.contains("file 5: ") && said.contains("size mismatch"),
+        "{said}"
+    );
+    let last = said.lines().last().unwrap();
+    assert!(
+        last.contains("1 recording(s) could not be archived"),
+        "{said}"
+    );
+    assert!(lake.state().is_none(), "nothing committed");
+    assert_eq!(
+        std::fs::read(archive.join("2026/09/01/1_rec1.mp3")).unwrap(),
+        one
+    );
+    assert!(!archive.join("2026/09/10/5_rec5.wav").exists());
+
+    // Run 2 finds 1 and 4 in place and copies 5.
+    put(store.path(), "two/2026/rec5.wav", &five);
+    lake.run(&db);
+    let manifest = last_manifest(&lake);
+    assert_eq!(archived(&manifest), vec![(1, false), (4, false), (5, true)]);
+    let five_path = manifest["archived"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["file_id"] == 5)
+        .unwrap()["path"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(five_path.starts_with("recordings-files/"), "{five_path}");
+    assert_eq!(std::fs::read(lake.root.join(&five_path)).unwrap(), five);
+    // The encrypted S3 file is listed with its reason, never silently left out.
+    let skipped = manifest["not_archived"].as_array().unwrap();
+    assert_eq!(skipped.len(), 1);
+    assert_eq!(skipped[0]["file_id"], 2);
+    assert!(skipped[0]["reason"].as_str().unwrap().contains("encrypted"));
+
+    // A file uploaded later is the next run's only one.
+    let seven = bytes(2048, 7);
+    put(store.path(), "one.example/new/rec7.mp3", &seven);
+    db.execute(&format!(
+        "INSERT INTO storage.files (id, domain_id, uuid, name, size, mime_type, profile_id, properties, instance, created_at, sha256sum)
+         VALUES (7, 1, '00000000-0000-0000-0000-000000000001', 'rec7.mp3', 2048, 'audio/mpeg', 11,
+                 '{{\"directory\": \"one.example/new\"}}', 's1',
+                 (extract(epoch FROM clock_timestamp()) * 1000)::int8, '{}')",
+        sha256_hex(&seven)
+    ))
+    .await;
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    lake.run(&db);
+    let manifest = last_manifest(&lake);
+    assert_eq!(archived(&manifest), vec![(7, true)]);
+    let seven_path = manifest["archived"][0]["path"].as_str().unwrap();
+    assert_eq!(std::fs::read(lake.root.join(seven_path)).unwrap(), seven);
+    assert_eq!(manifest["archived"][0]["sha256"], sha256_hex(&seven));
+}
+
+#[tokio::test]
+async fn an_archive_belongs_to_recordings_jobs_only() {
+    let lake = Lake::new("", "[[jobs]]\ndataset = \"calls\"\n[jobs.archive]\n");
+    let out = crate::support::run(&["run", "--config", path_str(&lake.config), "--dry-run"]);
+    let said = assert_fails(&out, 2);
+    assert!(
+        said.contains("archive applies to recordings jobs"),
+        "{said}"
+    );
+}
