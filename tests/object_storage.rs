@@ -429,3 +429,190 @@ async fn a_run_interrupted_mid_upload_publishes_nothing_and_the_next_completes()
         .expect("the calls part");
     assert_eq!(csv_rows(&s3.get(part).await.unwrap()), legs(&db).await);
 }
+
+/// A recordings job with `[jobs.archive]` reads a file from the S3 bucket of its storage
+/// profile (bucket, endpoint, path style and credentials from `file_backend_profiles`) and a
+/// file from a local profile, into an `s3://` root: a failed run leaves what verified, the
+/// next run finds it there and copies the rest. The profile's secret is never printed.
+#[tokio::test]
+async fn a_run_archives_recordings_from_an_s3_profile_into_an_s3_root() {
+    let Some(s3) = S3Server::start() else {
+        return;
+    };
+    assert!(s3.http("PUT", "/rec-bucket").starts_with("HTTP/1.1 200"));
+    let db = TestDb::with_fixtures(&["calls.sql", "recordings.sql"]).await;
+    let sha = |b: &[u8]| -> String {
+        use sha2::Digest;
+        sha2::Sha256::digest(b)
+            .iter()
+            .map(|x| format!("{x:02x}"))
+            .collect()
+    };
+    // Larger than one upload part: the archive's upload is multipart, completed only at the end.
+    let audio: Vec<u8> = (0..9u32 << 20).map(|i| (i % 253) as u8).collect();
+    webitel_export::sink::object::install_tls_provider();
+    let source = AmazonS3Builder::new()
+        .with_bucket_name("rec-bucket")
+        .with_access_key_id("test")
+        .with_secret_access_key("test")
+        .with_region("us-east-1")
+        .with_endpoint(format!("http://127.0.0.1:{}", s3.port))
+        .with_allow_http(true)
+        .build()
+        .unwrap();
+    source
+        .put(
+            &ObjectPath::from("recordings/2026/09/03/x.mp3"),
+            audio.clone().into(),
+        )
+        .await
+        .unwrap();
+    let local_store = tempfile::tempdir().unwrap();
+    db.execute(&format!(
+        "UPDATE storage.file_backend_profiles SET properties = jsonb_build_object(
+             'bucket_name', 'rec-bucket', 'region', 'us-east-1', 'force_path_style', true,
+             'endpoint', 'http://127.0.0.1:{}', 'key_id', 'test', 'access_key', 's3cr3t-Key')
+         WHERE id = 12;
+         UPDATE storage.file_backend_profiles SET properties = jsonb_build_object('directory', '{}')
+         WHERE id = 11;
+         UPDATE storage.files SET properties = '{{\"location\": \"recordings/2026/09/03/x.mp3\"}}',
+             size = {}, sha256sum = '{}' WHERE id = 2;",
+        s3.port,
+        local_store.path().display(),
+        audio.len(),
+        sha(&audio)
+    ))
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("archive.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "root = \"s3://{BUCKET}/lake\"\nwork_dir = \"{}\"\nsafety_lag = \"0s\"\n\
+             [storage]\nendpoint = \"http://127.0.0.1:{}\"\nallow_http = true\nregion = \"us-east-1\"\n\
+             [[jobs]]\ndataset = \"recordings\"\nformat = \"csv\"\nfilters = [\"--domain\", \"1\"]\n\
+             [jobs.archive]\n",
+            dir.path().join("work").display(),
+            s3.port
+        ),
+    )
+    .unwrap();
+    let run = || {
+        s3.export(&[
+            "run",
+            "--config",
+            path_str(&config),
+            "--database-url",
+            &db.url,
+        ])
+        .env_remove("AWS_ENDPOINT")
+        .output()
+        .unwrap()
+    };
+
+    // File 1 is not in its local store yet: the run fails, file 2 is archived all the same.
+    let out = run();
+    let said = String::from_utf8_lossy(&out.stderr).to_string();
+    assert_eq!(out.status.code(), Some(4), "{said}");
+    assert!(said.contains("file 1: "), "{said}");
+    assert!(!said.contains("s3cr3t"), "{said}");
+    let keys = s3.keys("lake").await;
+    let archived: Vec<&String> = keys
+        .iter()
+        .filter(|k| k.starts_with("lake/recordings-files/"))
+        .collect();
+    assert_eq!(archived.len(), 1, "{keys:?}");
+    assert!(archived[0].ends_with("/2_rec2.mp3"), "{keys:?}");
+    assert_eq!(s3.get(archived[0]).await.unwrap(), audio);
+    assert_eq!(s3.open_uploads(), 0);
+
+    // With file 1 in place the next run copies it and finds file 2 there.
+    let one: Vec<u8> = (0..1000u32).map(|i| (i % 7) as u8).collect();
+    let one_path = local_store.path().join("one.example/2026/09/01/rec1.mp3");
+    std::fs::create_dir_all(one_path.parent().unwrap()).unwrap();
+    std::fs::write(&one_path, &one).unwrap();
+    db.execute(&format!(
+        "UPDATE storage.files SET sha256sum = '{}' WHERE id = 1",
+        sha(&one)
+    ))
+    .await;
+    let out = run();
+    let said = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(out.status.success(), "{said}");
+    assert!(said.contains("1 files copied, 1 already there"), "{said}");
+    assert!(!said.contains("s3cr3t"), "{said}");
+    let keys = s3.keys("lake").await;
+    let manifest_key = keys.iter().find(|k| k.starts_with("lake/_runs/")).unwrap();
+    let manifest = String::from_utf8(s3.get(manifest_key).await.unwrap()).unwrap();
+    assert!(!manifest.contains("s3cr3t"));
+    let manifest: serde_json::Value = serde_json::from_str(&manifest).unwrap();
+    let mut files: Vec<(i64, bool)> = manifest["archived"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["file_id"].as_i64().unwrap(),
+                f["copied"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    files.sort();
+    assert_eq!(files, vec![(1, true), (2, false)]);
+    let one_key = format!(
+        "lake/{}",
+        manifest["archived"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["file_id"] == 1)
+            .unwrap()["path"]
+            .as_str()
+            .unwrap()
+    );
+    assert_eq!(s3.get(&one_key).await.unwrap(), one);
+
+    // `recordings --copy-to` reads the S3 profile the same way.
+    let copies = tempfile::tempdir().unwrap();
+    let meta = copies.path().join("recordings.csv");
+    let target = copies.path().join("files");
+    let out = s3
+        .export(&[
+            "recordings",
+            "--database-url",
+            &db.url,
+            "--file-id",
+            "2",
+            "-o",
+            path_str(&meta),
+            "--copy-to",
+            path_str(&target),
+        ])
+        .env_remove("AWS_ENDPOINT")
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(out.status.success(), "{said}");
+    assert!(said.contains("1 copied"), "{said}");
+    let copied: Vec<_> = walkdir_files(&target);
+    assert_eq!(copied.len(), 1, "{copied:?}");
+    assert!(copied[0].ends_with("2_rec2.mp3"));
+    assert_eq!(std::fs::read(&copied[0]).unwrap(), audio);
+}
+
+/// Every file under `dir`.
+fn walkdir_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(d) = pending.pop() {
+        for entry in std::fs::read_dir(&d).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                pending.push(path);
+            } else {
+                out.push(path);
+            }
+        }
+    }
+    out
+}

@@ -212,8 +212,9 @@ impl Dataset for Recordings {
         let level = crate::levels::detect(&mut tx).await?;
         let rows = filter.rows(&mut tx, level);
         let summary = export::write_all(Self::NAME, rows, destination, writer, &options).await?;
-        if let Some(copy) = copy {
-            copy::copy_all(filter.rows(&mut tx, level), copy, options.quiet).await?;
+        if let Some((copy, dir)) = copy.and_then(|c| Some((c, c.dir.as_ref()?))) {
+            let stores = stores::Stores::load(&mut tx, copy.storage_root.clone()).await?;
+            copy::copy_all(filter.rows(&mut tx, level), &stores, dir, options.quiet).await?;
         }
         tx.rollback().await.ok();
         Ok(summary)

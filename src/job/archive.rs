@@ -21,8 +21,8 @@ use super::commit::Publish;
 use super::execute::RunContext;
 use super::plan::Planned;
 use crate::datasets::Dataset;
-use crate::datasets::recordings::copy::{check, date_dir, file_name, verify};
-use crate::datasets::recordings::stores::{Source, Stores, pull};
+use crate::datasets::recordings::copy::{date_dir, fetch_verified, file_name, verify};
+use crate::datasets::recordings::stores::{Source, Stores};
 use crate::datasets::recordings::{RecordingRow, Recordings};
 use crate::error::{Error, Result};
 use crate::registry::JobFilter;
@@ -182,25 +182,4 @@ async fn archive_one(
             Ok(true)
         }
     }
-}
-
-/// Reads the file into a temporary file beside `dest`, checks its size and sha256, and only
-/// then renames it to `dest` (never over anything but a regular file).
-async fn fetch_verified(
-    source: &Source,
-    row: &RecordingRow,
-    dest: &Path,
-) -> std::result::Result<(), String> {
-    let parent = dest.parent().expect("an archive path has directories");
-    std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
-    let mut temp = crate::sink::place::temp_beside(dest, None).map_err(|e| e.one_line())?;
-    let (size, digest) = pull(source, temp.as_file_mut()).await?;
-    check(size, &digest, row)?;
-    temp.as_file()
-        .sync_all()
-        .map_err(|e| format!("{}: {e}", dest.display()))?;
-    crate::sink::place::ensure_replaceable(dest).map_err(|e| e.one_line())?;
-    temp.persist(dest)
-        .map_err(|e| format!("{}: {}", dest.display(), e.error))?;
-    Ok(())
 }

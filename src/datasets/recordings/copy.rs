@@ -1,26 +1,27 @@
-//! `recordings --copy-to DIR`: copy recording files from local storage into a directory.
+//! `recordings --copy-to DIR`: copy recording files into a directory.
 //!
 //! Each file goes to `DIR/<yyyy>/<mm>/<dd>/<file_id>_<name>` (upload date, UTC), through a
 //! temporary file that is renamed into place only after its size and sha256 (when Webitel
 //! knows it) match. A file already there and verified is left alone, so a rerun resumes.
-//! Encrypted files are never copied (their bytes are useless without the storage key);
-//! S3 files are not on this host; the default store is copied only with `--storage-root`.
+//! Files are read where their storage profile keeps them ([`super::stores`]): a local store's
+//! directory (or `--storage-root`), or an S3 bucket with the profile's own settings.
+//! Encrypted files are never copied (their bytes are useless without the storage key).
 
 use std::fs::File;
-use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use futures_util::{Stream, StreamExt};
-use sha2::{Digest, Sha256};
 
 use super::RecordingRow;
+use super::stores::{Source, Stores, hash_file, pull};
 use crate::error::{Error, Result};
 
 /// Where to copy, and where the store's files are on this host.
 #[derive(clap::Args, Clone, Debug, Default)]
 #[command(next_help_heading = "Copying files")]
 pub struct CopyOptions {
-    /// Copy the recordings of local stores into DIR (<yyyy>/<mm>/<dd>/<file_id>_<name>).
+    /// Copy the recording files (local stores, and S3 stores with their profiles' settings)
+    /// into DIR (<yyyy>/<mm>/<dd>/<file_id>_<name>).
     #[arg(long = "copy-to", value_name = "DIR")]
     pub dir: Option<PathBuf>,
     /// The store's root directory on this host (replaces the profile's directory; needed for
@@ -65,19 +66,15 @@ impl CopyOptions {
 /// when any file could not be copied and verified.
 pub async fn copy_all(
     rows: impl Stream<Item = Result<RecordingRow>>,
-    options: &CopyOptions,
+    stores: &Stores,
+    dir: &Path,
     quiet: bool,
 ) -> Result<()> {
-    let Some(dir) = &options.dir else {
-        return Ok(());
-    };
     let mut rows = std::pin::pin!(rows);
     let (mut copied, mut present, mut skipped, mut failed) = (0u64, 0u64, 0u64, 0u64);
     while let Some(row) = rows.next().await {
         let row = row?;
-        // File I/O blocks; keep it off the async workers.
-        let outcome =
-            tokio::task::block_in_place(|| copy_one(&row, dir, options.storage_root.as_deref()));
+        let outcome = copy_one(&row, stores, dir).await;
         let line = match &outcome {
             Outcome::Copied(p) => {
                 copied += 1;
@@ -117,12 +114,10 @@ pub async fn copy_all(
 }
 
 /// Copies one file (see the module docs for the rules).
-pub fn copy_one(row: &RecordingRow, dir: &Path, storage_root: Option<&Path>) -> Outcome {
-    if row.encrypted {
-        return Outcome::Skipped("stored encrypted".into());
-    }
-    let Some(source) = source_path(row, storage_root) else {
-        return Outcome::Skipped(format!("not on this host ({} store)", row.profile_type));
+pub async fn copy_one(row: &RecordingRow, stores: &Stores, dir: &Path) -> Outcome {
+    let source = match stores.source(row) {
+        Ok(source) => source,
+        Err(why) => return Outcome::Skipped(why),
     };
     let dest = dir
         .join(date_dir(row))
@@ -130,18 +125,9 @@ pub fn copy_one(row: &RecordingRow, dir: &Path, storage_root: Option<&Path>) -> 
     if verify(&dest, row).is_ok() {
         return Outcome::AlreadyCopied(dest);
     }
-    match copy_verified(&source, &dest, row) {
+    match fetch_verified(&source, row, &dest).await {
         Ok(()) => Outcome::Copied(dest),
         Err(why) => Outcome::Failed(why),
-    }
-}
-
-/// The file's path on this host: `--storage-root` (or the profile's directory) + storage_path.
-fn source_path(row: &RecordingRow, storage_root: Option<&Path>) -> Option<PathBuf> {
-    match (row.profile_type.as_str(), storage_root) {
-        ("local" | "default", Some(root)) => Some(root.join(&row.storage_path)),
-        ("local", None) => Some(PathBuf::from(&row.location)),
-        _ => None,
     }
 }
 
@@ -165,8 +151,8 @@ pub(crate) fn file_name(name: &str) -> String {
 /// Checks that `path` holds the file Webitel describes: its size, and its sha256 when known.
 pub(crate) fn verify(path: &Path, row: &RecordingRow) -> std::result::Result<(), String> {
     let mut file = File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let (size, digest) =
-        hash(&mut file, &mut std::io::sink()).map_err(|e| format!("{}: {e}", path.display()))?;
+    let (size, digest) = tokio::task::block_in_place(|| hash_file(&mut file, &mut std::io::sink()))
+        .map_err(|e| format!("{}: {e}", path.display()))?;
     check(size, &digest, row)
 }
 
@@ -189,43 +175,24 @@ pub(crate) fn check(
     Ok(())
 }
 
-/// Copies `source` to `dest` through a temporary file, hashing on the way; renames it into
-/// place only when it verifies. A bad copy is removed (the temporary file is dropped).
-fn copy_verified(
-    source: &Path,
-    dest: &Path,
+/// Reads the file into a temporary file beside `dest`, checks its size and sha256, and only
+/// then renames it to `dest` (never over anything but a regular file). A bad copy is removed
+/// (the temporary file is dropped).
+pub(crate) async fn fetch_verified(
+    source: &Source,
     row: &RecordingRow,
+    dest: &Path,
 ) -> std::result::Result<(), String> {
-    let mut input = File::open(source).map_err(|e| format!("{}: {e}", source.display()))?;
     let parent = dest.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
-    let mut temp = crate::sink::place::temp_beside(dest, None).map_err(|e| e.to_string())?;
-    let (size, digest) =
-        hash(&mut input, temp.as_file_mut()).map_err(|e| format!("{}: {e}", source.display()))?;
-    check(size, &digest, row).map_err(|why| format!("{}: {why}", source.display()))?;
+    let mut temp = crate::sink::place::temp_beside(dest, None).map_err(|e| e.one_line())?;
+    let (size, digest) = pull(source, temp.as_file_mut()).await?;
+    check(size, &digest, row).map_err(|why| format!("{}: {why}", source.describe()))?;
     temp.as_file()
         .sync_all()
         .map_err(|e| format!("{}: {e}", dest.display()))?;
-    crate::sink::place::ensure_replaceable(dest).map_err(|e| e.to_string())?;
+    crate::sink::place::ensure_replaceable(dest).map_err(|e| e.one_line())?;
     temp.persist(dest)
         .map_err(|e| format!("{}: {}", dest.display(), e.error))?;
     Ok(())
-}
-
-/// Streams `input` into `output`; returns the byte count and the hex sha256.
-fn hash(input: &mut impl Read, output: &mut impl Write) -> std::io::Result<(u64, String)> {
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 256 * 1024];
-    let mut size = 0u64;
-    loop {
-        let n = input.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
-        output.write_all(&buf[..n])?;
-        size += n as u64;
-    }
-    let digest = hasher.finalize();
-    Ok((size, digest.iter().map(|b| format!("{b:02x}")).collect()))
 }
