@@ -2,7 +2,7 @@
 //! fails naming it; a schema missing a baseline column fails naming the column; a schema
 //! missing a newer release's column reads as the older level and passes.
 
-use crate::support::{TestDb, run};
+use crate::support::{TestDb, path_str, run};
 
 fn check(url: &str) -> (Option<i32>, serde_json::Value) {
     let out = run(&["check", "--database-url", url, "--format", "json"]);
@@ -153,5 +153,78 @@ async fn a_missing_newer_column_lowers_the_schema_level_and_its_variant_runs() {
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// `check --config`: a recordings job that archives, behind a storage profile's expire_day and
+/// before files' retention_until, is warned about; once both are harmless, it is not.
+#[tokio::test]
+async fn check_warns_when_storage_deletes_recordings_before_the_archive_copies_them() {
+    let db = TestDb::with_fixtures(&["calls.sql", "recordings.sql"]).await;
+    db.execute(
+        "UPDATE storage.file_backend_profiles SET expire_day = 30 WHERE id = 11;
+         UPDATE storage.files SET retention_until = now() + interval '2 hours',
+             created_at = (extract(epoch FROM now()) * 1000)::int8 WHERE id = 1;",
+    )
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("export.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "root = {:?}\n[[jobs]]\ndataset = \"recordings\"\nsince = \"2026-01-01\"\n[jobs.archive]\n",
+            dir.path().join("lake").to_str().unwrap()
+        ),
+    )
+    .unwrap();
+    let check = |db: &TestDb| {
+        let out = crate::support::run(&[
+            "check",
+            "--database-url",
+            &db.url,
+            "--config",
+            path_str(&config),
+            "--format",
+            "json",
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        report["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|w| w.as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    let warnings = check(&db);
+    assert!(
+        warnings.iter().any(
+            |w| w.contains("storage profile 'disk' (id 11) deletes files 30 days")
+                && w.contains("job 'recordings' has archived files only up to 2026-01-01")
+        ),
+        "{warnings:?}"
+    );
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.starts_with("1 file(s) job 'recordings' has not archived yet")),
+        "{warnings:?}"
+    );
+
+    db.execute(
+        "UPDATE storage.file_backend_profiles SET expire_day = 0;
+         UPDATE storage.files SET retention_until = now() + interval '30 days';",
+    )
+    .await;
+    let warnings = check(&db);
+    assert!(
+        !warnings
+            .iter()
+            .any(|w| w.contains("deletes files") || w.contains("retention_until")),
+        "{warnings:?}"
     );
 }

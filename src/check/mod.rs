@@ -21,6 +21,7 @@ use sqlx::{Executor, SqlSafeStr};
 use crate::error::{Error, Result};
 use crate::levels;
 
+mod retention;
 mod role;
 use crate::registry;
 use crate::source::{self, ConnArgs};
@@ -50,6 +51,10 @@ pub struct CheckArgs {
     /// text for people, json for scripts.
     #[arg(long, value_enum, default_value = "text")]
     pub format: CheckFormat,
+    /// Also check a `run` configuration: whether the storage service will delete recordings
+    /// before its archiving jobs copy them (storage profile expire_day, file retention_until).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<std::path::PathBuf>,
     #[command(flatten)]
     pub conn: ConnArgs,
 }
@@ -135,6 +140,9 @@ pub async fn run(args: &CheckArgs) -> Result<bool> {
              (grant it, as docs/readonly-role.sql does)",
             server.user_name
         ));
+    }
+    if let Some(config) = &args.config {
+        warnings.extend(retention::warnings(&mut tx, level, config).await?);
     }
     let report = Report {
         server_version: server.server_version,
