@@ -122,3 +122,35 @@ fn the_packaged_example_config_is_valid() {
     );
     assert!(config.jobs.iter().any(|j| j.name == "conversations"));
 }
+
+/// Every TOML example of docs/nightly.md that has jobs is a valid configuration, and the
+/// first one archives recordings.
+#[test]
+fn the_documented_configs_are_valid() {
+    let text = include_str!("../../../docs/nightly.md");
+    let blocks: Vec<&str> = text
+        .split("```toml\n")
+        .skip(1)
+        .map(|rest| rest.split("```").next().unwrap())
+        .filter(|block| block.contains("[[jobs]]"))
+        .collect();
+    assert!(!blocks.is_empty());
+    for (i, block) in blocks.iter().enumerate() {
+        // A fragment without a root gets one.
+        let text = if block.contains("\nroot") || block.starts_with("root") {
+            (*block).to_string()
+        } else {
+            format!("root = \"/tmp/lake\"\n{block}")
+        };
+        let config = Config::parse(&text, &format!("docs/nightly.md block {i}"))
+            .unwrap_or_else(|e| panic!("{}", e.one_line()));
+        if i == 0 {
+            assert!(
+                config
+                    .jobs
+                    .iter()
+                    .any(|j| j.name == "recordings" && j.archive.is_some())
+            );
+        }
+    }
+}
