@@ -63,6 +63,18 @@ pub struct ArchiveReport {
     pub skipped: Vec<NotArchived>,
 }
 
+impl ArchiveReport {
+    pub(super) fn counts(&self) -> super::execute::ArchiveCounts {
+        let copied = self.files.iter().filter(|f| f.copied);
+        super::execute::ArchiveCounts {
+            copied: copied.clone().count(),
+            copied_bytes: copied.map(|f| f.bytes).sum(),
+            already_there: self.files.iter().filter(|f| !f.copied).count(),
+            not_archivable: self.skipped.len(),
+        }
+    }
+}
+
 /// Where archived files go.
 enum Destination<'a> {
     Local(&'a Path),

@@ -39,6 +39,18 @@ pub(super) struct JobReport {
     pub files: usize,
     pub seconds: f64,
     pub schema_fingerprint: String,
+    /// A recordings job's archive: what it did with the window's files.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub archive: Option<ArchiveCounts>,
+}
+
+/// The files of an archiving job's window, by what became of them.
+#[derive(Serialize, Clone, Copy, Debug, Default)]
+pub(super) struct ArchiveCounts {
+    pub copied: usize,
+    pub copied_bytes: u64,
+    pub already_there: usize,
+    pub not_archivable: usize,
 }
 
 /// What every job of a run shares.
@@ -99,6 +111,7 @@ pub(super) async fn run_job(
         files: files.len(),
         seconds: started.elapsed().as_secs_f64(),
         schema_fingerprint: fingerprint(job.source.info().columns),
+        archive: None,
     };
     Ok((report, files))
 }

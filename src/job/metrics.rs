@@ -134,6 +134,31 @@ fn job_metrics(
         "gauge",
         &per_job(|j| j.seconds),
     );
+    let archives: Vec<(String, f64)> = jobs
+        .iter()
+        .filter_map(|j| Some((j, j.archive?)))
+        .flat_map(|(j, a)| {
+            let labels = |outcome: &str| {
+                format!(
+                    "{{job=\"{}\",dataset=\"{}\",outcome=\"{outcome}\"}}",
+                    j.name, j.dataset
+                )
+            };
+            [
+                (labels("copied"), a.copied as f64),
+                (labels("already_there"), a.already_there as f64),
+                (labels("not_archivable"), a.not_archivable as f64),
+            ]
+        })
+        .collect();
+    if !archives.is_empty() {
+        gauge(
+            "job_archive_files",
+            "Recording files of the archiving job's last window, by outcome.",
+            "gauge",
+            &archives,
+        );
+    }
     let watermarks: Vec<&JobReport> = jobs
         .iter()
         .filter(|j| state.jobs.contains_key(&j.name))

@@ -385,21 +385,25 @@ async fn run_jobs(
             report.name, report.rows, report.files, report.bytes, report.seconds
         );
         log.info(&line);
-        done.reports.push(report);
-        done.files
-            .extend(files.into_iter().map(|f| (job.name.clone(), f)));
+        let mut report = report;
         if let Some(config) = &job.archive {
             let archived = archive::run(tx, planned, config, context, publish, log).await?;
-            let copied = archived.files.iter().filter(|f| f.copied).count();
+            let counts = archived.counts();
             log.info(&format!(
-                "job {}: archive: {copied} files copied, {} already there, {} not archivable",
+                "job {}: archive: {} files copied ({} bytes), {} already there, {} not archivable",
                 job.name,
-                archived.files.len() - copied,
-                archived.skipped.len()
+                counts.copied,
+                counts.copied_bytes,
+                counts.already_there,
+                counts.not_archivable
             ));
+            report.archive = Some(counts);
             done.archive.files.extend(archived.files);
             done.archive.skipped.extend(archived.skipped);
         }
+        done.reports.push(report);
+        done.files
+            .extend(files.into_iter().map(|f| (job.name.clone(), f)));
     }
     Ok(done)
 }

@@ -119,6 +119,15 @@ async fn the_archive_copies_verifies_resumes_and_lists_what_it_cannot_hold() {
     assert_eq!(skipped.len(), 1);
     assert_eq!(skipped[0]["file_id"], 2);
     assert!(skipped[0]["reason"].as_str().unwrap().contains("encrypted"));
+    assert_eq!(manifest["jobs"][0]["archive"]["copied"], 1);
+    assert_eq!(manifest["jobs"][0]["archive"]["copied_bytes"], 32044);
+    let metrics = std::fs::read_to_string(lake.root.join("_state/metrics.prom")).unwrap();
+    for (outcome, n) in [("copied", 1), ("already_there", 2), ("not_archivable", 1)] {
+        let line = format!(
+            "webitel_export_job_archive_files{{job=\"recordings\",dataset=\"recordings\",outcome=\"{outcome}\"}} {n}"
+        );
+        assert!(metrics.contains(&line), "{line} in {metrics}");
+    }
 
     // A file uploaded later is the next run's only one.
     let seven = bytes(2048, 7);
