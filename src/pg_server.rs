@@ -75,6 +75,23 @@ impl LocalPostgres {
                 .arg(&data)
                 .args(["-R", "-X", "stream", "--no-sync", "--checkpoint=fast"]),
         )?;
+        // -R writes every option of the pg_basebackup's libpq, which the server's own
+        // walreceiver (linked to another libpq, as in some binary distributions) may not know:
+        // the last setting wins, so a minimal one goes after it.
+        let auto_conf = data.join("postgresql.auto.conf");
+        let mut conf = fs::OpenOptions::new()
+            .append(true)
+            .open(&auto_conf)
+            .map_err(|e| Error::io("opening postgresql.auto.conf", e))?;
+        std::io::Write::write_all(
+            &mut conf,
+            format!(
+                "primary_conninfo = 'host=127.0.0.1 port={} user=postgres'\n",
+                self.port
+            )
+            .as_bytes(),
+        )
+        .map_err(|e| Error::io("writing postgresql.auto.conf", e))?;
         Self::spawn(&self.bin, dir, owner).await
     }
 
