@@ -539,7 +539,10 @@ async fn a_run_archives_recordings_from_an_s3_profile_into_an_s3_root() {
     let out = run();
     let said = String::from_utf8_lossy(&out.stderr).to_string();
     assert!(out.status.success(), "{said}");
-    assert!(said.contains("1 files copied (1000 bytes), 1 already there"), "{said}");
+    assert!(
+        said.contains("1 files copied (1000 bytes), 1 already there"),
+        "{said}"
+    );
     assert!(!said.contains("s3cr3t"), "{said}");
     let keys = s3.keys("lake").await;
     let manifest_key = keys.iter().find(|k| k.starts_with("lake/_runs/")).unwrap();

@@ -107,13 +107,16 @@ impl Position {
 }
 
 /// Probes the standby until the transactions open at the run's start have ended, at most
-/// `min(safety lag, 30 s)`, adding a mark per probe; returns the marks to bound the run with.
+/// `min(safety lag, 30 s)`; returns the marks to bound the run with: the kept ones and, when
+/// it had to wait, the first probe's (transactions that began after it are placed by it; it
+/// is the one mark a run adds besides its own, so a long wait does not crowd out older marks).
 /// On a primary it returns at once.
 pub async fn settle(db: &mut PgConnection, kept: &[Mark], lag: Duration) -> Result<Vec<Mark>> {
     let mut marks = kept.to_vec();
     let started = Instant::now();
     let wait = lag.min(MAX_WAIT);
     let lag = chrono::Duration::from_std(lag).unwrap_or_default();
+    let mut first_probe = true;
     loop {
         let position = Position::read(db).await?;
         if !position.in_recovery {
@@ -125,7 +128,10 @@ pub async fn settle(db: &mut PgConnection, kept: &[Mark], lag: Duration) -> Resu
         if resolved || started.elapsed() >= wait {
             return Ok(marks);
         }
-        marks.extend(position.mark());
+        if first_probe {
+            marks.extend(position.mark());
+            first_probe = false;
+        }
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
 }

@@ -193,3 +193,49 @@ async fn rows_of_a_transaction_open_on_the_primary_are_exported_once_it_commits(
     );
     assert_eq!(ids(&fresh.csv_rows("calls")), everything);
 }
+
+/// A root's first run finds a transaction open on the primary: it probes until the
+/// transaction ends (within the wait, min(safety lag, 30 s)) and places the window by its
+/// first probe instead of holding.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_first_run_waits_for_the_open_transactions_instead_of_holding() {
+    let pair = Pair::start().await;
+    let url = pair.standby_url();
+    let mut open = pair.primary().await;
+    exec(&mut open, "BEGIN").await;
+    exec(&mut open, &leg_sql(904, "2026-10-05 12:00:00+00", "now()")).await;
+    pair.wait_replayed().await;
+    let committer = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        exec(&mut open, "COMMIT").await;
+    });
+
+    let lake = Lake::new("safety_lag = \"3s\"", CALLS_CSV);
+    let args: Vec<&str> = lake
+        .args_for(&url)
+        .into_iter()
+        .filter(|a| *a != "-q")
+        .collect();
+    let started = Instant::now();
+    let out = run(&args);
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{said}");
+    assert!(!said.contains("watermarks held"), "{said}");
+    assert!(said.contains("hot standby (replayed to"), "{said}");
+    assert!(
+        started.elapsed() >= Duration::from_millis(1000),
+        "it waited"
+    );
+    committer.await.unwrap();
+
+    // The standby knows the primary's time only from what it replays: a commit after the
+    // safety lag has passed moves it on.
+    tokio::time::sleep(Duration::from_millis(3100)).await;
+    pair.wait_replayed().await;
+    run_ok(&lake.args_for(&url));
+    assert_eq!(
+        ids(&lake.csv_rows("calls")),
+        pair.all_leg_ids().await,
+        "every leg exactly once"
+    );
+}
