@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 use crate::levels::Level;
 use crate::timearg::Window;
 
-use super::{Dataset, Incremental, NoFlags, WindowArgs, list};
+use super::{Dataset, EditedWindowArgs, Incremental, NoFlags, list};
 
 crate::record! {
     /// One annotation.
@@ -51,13 +51,7 @@ crate::record! {
 #[command(next_help_heading = "Filters")]
 pub struct AnnotationsArgs {
     #[command(flatten)]
-    pub window: WindowArgs,
-    /// Annotations last written at or after this instant.
-    #[arg(long, value_name = "TIME")]
-    pub updated_from: Option<String>,
-    /// Annotations last written before this instant (exclusive).
-    #[arg(long, value_name = "TIME")]
-    pub updated_to: Option<String>,
+    pub window: EditedWindowArgs,
     /// Annotations of these legs (repeatable).
     #[arg(long = "call-id", value_name = "UUID")]
     pub call_ids: Vec<String>,
@@ -86,7 +80,7 @@ pub fn rows<'c>(
         level,
         AnnotationRow,
         (
-            list(&args.window.domains),
+            list(&args.window.base.domains),
             f.created.from,
             f.created.to,
             f.updated.from,
@@ -120,10 +114,7 @@ impl Dataset for Annotations {
     type Row = AnnotationRow;
 
     fn filter(args: &AnnotationsArgs) -> Result<AnnotationsFilter> {
-        let created = args.window.window()?;
-        let updated = args
-            .window
-            .updated(args.updated_from.as_deref(), args.updated_to.as_deref())?;
+        let (created, updated) = args.window.windows()?;
         Ok(AnnotationsFilter {
             args: args.clone(),
             created,
@@ -131,7 +122,7 @@ impl Dataset for Annotations {
         })
     }
     fn domains(filter: &AnnotationsFilter) -> &[i64] {
-        &filter.args.window.domains
+        &filter.args.window.base.domains
     }
     fn rows<'c>(
         db: &'c mut PgConnection,

@@ -172,10 +172,31 @@ impl WindowArgs {
             self.tz.0,
         )
     }
+}
 
-    /// A second window, `--updated-from`/`--updated-to`, in the same time zone.
-    pub fn updated(&self, from: Option<&str>, to: Option<&str>) -> Result<Window> {
-        Window::parse(("--updated-from", from), ("--updated-to", to), self.tz.0)
+/// [`WindowArgs`] and a second window on the last change, for datasets whose rows are edited
+/// (a run exports an edited row again, by `updated_at`).
+#[derive(clap::Args, Clone, Debug, Default)]
+pub struct EditedWindowArgs {
+    #[command(flatten)]
+    pub base: WindowArgs,
+    /// Rows last changed at or after this instant.
+    #[arg(long, value_name = "TIME")]
+    pub updated_from: Option<String>,
+    /// Rows last changed before this instant (exclusive).
+    #[arg(long, value_name = "TIME")]
+    pub updated_to: Option<String>,
+}
+
+impl EditedWindowArgs {
+    /// `(--from/--to, --updated-from/--updated-to)`, both read in `--tz`.
+    pub fn windows(&self) -> Result<(Window, Window)> {
+        let updated = Window::parse(
+            ("--updated-from", self.updated_from.as_deref()),
+            ("--updated-to", self.updated_to.as_deref()),
+            self.base.tz.0,
+        )?;
+        Ok((self.base.window()?, updated))
     }
 }
 

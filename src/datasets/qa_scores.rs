@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 use crate::levels::Level;
 use crate::timearg::Window;
 
-use super::{Dataset, Incremental, NoFlags, WindowArgs, list};
+use super::{Dataset, EditedWindowArgs, Incremental, NoFlags, list};
 
 crate::record! {
     /// One rating of a call.
@@ -57,13 +57,7 @@ crate::record! {
 #[command(next_help_heading = "Filters")]
 pub struct QaScoresArgs {
     #[command(flatten)]
-    pub window: WindowArgs,
-    /// Ratings last changed at or after this instant.
-    #[arg(long, value_name = "TIME")]
-    pub updated_from: Option<String>,
-    /// Ratings last changed before this instant (exclusive).
-    #[arg(long, value_name = "TIME")]
-    pub updated_to: Option<String>,
+    pub window: EditedWindowArgs,
     /// Ratings against these scorecards (repeatable).
     #[arg(long = "form", value_name = "ID")]
     pub forms: Vec<i32>,
@@ -98,7 +92,7 @@ pub fn rows<'c>(
         level,
         QaScoreRow,
         (
-            list(&args.window.domains),
+            list(&args.window.base.domains),
             f.created.from,
             f.created.to,
             f.updated.from,
@@ -134,10 +128,7 @@ impl Dataset for QaScores {
     type Row = QaScoreRow;
 
     fn filter(args: &QaScoresArgs) -> Result<QaScoresFilter> {
-        let created = args.window.window()?;
-        let updated = args
-            .window
-            .updated(args.updated_from.as_deref(), args.updated_to.as_deref())?;
+        let (created, updated) = args.window.windows()?;
         Ok(QaScoresFilter {
             args: args.clone(),
             created,
@@ -145,7 +136,7 @@ impl Dataset for QaScores {
         })
     }
     fn domains(filter: &QaScoresFilter) -> &[i64] {
-        &filter.args.window.domains
+        &filter.args.window.base.domains
     }
     fn rows<'c>(
         db: &'c mut PgConnection,
