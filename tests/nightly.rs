@@ -62,6 +62,23 @@ impl Lake {
         out
     }
 
+    /// The manifests of the committed runs, oldest snapshot first.
+    fn manifests(&self) -> Vec<serde_json::Value> {
+        let paths: Vec<PathBuf> = std::fs::read_dir(self.root.join("_runs"))
+            .map(|dir| dir.flatten().map(|e| e.path()).collect())
+            .unwrap_or_default();
+        let mut manifests: Vec<serde_json::Value> = paths
+            .iter()
+            .map(|p| serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap())
+            .collect();
+        let at = |m: &serde_json::Value| {
+            let text = m["snapshot_at"].as_str().unwrap();
+            text.parse::<chrono::DateTime<chrono::Utc>>().unwrap()
+        };
+        manifests.sort_by_key(at);
+        manifests
+    }
+
     fn state(&self) -> Option<String> {
         std::fs::read_to_string(self.root.join("_state/state.json")).ok()
     }
@@ -205,14 +222,7 @@ async fn the_safety_lag_catches_rows_stored_in_the_past_and_committed_late() {
     let late: Vec<_> = rows.iter().filter(|r| r["id"].ends_with("903")).collect();
     assert_eq!(late.len(), 1, "the late row is exported once");
     // It was stored almost ten minutes before run 1 looked, and committed after.
-    let first_run = std::fs::read_dir(lake.root.join("_runs"))
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .min()
-        .unwrap();
-    let manifest: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(first_run).unwrap()).unwrap();
+    let manifest = &lake.manifests()[0];
     let snapshot = manifest["snapshot_at"].as_str().unwrap();
     assert!(
         late[0]["stored_at"].as_str() < snapshot,
@@ -301,13 +311,9 @@ async fn the_manifest_matches_the_files_and_parts_are_bounded() {
     let jobs = "[[jobs]]\ndataset = \"calls\"\n\n[[jobs]]\ndataset = \"attempts\"\nformat = \"csv\"\n\n[[jobs]]\ndataset = \"agents\"\n";
     let lake = Lake::new("max_file_rows = 100\ntime_zone = \"Europe/Kyiv\"", jobs);
     lake.run(&db);
-    let runs: Vec<_> = std::fs::read_dir(lake.root.join("_runs"))
-        .unwrap()
-        .flatten()
-        .collect();
+    let runs = lake.manifests();
     assert_eq!(runs.len(), 1);
-    let manifest: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(runs[0].path()).unwrap()).unwrap();
+    let manifest = &runs[0];
     let files = manifest["files"].as_array().unwrap();
     let mut rows_per_job: BTreeMap<String, u64> = BTreeMap::new();
     for f in files {
@@ -503,13 +509,7 @@ async fn every_registered_dataset_runs_as_a_job() {
     }
     let lake = Lake::new("", &jobs);
     lake.run(&db);
-    let run = std::fs::read_dir(lake.root.join("_runs"))
-        .unwrap()
-        .flatten()
-        .next()
-        .expect("the run's manifest");
-    let manifest: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(run.path()).unwrap()).unwrap();
+    let manifest = lake.manifests().pop().expect("the run's manifest");
     let reported: Vec<&str> = manifest["jobs"]
         .as_array()
         .unwrap()

@@ -29,13 +29,7 @@ fn put(store: &Path, rel: &str, content: &[u8]) {
 
 /// The manifest of the newest committed run.
 fn last_manifest(lake: &Lake) -> serde_json::Value {
-    let newest = std::fs::read_dir(lake.root.join("_runs"))
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .max()
-        .unwrap();
-    serde_json::from_slice(&std::fs::read(newest).unwrap()).unwrap()
+    lake.manifests().pop().expect("a committed run")
 }
 
 /// `(file_id, copied)` of the manifest's archived files.
