@@ -44,6 +44,8 @@ pub struct Archived {
     /// Relative to the root.
     pub path: String,
     pub bytes: u64,
+    /// Of the archived bytes (computed when this run copied or re-verified the file; for an
+    /// object already in an `s3://` root, the sha256 Webitel recorded, if any).
     pub sha256: Option<String>,
     /// Copied by this run (false: a verified copy was already there).
     pub copied: bool,
@@ -126,12 +128,12 @@ pub(super) async fn run(
         };
         let rel = archive_path(job, &row);
         match archive_one(&source, &row, &rel, &destination).await {
-            Ok(copied) => report.files.push(Archived {
+            Ok((copied, sha256)) => report.files.push(Archived {
                 job: job.clone(),
                 file_id: row.file_id,
                 path: rel,
                 bytes: u64::try_from(row.size_bytes).unwrap_or(0),
-                sha256: row.sha256.clone().filter(|s| !s.is_empty()),
+                sha256: sha256.or_else(|| row.sha256.clone().filter(|s| !s.is_empty())),
                 copied,
             }),
             Err(why) => {
@@ -164,34 +166,35 @@ fn archive_path(job: &str, row: &RecordingRow) -> String {
     )
 }
 
-/// Copies one file unless a verified copy is there; `Ok(true)` when it copied.
+/// Copies one file unless a verified copy is there: whether it copied, and the sha256 of
+/// the archived bytes when it read them.
 async fn archive_one(
     source: &Source,
     row: &RecordingRow,
     rel: &str,
     destination: &Destination<'_>,
-) -> std::result::Result<bool, String> {
+) -> std::result::Result<(bool, Option<String>), String> {
     match destination {
         Destination::Local(root) => {
             let dest = root.join(rel);
-            if verify(&dest, row).is_ok() {
-                return Ok(false);
+            if let Ok(sha256) = verify(&dest, row) {
+                return Ok((false, Some(sha256)));
             }
-            fetch_verified(source, row, &dest).await?;
-            Ok(true)
+            let sha256 = fetch_verified(source, row, &dest).await?;
+            Ok((true, Some(sha256)))
         }
         Destination::Object(object, staging) => {
             // Only verified bytes are ever uploaded, so an object of the right size is one.
             let expected = u64::try_from(row.size_bytes).unwrap_or(0);
             if object.size_of(rel).await.map_err(|e| e.one_line())? == Some(expected) {
-                return Ok(false);
+                return Ok((false, None));
             }
             let staged = staging.join(rel);
-            fetch_verified(source, row, &staged).await?;
+            let sha256 = fetch_verified(source, row, &staged).await?;
             let uploaded = object.upload_all(staging, &[rel.to_string()]).await;
             let _ = std::fs::remove_file(&staged);
             uploaded.map_err(|e| e.one_line())?;
-            Ok(true)
+            Ok((true, Some(sha256)))
         }
     }
 }

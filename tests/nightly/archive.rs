@@ -113,6 +113,17 @@ async fn the_archive_copies_verifies_resumes_and_lists_what_it_cannot_hold() {
     assert_eq!(skipped.len(), 1);
     assert_eq!(skipped[0]["file_id"], 2);
     assert!(skipped[0]["reason"].as_str().unwrap().contains("encrypted"));
+    // Every archived file has its sha256, also file 4, which Webitel has none for.
+    let four = manifest["archived"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["file_id"] == 4)
+        .unwrap();
+    assert_eq!(
+        four["sha256"],
+        sha256_hex(&std::fs::read(lake.root.join(four["path"].as_str().unwrap())).unwrap())
+    );
     assert_eq!(manifest["jobs"][0]["archive"]["copied"], 1);
     assert_eq!(manifest["jobs"][0]["archive"]["copied_bytes"], 32044);
     let metrics = std::fs::read_to_string(lake.root.join("_state/metrics.prom")).unwrap();

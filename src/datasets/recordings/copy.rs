@@ -126,7 +126,7 @@ pub async fn copy_one(row: &RecordingRow, stores: &Stores, dir: &Path) -> Outcom
         return Outcome::AlreadyCopied(dest);
     }
     match fetch_verified(&source, row, &dest).await {
-        Ok(()) => Outcome::Copied(dest),
+        Ok(_) => Outcome::Copied(dest),
         Err(why) => Outcome::Failed(why),
     }
 }
@@ -148,12 +148,14 @@ pub(crate) fn file_name(name: &str) -> String {
     }
 }
 
-/// Checks that `path` holds the file Webitel describes: its size, and its sha256 when known.
-pub(crate) fn verify(path: &Path, row: &RecordingRow) -> std::result::Result<(), String> {
+/// Checks that `path` holds the file Webitel describes: its size, and its sha256 when known;
+/// returns the file's sha256.
+pub(crate) fn verify(path: &Path, row: &RecordingRow) -> std::result::Result<String, String> {
     let mut file = File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let (size, digest) = tokio::task::block_in_place(|| hash_file(&mut file, &mut std::io::sink()))
         .map_err(|e| format!("{}: {e}", path.display()))?;
-    check(size, &digest, row)
+    check(size, &digest, row)?;
+    Ok(digest)
 }
 
 pub(crate) fn check(
@@ -177,12 +179,12 @@ pub(crate) fn check(
 
 /// Reads the file into a temporary file beside `dest`, checks its size and sha256, and only
 /// then renames it to `dest` (never over anything but a regular file). A bad copy is removed
-/// (the temporary file is dropped).
+/// (the temporary file is dropped). Returns the copy's sha256.
 pub(crate) async fn fetch_verified(
     source: &Source,
     row: &RecordingRow,
     dest: &Path,
-) -> std::result::Result<(), String> {
+) -> std::result::Result<String, String> {
     let parent = dest.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
     let mut temp = crate::sink::place::temp_beside(dest, None).map_err(|e| e.one_line())?;
@@ -194,5 +196,5 @@ pub(crate) async fn fetch_verified(
     crate::sink::place::ensure_replaceable(dest).map_err(|e| e.one_line())?;
     temp.persist(dest)
         .map_err(|e| format!("{}: {}", dest.display(), e.error))?;
-    Ok(())
+    Ok(digest)
 }
