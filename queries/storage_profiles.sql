@@ -12,8 +12,6 @@ SELECT p.id                                                   AS "id!",
        p.properties ->> 'key_id'                              AS "key_id?",
        p.properties ->> 'access_key'                          AS "access_key?",
        -- Webitel takes only a JSON true; the string "true" counts as false there too.
-       COALESCE(p.properties -> 'force_path_style' = 'true'::jsonb, false) AS "force_path_style!",
-       p.expire_day                                           AS "expire_day!",
-       COALESCE(p.disabled, false)                            AS "disabled!"
+       COALESCE(p.properties -> 'force_path_style' = 'true'::jsonb, false) AS "force_path_style!"
 FROM storage.file_backend_profiles p
 ORDER BY p.id

@@ -18,16 +18,7 @@ use sqlx::PgConnection;
 use super::RecordingRow;
 use crate::error::{Error, Result};
 
-/// One storage profile as the export reads it.
-pub struct Profile {
-    pub id: i64,
-    pub name: String,
-    /// Days after upload the storage service deletes a file (0: never).
-    pub expire_day: i32,
-    pub disabled: bool,
-    store: Store,
-}
-
+/// How the files of one storage profile are read.
 enum Store {
     Local(Option<PathBuf>),
     S3(Arc<dyn ObjectStore>),
@@ -43,7 +34,7 @@ pub enum Source {
 
 /// Every storage profile, ready to read files from.
 pub struct Stores {
-    profiles: HashMap<i64, Profile>,
+    profiles: HashMap<i64, (String, Store)>,
     /// The local store's root on this host, replacing profile directories (and the only way
     /// to reach the default store, whose directory is configured outside the database).
     storage_root: Option<PathBuf>,
@@ -77,24 +68,13 @@ impl Stores {
                         p.id, p.name
                     )),
                 };
-                let profile = Profile {
-                    id: p.id,
-                    name: p.name,
-                    expire_day: p.expire_day,
-                    disabled: p.disabled,
-                    store,
-                };
-                (profile.id, profile)
+                (p.id, (p.name, store))
             })
             .collect();
         Ok(Stores {
             profiles,
             storage_root,
         })
-    }
-
-    pub fn profiles(&self) -> impl Iterator<Item = &Profile> {
-        self.profiles.values()
     }
 
     /// Where `row`'s bytes are, or why they cannot be read here.
@@ -116,17 +96,16 @@ impl Stores {
                 ),
             };
         };
-        let profile = self
+        let (name, store) = self
             .profiles
             .get(&i64::from(id))
             .ok_or_else(|| format!("storage profile {id} does not exist"))?;
-        match &profile.store {
+        match store {
             Store::Local(directory) => match (&self.storage_root, directory) {
                 (Some(root), _) => Ok(Source::File(root.join(&row.storage_path))),
                 (None, Some(dir)) => Ok(Source::File(Path::new(dir).join(&row.storage_path))),
                 (None, None) => Err(format!(
-                    "profile {id} ({}) has no directory: set storage_root",
-                    profile.name
+                    "profile {id} ({name}) has no directory: set storage_root"
                 )),
             },
             Store::S3(store) => Ok(Source::Object(
