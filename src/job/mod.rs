@@ -235,8 +235,11 @@ async fn execute(args: &RunArgs, config: &Config, log: Log) -> Result<Option<Com
     let marks = standby::settle(&mut db, &state.standby_marks, config.safety_lag).await?;
     let mut tx = source::begin_snapshot(&mut db, &conn, &domains).await?;
     let snapshot = Snapshot::read(&mut tx, config, &marks).await?;
-    if let Some(line) = snapshot.standby_line() {
-        log.info(&line);
+    match (snapshot.standby_line(), snapshot.held) {
+        // A run that exports nothing new is worth a warning even with --quiet.
+        (Some(line), Some(_)) => log.warn(&line),
+        (Some(line), None) => log.info(&line),
+        (None, _) => {}
     }
     let plan = plan(&config.jobs, &state, snapshot.bound);
     if args.dry_run {
