@@ -101,6 +101,9 @@ struct Manifest<'a> {
     tool_version: &'static str,
     snapshot_at: DateTime<Utc>,
     bound: DateTime<Utc>,
+    /// Read from a hot standby: the primary's time it had replayed to (see docs/nightly.md).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    standby_replayed_to: Option<DateTime<Utc>>,
     time_zone: String,
     jobs: &'a [JobReport],
     files: Vec<ManifestFile<'a>>,
@@ -119,6 +122,7 @@ impl<'a> Manifest<'a> {
             tool_version: env!("CARGO_PKG_VERSION"),
             snapshot_at: snapshot.at,
             bound: snapshot.bound,
+            standby_replayed_to: snapshot.standby.and_then(|p| p.replayed_to),
             time_zone: config.tz.name().to_string(),
             jobs: &done.reports,
             files: done

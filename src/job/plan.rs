@@ -79,20 +79,30 @@ pub(super) fn print_plan(
         let info = p.job.source.info();
         match (p.window, info.incremental) {
             (Some(w), Some(incremental)) => println!(
-                "job {} ({}, incremental, {}): {} from {} to {}",
+                "job {} ({}, incremental, {}): {} from {} to {}{}",
                 p.job.name,
                 info.name,
                 p.job.format.name(),
                 incremental.column,
                 time(w.from),
-                time(w.to)
+                time(w.to),
+                archive_note(p)
             ),
             _ => println!(
-                "job {} ({}, full snapshot, {})",
+                "job {} ({}, full snapshot, {}){}",
                 p.job.name,
                 info.name,
-                p.job.format.name()
+                p.job.format.name(),
+                archive_note(p)
             ),
         }
+    }
+}
+
+/// `, archiving its files into <job>-files/` for a recordings job with `[jobs.archive]`.
+fn archive_note(p: &Planned) -> String {
+    match &p.job.archive {
+        Some(_) => format!(", archiving its files into {}-files/", p.job.name),
+        None => String::new(),
     }
 }

@@ -72,6 +72,19 @@ async fn the_archive_copies_verifies_resumes_and_lists_what_it_cannot_hold() {
     let lake = Lake::new("safety_lag = \"0s\"", &jobs);
     let archive = lake.root.join("recordings-files");
 
+    let plan = crate::support::run_ok(&[
+        "run",
+        "--config",
+        path_str(&lake.config),
+        "--database-url",
+        &db.url,
+        "--dry-run",
+    ]);
+    assert!(
+        plan.contains("archiving its files into recordings-files/"),
+        "{plan}"
+    );
+
     // Run 1 fails on file 5; the files that verified stay, the watermark does not move.
     let out = crate::support::run(&lake.args(&db));
     let said = String::from_utf8_lossy(&out.stderr);

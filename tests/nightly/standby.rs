@@ -116,6 +116,8 @@ async fn rows_not_yet_replayed_are_exported_by_a_later_run() {
     let url = pair.standby_url();
     let lake = Lake::new("safety_lag = \"0s\"", CALLS_CSV);
     run_ok(&lake.args_for(&url));
+    let manifest = lake.manifests().pop().unwrap();
+    assert!(manifest["standby_replayed_to"].is_string(), "{manifest}");
     let check = run_ok(&["check", "--database-url", &url, "--format", "json"]);
     let check: serde_json::Value = serde_json::from_str(&check).unwrap();
     assert_eq!(check["hot_standby"], true);
