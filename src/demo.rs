@@ -238,9 +238,10 @@ impl<'a> JobVisitor for DemoExport<'a> {
     type Output = LocalBoxFuture<'a, Result<Summary>>;
     fn visit<D: Dataset>(self, filter: &D::Filter) -> Self::Output {
         let filter = filter.clone();
-        Box::pin(
-            async move { D::export(self.conn, &filter, &D::Extra::default(), self.options).await },
-        )
+        Box::pin(async move {
+            crate::session::export::<D>(self.conn, &filter, &D::Extra::default(), self.options)
+                .await
+        })
     }
 }
 

@@ -68,6 +68,11 @@ pub enum Error {
     #[error("another run is using {} (lock {})", root.display(), lock.display())]
     Locked { root: PathBuf, lock: PathBuf },
 
+    /// The database lacks a table or column of a release older than others it has; the
+    /// message names each one.
+    #[error("{0}")]
+    SchemaGap(String),
+
     /// `check` found datasets that cannot run (each one printed above).
     #[error("some datasets cannot run here (see the lines above)")]
     CheckFailed,
@@ -134,6 +139,7 @@ impl Error {
             Error::Io { .. }
             | Error::Locked { .. }
             | Error::CheckFailed
+            | Error::SchemaGap(_)
             | Error::DamagedState { .. }
             | Error::Other(_) => exit::OTHER,
         }

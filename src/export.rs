@@ -9,16 +9,13 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use futures_util::stream::BoxStream;
 use futures_util::{Stream, StreamExt};
 
 use crate::error::{Error, Result};
-use crate::levels::Level;
 use crate::record::Record;
 use crate::sink::publish::{Destination, OutputWriter};
 use crate::sink::{Compression, Format, Profile, Sink, SinkOptions};
 use crate::source::ConnArgs;
-use sqlx::postgres::PgConnection;
 
 /// A batch of rows between the reader and the encoder holds at most this many rows or this
 /// many raw value bytes, whichever comes first, and at most `CHANNEL_BATCHES` wait: rows in
@@ -131,36 +128,10 @@ impl Summary {
     }
 }
 
-/// Opens the destination, then connects: a bad path fails before the database is contacted.
-pub async fn prepare(
-    conn: &ConnArgs,
-    options: &ExportOptions,
-) -> Result<(Destination, OutputWriter, PgConnection)> {
-    let (destination, writer) = Destination::open(options.output.as_deref())?;
-    let db = conn.connect().await?;
-    Ok((destination, writer, db))
-}
-
-/// The whole of a one-query export: opens the destination, connects, opens the read-only
-/// snapshot (checking `domains`), streams the rows `query` reads into the sink, publishes.
-pub async fn in_snapshot<R, F>(
-    dataset: &'static str,
-    conn: &ConnArgs,
-    domains: &[i64],
-    options: &ExportOptions,
-    query: F,
-) -> Result<Summary>
-where
-    R: Record,
-    F: for<'c> FnOnce(&'c mut PgConnection, Level) -> BoxStream<'c, Result<R>>,
-{
-    let (destination, writer, mut db) = prepare(conn, options).await?;
-    let mut tx = crate::source::begin_snapshot(&mut db, conn, domains).await?;
-    let level = crate::levels::detect(&mut tx).await?;
-    let summary = write_all(dataset, query(&mut tx, level), destination, writer, options).await?;
-    // Nothing was written to the database; ending the read-only transaction is a formality.
-    tx.rollback().await.ok();
-    Ok(summary)
+/// Opens the destination; done before connecting, so a bad path fails before the database is
+/// contacted.
+pub fn open_destination(options: &ExportOptions) -> Result<(Destination, OutputWriter)> {
+    Destination::open(options.output.as_deref())
 }
 
 /// Streams every row into the sink, then publishes. On any error nothing is published.

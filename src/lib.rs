@@ -17,6 +17,7 @@ pub mod pg_server;
 pub mod record;
 pub mod registry;
 pub mod reports;
+pub mod session;
 pub mod sink;
 pub mod source;
 pub mod timearg;

@@ -39,7 +39,7 @@ impl<D: Dataset> ExportCommand<D> {
         let filter = D::filter(&self.filters)?;
         self.conn.validate()?;
         let options = self.output.to_options(&self.conn)?;
-        D::export(&self.conn, &filter, &self.extra, options).await
+        crate::session::export::<D>(&self.conn, &filter, &self.extra, options).await
     }
 }
 

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgSslMode};
-use sqlx::{Connection, Executor, Postgres, Transaction};
+use sqlx::{Connection, Executor};
 
 use crate::error::{Error, Result};
 use crate::timearg::Span;
@@ -220,27 +220,9 @@ fn url_error_reason(e: &sqlx::Error) -> String {
     }
 }
 
-/// The one transaction an export reads from: `REPEATABLE READ READ ONLY`, so every query of
-/// a run sees the same snapshot and the server refuses any write.
-///
-/// Fails with exit code 2 when any of `domains` (the `--domain` values) is not a Webitel domain.
-pub async fn begin_snapshot<'c>(
-    conn: &'c mut PgConnection,
-    args: &ConnArgs,
-    domains: &[i64],
-) -> Result<Transaction<'c, Postgres>> {
-    let mut tx = conn
-        .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-        .await
-        .map_err(|e| Error::database("opening a read-only snapshot", e))?;
-    apply_transaction_settings(&mut tx, args).await?;
-    check_domains(&mut tx, domains).await?;
-    Ok(tx)
-}
-
 /// Opens another connection that reads the snapshot `snapshot` (exported by the export's
 /// first connection with `pg_export_snapshot()`), read-only, with the same statement timeout.
-pub async fn join_snapshot(args: &ConnArgs, snapshot: &str) -> Result<PgConnection> {
+pub(crate) async fn join_snapshot(args: &ConnArgs, snapshot: &str) -> Result<PgConnection> {
     // SET TRANSACTION SNAPSHOT takes no bind parameters. The id comes from the server, and is
     // checked to be the hex-and-dash token PostgreSQL makes before it goes into the statement.
     if snapshot.is_empty() || !snapshot.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
@@ -260,7 +242,10 @@ pub async fn join_snapshot(args: &ConnArgs, snapshot: &str) -> Result<PgConnecti
 }
 
 /// Applies `--statement-timeout` to the current transaction only, and turns JIT off for it.
-async fn apply_transaction_settings(db: &mut PgConnection, args: &ConnArgs) -> Result<()> {
+pub(crate) async fn apply_transaction_settings(
+    db: &mut PgConnection,
+    args: &ConnArgs,
+) -> Result<()> {
     sqlx::query_file_scalar!("queries/disable_jit.sql")
         .fetch_one(&mut *db)
         .await
@@ -276,12 +261,14 @@ async fn apply_transaction_settings(db: &mut PgConnection, args: &ConnArgs) -> R
     Ok(())
 }
 
-async fn check_domains(tx: &mut Transaction<'_, Postgres>, domains: &[i64]) -> Result<()> {
+/// Fails with exit code 2 when any of `domains` (the `--domain` values) is not a Webitel
+/// domain.
+pub(crate) async fn check_domains(db: &mut PgConnection, domains: &[i64]) -> Result<()> {
     if domains.is_empty() {
         return Ok(());
     }
     let unknown = sqlx::query_file_scalar!("queries/unknown_domains.sql", domains)
-        .fetch_all(&mut **tx)
+        .fetch_all(db)
         .await
         .map_err(|e| Error::database("checking --domain", e))?;
     if unknown.is_empty() {

@@ -1,6 +1,6 @@
 //! `webitel-export check`: a full-privilege role passes; a role without SELECT on one table
 //! fails naming it; a schema missing a baseline column fails naming the column; a schema
-//! missing a newer release's column reads as the older level and passes.
+//! missing an older release's column below later releases' columns (a gap) fails naming it.
 
 use crate::support::{TestDb, path_str, run};
 
@@ -138,22 +138,31 @@ async fn a_v22_12_database_is_detected_as_v22_12_with_its_degraded_columns() {
 }
 
 #[tokio::test]
-async fn a_missing_newer_column_lowers_the_schema_level_and_its_variant_runs() {
+async fn a_column_missing_below_later_releases_is_a_gap_named_by_check_and_the_export() {
     let db = TestDb::with_fixture("calls.sql").await;
     db.execute("ALTER TABLE call_center.cc_calls_history DROP COLUMN hide_missed")
         .await;
     let (code, report) = check(&db.url);
-    // hide_missed came with v24.02: the schema reads as the level before it, whose query
-    // variant does without the column.
-    assert_eq!(report["schema_level"], "v23.12");
-    assert_eq!(code, Some(0), "{report:#}");
-    assert_eq!(problems(&report, "calls"), "[]");
-    let out = run(&["calls", "--database-url", &db.url, "-q", "--missed"]);
+    // hide_missed came with v24.02, and the database has later releases' columns: not an
+    // older release but a gap. Only the datasets that read the column are affected.
+    assert_eq!(report["schema_level"], "v26.04");
+    assert_eq!(code, Some(1), "{report:#}");
+    let calls = problems(&report, "calls");
     assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+        calls.contains("column call_center.cc_calls_history.hide_missed (Webitel v24.02 has it)"),
+        "{calls}"
     );
+    assert_eq!(problems(&report, "queues"), "[]");
+    assert_eq!(dataset_field(&report, "queues", "level"), "\"v26.04\"");
+    let out = run(&["calls", "--database-url", &db.url, "-q", "--missed"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("hide_missed (Webitel v24.02 has it)") && stderr.lines().count() == 1,
+        "{stderr}"
+    );
+    let out = run(&["queues", "--database-url", &db.url, "-q"]);
+    assert!(out.status.success());
 }
 
 /// `check --config`: a recordings job that archives, behind a storage profile's expire_day and

@@ -21,14 +21,14 @@ fn physical(kind: Kind) -> Physical {
 }
 
 /// What is checked: a dataset, or a report with its window arguments.
-struct Exported<'a> {
-    name: &'a str,
-    command: Vec<&'a str>,
-    columns: &'a [Column],
+pub struct Exported<'a> {
+    pub name: &'a str,
+    pub command: Vec<&'a str>,
+    pub columns: &'a [Column],
 }
 
 impl<'a> Exported<'a> {
-    fn dataset(d: &'a DatasetInfo) -> Self {
+    pub fn dataset(d: &'a DatasetInfo) -> Self {
         Exported {
             name: d.name,
             command: vec![d.name],
@@ -36,7 +36,7 @@ impl<'a> Exported<'a> {
         }
     }
 
-    fn report(r: &'a DatasetInfo) -> Self {
+    pub fn report(r: &'a DatasetInfo) -> Self {
         Exported {
             name: r.name,
             // The demo's thirty days of activity.
@@ -51,6 +51,14 @@ impl<'a> Exported<'a> {
             columns: r.columns,
         }
     }
+}
+
+/// Every dataset and report of the registry, with the arguments that export it.
+pub fn every_export() -> impl Iterator<Item = Exported<'static>> {
+    DATASETS
+        .iter()
+        .map(Exported::dataset)
+        .chain(REPORTS.iter().map(Exported::report))
 }
 
 fn check_dataset(db: &TestDb, dataset: &Exported, expect_rows: bool) {
@@ -133,11 +141,7 @@ fn check_dataset(db: &TestDb, dataset: &Exported, expect_rows: bool) {
 async fn every_dataset_and_report_has_its_declared_types_and_exports_empty_results_as_valid_files()
 {
     let (seeded, empty) = tokio::join!(TestDb::seeded(2000, 4), TestDb::new());
-    let every = DATASETS
-        .iter()
-        .map(Exported::dataset)
-        .chain(REPORTS.iter().map(Exported::report));
-    for dataset in every {
+    for dataset in every_export() {
         check_dataset(&seeded, &dataset, true);
         check_dataset(&empty, &dataset, false);
     }

@@ -186,10 +186,11 @@ async fn every_windowed_or_searched_export_reads_through_an_index() {
 async fn the_export_snapshot_runs_without_jit() {
     let db = TestDb::new().await;
     let conn = db.conn_args();
-    let mut raw = conn.connect().await.unwrap();
-    let mut tx = webitel_export::source::begin_snapshot(&mut raw, &conn, &[])
+    let raw = conn.connect().await.unwrap();
+    let mut session = webitel_export::session::Session::begin(raw, &conn, &[])
         .await
         .unwrap();
+    let tx = session.db();
     let jit: String = sqlx::query_scalar("SELECT current_setting('jit')")
         .fetch_one(&mut *tx)
         .await

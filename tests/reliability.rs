@@ -220,9 +220,10 @@ async fn the_export_connection_cannot_write() {
         .unwrap_err();
     assert_eq!(sql_state(&outside), "25006", "{outside}");
     // …and inside the snapshot every write is refused by the server.
-    let mut tx = webitel_export::source::begin_snapshot(&mut raw, &conn, &[])
+    let mut session = webitel_export::session::Session::begin(raw, &conn, &[])
         .await
         .unwrap();
+    let tx = session.db();
     for write in [
         "INSERT INTO directory.wbt_domain (dc, name) VALUES (77, 'x')",
         "UPDATE call_center.cc_calls_history SET talk_sec = 0",

@@ -31,5 +31,6 @@ mod readonly_role;
 mod recordings;
 mod reliability;
 mod reports;
+mod schema_gaps;
 mod security;
 mod signals;

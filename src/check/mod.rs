@@ -19,13 +19,15 @@ use sqlx::postgres::PgConnection;
 use sqlx::{Executor, SqlSafeStr};
 
 use crate::error::{Error, Result};
-use crate::levels;
+use crate::levels::{self, Level, Schema};
 
 mod retention;
 mod role;
 use crate::registry;
-use crate::source::{self, ConnArgs};
-pub use role::{role_script, tables_needed, tables_read};
+use crate::session::Session;
+use crate::source::ConnArgs;
+pub use levels::tables_read;
+pub use role::{role_script, tables_needed};
 
 /// Each dataset and report, with the template of the query it runs.
 fn queries() -> impl Iterator<Item = (&'static str, &'static str)> {
@@ -98,31 +100,37 @@ struct DatasetCheck {
     degraded: Vec<String>,
     /// Estimated rows of the main table (pg_class.reltuples).
     estimated_rows: Option<i64>,
+    /// The release whose variant of the query runs: the newest whose tables and columns the
+    /// query reads all exist.
+    level: String,
+}
+
+impl DatasetCheck {
+    fn new(name: &str, level: Level, problems: Vec<String>) -> DatasetCheck {
+        DatasetCheck {
+            name: name.to_string(),
+            ok: problems.is_empty(),
+            problems,
+            degraded: Vec::new(),
+            estimated_rows: None,
+            level: level.to_string(),
+        }
+    }
 }
 
 /// Runs the check; `Ok(false)` when something asked for cannot run.
 pub async fn run(args: &CheckArgs) -> Result<bool> {
     let wanted = selected(&args.datasets)?;
     args.conn.validate()?;
-    let mut db = args.conn.connect().await?;
-    let mut tx = source::begin_snapshot(&mut db, &args.conn, &[]).await?;
+    let mut session = Session::open(&args.conn, &[]).await?;
     let server = sqlx::query_file!("queries/check_server.sql")
-        .fetch_one(&mut *tx)
+        .fetch_one(session.db())
         .await
         .map_err(|e| Error::database("reading the server settings", e))?;
-    let level = levels::detect(&mut tx).await?;
+    let schema = session.schema().clone();
     let mut datasets = Vec::new();
     for dataset in registry::all().filter(|d| wanted.contains(d.name)) {
-        let (name, sql) = (dataset.name, dataset.query);
-        if level < dataset.since {
-            datasets.push(absent_before(dataset));
-            continue;
-        }
-        // The variant the export would run at this level.
-        let rendered = levels::render(sql, level).map_err(Error::input)?;
-        let mut check = check_query(&mut tx, name, rendered).await?;
-        check.degraded = levels::degraded_columns(sql, level).map_err(Error::input)?;
-        datasets.push(check);
+        datasets.push(check_dataset(session.db(), &schema, dataset).await?);
     }
     let mut warnings = Vec::new();
     let major = server.server_version_num / 10000;
@@ -142,7 +150,7 @@ pub async fn run(args: &CheckArgs) -> Result<bool> {
         ));
     }
     if let Some(config) = &args.config {
-        warnings.extend(retention::warnings(&mut tx, level, config).await?);
+        warnings.extend(retention::warnings(session.db(), &schema, config).await?);
     }
     let report = Report {
         server_version: server.server_version,
@@ -154,8 +162,8 @@ pub async fn run(args: &CheckArgs) -> Result<bool> {
             version: server.ssl_version,
             cipher: server.ssl_cipher,
         },
-        schema_level: level.to_string(),
-        releases: levels::release_range(level),
+        schema_level: schema.newest().to_string(),
+        releases: levels::release_range(schema.newest()),
         warnings,
         calls_partitioned: server.calls_partitioned,
         hot_standby: server.hot_standby,
@@ -163,7 +171,7 @@ pub async fn run(args: &CheckArgs) -> Result<bool> {
         ok: datasets.iter().all(|d| d.ok),
         datasets,
     };
-    tx.rollback().await.ok();
+    session.close().await;
     match args.format {
         CheckFormat::Json => println!(
             "{}",
@@ -192,22 +200,44 @@ fn selected(names: &[String]) -> Result<BTreeSet<&'static str>> {
         .collect()
 }
 
+/// One dataset: what its query lacks here, or whether the server prepares the variant the
+/// export would run.
+async fn check_dataset(
+    db: &mut PgConnection,
+    schema: &Schema,
+    dataset: &registry::DatasetInfo,
+) -> Result<DatasetCheck> {
+    let fit = schema.fit(dataset.query)?;
+    if !fit.gaps.is_empty() {
+        let problems = fit
+            .gaps
+            .iter()
+            .map(|gap| format!("missing {gap}, though later releases' columns are here"))
+            .collect();
+        return Ok(DatasetCheck::new(dataset.name, fit.level, problems));
+    }
+    if fit.level < dataset.since {
+        return Ok(absent_before(dataset, fit.level));
+    }
+    let rendered = levels::render(dataset.query, fit.level).map_err(Error::input)?;
+    let mut check = check_query(db, dataset.name, rendered).await?;
+    check.level = fit.level.to_string();
+    check.degraded = levels::degraded_columns(dataset.query, fit.level).map_err(Error::input)?;
+    Ok(check)
+}
+
 /// A dataset whose table this release does not have yet: it runs, and exports nothing.
-fn absent_before(dataset: &registry::DatasetInfo) -> DatasetCheck {
+fn absent_before(dataset: &registry::DatasetInfo, level: Level) -> DatasetCheck {
     let table = tables_read(dataset.query)
         .into_iter()
         .next()
         .unwrap_or_default();
-    DatasetCheck {
-        name: dataset.name.to_string(),
-        ok: true,
-        problems: Vec::new(),
-        degraded: vec![format!(
-            "{table} comes with Webitel {}: the export is empty here",
-            dataset.since
-        )],
-        estimated_rows: None,
-    }
+    let mut check = DatasetCheck::new(dataset.name, level, Vec::new());
+    check.degraded = vec![format!(
+        "{table} comes with Webitel {}: the export is empty here",
+        dataset.since
+    )];
+    check
 }
 
 /// Checks USAGE on every schema and SELECT on every table the query reads, listing each one
@@ -238,13 +268,9 @@ async fn check_query(db: &mut PgConnection, name: &str, sql: String) -> Result<D
     if problems.is_empty() {
         problems.extend(prepare(db, sql).await?);
     }
-    Ok(DatasetCheck {
-        name: name.to_string(),
-        ok: problems.is_empty(),
-        problems,
-        degraded: Vec::new(),
-        estimated_rows,
-    })
+    let mut check = DatasetCheck::new(name, levels::BASELINE, problems);
+    check.estimated_rows = estimated_rows;
+    Ok(check)
 }
 
 /// Has the server prepare (parse and plan, never run) `sql`; its error, if any.
@@ -306,8 +332,14 @@ fn print_text(r: &Report) {
         let rows = d
             .estimated_rows
             .map_or(String::new(), |n| format!(" (~{n} rows)"));
+        // A dataset whose query misses something reads as an older release's variant.
+        let level = if d.level == r.schema_level {
+            String::new()
+        } else {
+            format!(" [reads as {}]", d.level)
+        };
         if d.ok {
-            println!("ok    {}{rows}", d.name);
+            println!("ok    {}{rows}{level}", d.name);
         } else {
             println!("FAIL  {}{rows}: {}", d.name, d.problems.join("; "));
         }

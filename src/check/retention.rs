@@ -15,7 +15,7 @@ use sqlx::PgConnection;
 use crate::error::{Error, Result};
 use crate::job::config::{Config, Job};
 use crate::job::state::State;
-use crate::levels::Level;
+use crate::levels::{Level, Schema};
 
 /// Files of a job's window that the storage service deletes soon.
 struct PendingDeletion {
@@ -27,7 +27,10 @@ struct PendingDeletion {
 const HORIZON: chrono::Duration = chrono::Duration::days(1);
 
 /// The warnings for every archiving job of the configuration at `path`.
-pub async fn warnings(db: &mut PgConnection, level: Level, path: &Path) -> Result<Vec<String>> {
+pub async fn warnings(db: &mut PgConnection, schema: &Schema, path: &Path) -> Result<Vec<String>> {
+    let level = schema
+        .fit(include_str!("../../queries/retention_files.sql"))?
+        .require_whole("the retention check")?;
     let config = Config::load(path)?;
     let state = State::load(&config.root)?;
     let now = Utc::now();

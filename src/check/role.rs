@@ -1,7 +1,7 @@
 //! The read-only role: the tables every query reads, found in the query texts, and the SQL
 //! that grants exactly those (`docs/readonly-role.sql`).
 
-use crate::levels;
+use crate::levels::{self, tables_read};
 
 use super::queries;
 
@@ -59,63 +59,4 @@ pub fn role_script() -> String {
          GRANT pg_read_all_stats TO webitel_export;\n",
         schemas = schemas.join(", "),
     )
-}
-
-/// The schema-qualified tables a query text names (`call_center.cc_calls_history`…), in the
-/// order they first appear: the first is the query's main table.
-pub fn tables_read(sql: &str) -> Vec<String> {
-    const SCHEMAS: [&str; 4] = ["call_center.", "directory.", "storage.", "flow."];
-    let mut seen = Vec::new();
-    let code: String = sql
-        .lines()
-        .map(|l| l.split("--").next().unwrap_or(""))
-        .collect::<Vec<_>>()
-        .join("\n");
-    for (i, _) in code.char_indices() {
-        let rest = &code[i..];
-        let Some(schema) = SCHEMAS.iter().find(|s| rest.starts_with(**s)) else {
-            continue;
-        };
-        // Only at a word start, so `x.call_center.y` cannot match in the middle.
-        if i > 0 && code[..i].ends_with(|c: char| c.is_ascii_alphanumeric() || c == '_') {
-            continue;
-        }
-        let name_len = rest[schema.len()..]
-            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-            .unwrap_or(rest.len() - schema.len());
-        let table = rest[..schema.len() + name_len].to_string();
-        if is_function_call(&rest[schema.len() + name_len..]) {
-            continue;
-        }
-        if name_len > 0 && !seen.contains(&table) {
-            seen.push(table);
-        }
-    }
-    seen
-}
-
-/// Whether the text after a name opens an argument list (a level marker may stand between):
-/// `call_center.cc_array_to_string/*v23.12|array_to_string*/(…)` is a function, not a table.
-fn is_function_call(after: &str) -> bool {
-    let mut rest = after.trim_start();
-    if let Some(comment) = rest.strip_prefix("/*") {
-        rest = comment.split_once("*/").map_or("", |(_, r)| r).trim_start();
-    }
-    rest.starts_with('(')
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn tables_are_read_from_the_query_text_main_table_first() {
-        let sql = "-- reads call_center.cc_fake\nSELECT 1 FROM call_center.cc_calls_history c\n\
-                   LEFT JOIN storage.files f ON true JOIN call_center.cc_calls_history p ON true\n\
-                   WHERE call_center.cc_fn/*v23.12|f*/(1) AND call_center.cc_g (2)";
-        assert_eq!(
-            tables_read(sql),
-            ["call_center.cc_calls_history", "storage.files"]
-        );
-    }
 }

@@ -8,13 +8,11 @@ use futures_util::{StreamExt, TryStreamExt};
 use sqlx::PgConnection;
 
 use crate::error::{Error, Result};
-use crate::export::{self, ExportOptions, Summary};
 use crate::levels::Level;
-use crate::source;
 
 use crate::timearg::Window;
 
-use super::{Dataset, Incremental};
+use super::{BlockSlice, Dataset, Incremental};
 
 mod bind;
 mod filter;
@@ -163,13 +161,6 @@ pub fn rows<'c>(
     .boxed()
 }
 
-/// A range of the table's blocks, `ctid` in `['(from,0)', '(to,0)')`; `None` is open.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct BlockSlice {
-    pub from: Option<String>,
-    pub to: Option<String>,
-}
-
 /// Slices smaller than this many blocks (8 KiB each, so 4 MiB) are not worth another connection.
 const MIN_SLICE_BLOCKS: i64 = 512;
 
@@ -272,47 +263,19 @@ impl Dataset for Calls {
         filter.stored = window;
         Ok(())
     }
-    async fn export(
-        conn: &source::ConnArgs,
+    async fn slices(
+        db: &mut PgConnection,
         filter: &CallsFilter,
         flags: &CallsFlags,
-        options: ExportOptions,
-    ) -> Result<Summary> {
-        export_parallel(conn, filter, options, usize::from(flags.parallel)).await
+    ) -> Result<Vec<BlockSlice>> {
+        plan_slices(db, filter, usize::from(flags.parallel)).await
     }
-}
-
-/// Exports the legs matching `filter`; a bulk export reads `parallel` block slices over as
-/// many connections, all in the same snapshot.
-async fn export_parallel(
-    conn: &source::ConnArgs,
-    filter: &CallsFilter,
-    options: ExportOptions,
-    parallel: usize,
-) -> Result<Summary> {
-    let (destination, writer, mut db) = export::prepare(conn, &options).await?;
-    let mut tx = source::begin_snapshot(&mut db, conn, &filter.domains).await?;
-    check(&mut tx, filter).await?;
-    let level = crate::levels::detect(&mut tx).await?;
-    let slices = plan_slices(&mut tx, filter, parallel).await?;
-    let mut helpers = Vec::new();
-    if slices.len() > 1 {
-        let snapshot = sqlx::query_file_scalar!("queries/export_snapshot.sql")
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(|e| Error::database("exporting the snapshot", e))?;
-        for _ in 1..slices.len() {
-            helpers.push(source::join_snapshot(conn, &snapshot).await?);
-        }
+    fn slice_rows<'c>(
+        db: &'c mut PgConnection,
+        level: Level,
+        filter: &CallsFilter,
+        slice: &BlockSlice,
+    ) -> BoxStream<'c, Result<CallRow>> {
+        rows(db, level, filter, slice)
     }
-    let mut streams = vec![rows(&mut tx, level, filter, &slices[0])];
-    for (helper, slice) in helpers.iter_mut().zip(&slices[1..]) {
-        streams.push(rows(helper, level, filter, slice));
-    }
-    let rows = futures_util::stream::select_all(streams);
-    let mut summary = export::write_all("calls", rows, destination, writer, &options).await?;
-    summary.connections = slices.len();
-    // Nothing was written to the database; ending the read-only transaction is a formality.
-    tx.rollback().await.ok();
-    Ok(summary)
 }

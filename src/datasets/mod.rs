@@ -20,10 +20,8 @@ use futures_util::stream::BoxStream;
 use sqlx::PgConnection;
 
 use crate::error::Result;
-use crate::export::{self, ExportOptions, Summary};
 use crate::levels::Level;
 use crate::record::{Column, Record};
-use crate::source::ConnArgs;
 use crate::timearg::{Window, Zone};
 
 /// `None` for an empty list: the queries treat a NULL list parameter as "not filtered".
@@ -55,7 +53,7 @@ pub struct NoFlags {}
 // `async fn` here: the futures are only ever awaited on the runtime's own thread (block_on),
 // so no `Send` bound is needed on them.
 #[allow(async_fn_in_trait)]
-pub trait Dataset: 'static {
+pub trait Dataset: Sized + 'static {
     /// The subcommand and the `dataset = "…"` of a run job.
     const NAME: &'static str;
     /// The subcommand's one-line help.
@@ -91,18 +89,6 @@ pub trait Dataset: 'static {
         filter: &Self::Filter,
     ) -> BoxStream<'c, Result<Self::Row>>;
 
-    /// The rows, or none on a release older than [`Self::SINCE`].
-    fn read<'c>(
-        db: &'c mut PgConnection,
-        level: Level,
-        filter: &Self::Filter,
-    ) -> BoxStream<'c, Result<Self::Row>> {
-        if level < Self::SINCE {
-            return futures_util::StreamExt::boxed(futures_util::stream::empty());
-        }
-        Self::rows(db, level, filter)
-    }
-
     /// What only the server can check, in the snapshot, before the rows are read.
     async fn prepare(_db: &mut PgConnection, _filter: &Self::Filter) -> Result<()> {
         Ok(())
@@ -125,23 +111,51 @@ pub trait Dataset: 'static {
         parse_flags(Self::NAME, filters)
     }
 
-    /// The subcommand: reads the rows in one read-only snapshot and writes them.
-    async fn export(
-        conn: &ConnArgs,
-        filter: &Self::Filter,
+    /// The slices the subcommand reads the rows in, each on a connection of its own joining
+    /// the same snapshot: the whole table by default (`calls` cuts a bulk export into block
+    /// ranges with `--parallel`).
+    async fn slices(
+        _db: &mut PgConnection,
+        _filter: &Self::Filter,
         _extra: &Self::Extra,
-        options: ExportOptions,
-    ) -> Result<Summary> {
-        let (destination, writer, mut db) = export::prepare(conn, &options).await?;
-        let mut tx = crate::source::begin_snapshot(&mut db, conn, Self::domains(filter)).await?;
-        Self::prepare(&mut tx, filter).await?;
-        let level = crate::levels::detect(&mut tx).await?;
-        let rows = Self::read(&mut tx, level, filter);
-        let summary = export::write_all(Self::NAME, rows, destination, writer, &options).await?;
-        // Nothing was written to the database; ending the read-only transaction is a formality.
-        tx.rollback().await.ok();
-        Ok(summary)
+    ) -> Result<Vec<BlockSlice>> {
+        Ok(vec![BlockSlice::default()])
     }
+
+    /// The rows of one slice ([`Self::rows`] for the whole table).
+    fn slice_rows<'c>(
+        db: &'c mut PgConnection,
+        level: Level,
+        filter: &Self::Filter,
+        _slice: &BlockSlice,
+    ) -> BoxStream<'c, Result<Self::Row>> {
+        Self::rows(db, level, filter)
+    }
+
+    /// Checks the subcommand-only flags before the database is contacted.
+    fn check_extra(_extra: &Self::Extra) -> Result<()> {
+        Ok(())
+    }
+
+    /// What the subcommand does after the rows are written, in the same snapshot at the same
+    /// level (`recordings --copy-to` copies the files).
+    async fn after(
+        _db: &mut PgConnection,
+        _level: Level,
+        _filter: &Self::Filter,
+        _extra: &Self::Extra,
+        _quiet: bool,
+    ) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// A range of the table's blocks, `ctid` in `['(from,0)', '(to,0)')`; `None` is open: the
+/// default is the whole table.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BlockSlice {
+    pub from: Option<String>,
+    pub to: Option<String>,
 }
 
 /// The flags the datasets beside the calls share: a window on when their rows happened (each

@@ -11,9 +11,7 @@ use futures_util::{StreamExt, TryStreamExt};
 use sqlx::postgres::PgConnection;
 
 use crate::error::{Error, Result};
-use crate::export::{self, ExportOptions, Summary};
 use crate::levels::Level;
-use crate::source;
 use crate::timearg::Window;
 use copy::CopyOptions;
 
@@ -195,28 +193,23 @@ impl Dataset for Recordings {
         Ok(())
     }
 
-    /// Exports the recordings; with `--copy-to`, then copies the files of local stores into
-    /// a directory, in the same snapshot.
-    async fn export(
-        conn: &source::ConnArgs,
+    fn check_extra(copy: &CopyOptions) -> Result<()> {
+        copy.requested().map_or(Ok(()), CopyOptions::validate)
+    }
+
+    /// With `--copy-to`, copies the files of the exported rows into a directory, in the same
+    /// snapshot.
+    async fn after(
+        db: &mut PgConnection,
+        level: Level,
         filter: &RecordingsFilter,
         copy: &CopyOptions,
-        options: ExportOptions,
-    ) -> Result<Summary> {
-        let copy = copy.requested();
-        if let Some(copy) = copy {
-            copy.validate()?;
-        }
-        let (destination, writer, mut db) = export::prepare(conn, &options).await?;
-        let mut tx = source::begin_snapshot(&mut db, conn, &filter.calls.domains).await?;
-        let level = crate::levels::detect(&mut tx).await?;
-        let rows = filter.rows(&mut tx, level);
-        let summary = export::write_all(Self::NAME, rows, destination, writer, &options).await?;
-        if let Some((copy, dir)) = copy.and_then(|c| Some((c, c.dir.as_ref()?))) {
-            let stores = stores::Stores::load(&mut tx, copy.storage_root.clone()).await?;
-            copy::copy_all(filter.rows(&mut tx, level), &stores, dir, options.quiet).await?;
-        }
-        tx.rollback().await.ok();
-        Ok(summary)
+        quiet: bool,
+    ) -> Result<()> {
+        let Some(dir) = &copy.dir else {
+            return Ok(());
+        };
+        let stores = stores::Stores::load(db, copy.storage_root.clone()).await?;
+        copy::copy_all(filter.rows(db, level), &stores, dir, quiet).await
     }
 }

@@ -14,10 +14,10 @@ use std::path::{Path, PathBuf};
 
 use futures_util::StreamExt;
 use serde::Serialize;
-use sqlx::PgConnection;
 
 use super::Log;
 use super::commit::Publish;
+use super::config::ArchiveConfig;
 use super::execute::RunContext;
 use super::plan::Planned;
 use crate::datasets::Dataset;
@@ -26,15 +26,7 @@ use crate::datasets::recordings::stores::{Source, Stores};
 use crate::datasets::recordings::{RecordingRow, Recordings};
 use crate::error::{Error, Result};
 use crate::registry::JobFilter;
-
-/// `[jobs.archive]` of a recordings job.
-#[derive(serde::Deserialize, Clone, Debug, Default)]
-#[serde(deny_unknown_fields)]
-pub struct ArchiveConfig {
-    /// The local store's root directory on this host (replaces profile directories; the only
-    /// way to the storage service's default store).
-    pub storage_root: Option<PathBuf>,
-}
+use crate::session::Session;
 
 /// A file in the archive, for the manifest.
 #[derive(Serialize, Clone, Debug)]
@@ -86,7 +78,7 @@ enum Destination<'a> {
 
 /// Archives the files of `planned`'s window, read in the run's snapshot.
 pub(super) async fn run(
-    db: &mut PgConnection,
+    session: &mut Session,
     planned: &Planned<'_>,
     config: &ArchiveConfig,
     context: &RunContext<'_>,
@@ -100,7 +92,7 @@ pub(super) async fn run(
     if let Some(window) = planned.window {
         Recordings::set_window(&mut filter, window)?;
     }
-    let stores = Stores::load(db, config.storage_root.clone()).await?;
+    let stores = Stores::load(session.db(), config.storage_root.clone()).await?;
     let destination = match publish {
         Publish::Local => Destination::Local(&context.config.root),
         Publish::Object(object) => Destination::Object(object, context.staging),
@@ -108,7 +100,7 @@ pub(super) async fn run(
     let job = &planned.job.name;
     let mut report = ArchiveReport::default();
     let mut failures = Vec::new();
-    let mut rows = Recordings::read(db, context.level, &filter);
+    let mut rows = session.read::<Recordings>(&filter).await?;
     while let Some(row) = rows.next().await {
         let row = row?;
         let source = match stores.source(&row) {

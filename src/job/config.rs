@@ -67,7 +67,6 @@ pub struct ConnectionConfig {
     pub connect_retries: Option<u32>,
 }
 
-use super::archive::ArchiveConfig;
 pub use crate::sink::object::StorageConfig;
 
 #[derive(Deserialize)]
@@ -381,6 +380,15 @@ fn key_at(text: &str, offset: usize) -> Option<&str> {
 
 fn line_of(text: &str, offset: usize) -> usize {
     text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
+/// `[jobs.archive]` of a recordings job.
+#[derive(serde::Deserialize, Clone, Debug, Default)]
+#[serde(deny_unknown_fields)]
+pub struct ArchiveConfig {
+    /// The local store's root directory on this host (replaces profile directories; the only
+    /// way to the storage service's default store).
+    pub storage_root: Option<PathBuf>,
 }
 
 #[cfg(test)]

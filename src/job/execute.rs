@@ -10,7 +10,6 @@ use futures_util::Stream;
 use futures_util::future::LocalBoxFuture;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use sqlx::PgConnection;
 
 use super::config::{Config, Job, Mode};
 use super::parts::{self, FileEntry, PartLimits, PartWriter, Partitioning};
@@ -18,9 +17,9 @@ use super::plan::Planned;
 use crate::datasets::Dataset;
 use crate::error::Result;
 use crate::export::{Progress, pump};
-use crate::levels::Level;
 use crate::record::{Column, Record};
 use crate::registry::JobVisitor;
+use crate::session::Session;
 use crate::sink::SinkOptions;
 use crate::timearg::Window;
 
@@ -60,15 +59,13 @@ pub(super) struct RunContext<'a> {
     pub config: &'a Config,
     /// `date=<the snapshot's local date>`: where full jobs write.
     pub snapshot_partition: String,
-    /// The schema level detected in the snapshot: which query variants run.
-    pub level: Level,
     pub stall_timeout: Option<Duration>,
     pub quiet: bool,
 }
 
 /// Exports one job into the staging directory; returns its manifest line and files.
 pub(super) async fn run_job(
-    db: &mut PgConnection,
+    session: &mut Session,
     planned: &Planned<'_>,
     context: &RunContext<'_>,
 ) -> Result<(JobReport, Vec<FileEntry>)> {
@@ -89,7 +86,7 @@ pub(super) async fn run_job(
         stall_timeout: context.stall_timeout,
         quiet: context.quiet,
     };
-    let (files, rows) = execute(db, context.level, planned, target).await?;
+    let (files, rows) = execute(session, planned, target).await?;
     let report = JobReport {
         name: job.name.clone(),
         dataset: job.source.info().name,
@@ -128,14 +125,12 @@ struct Target<'a> {
 
 /// Reads one job's rows in the run's snapshot and writes its part files.
 async fn execute(
-    db: &mut PgConnection,
-    level: Level,
+    session: &mut Session,
     planned: &Planned<'_>,
     target: Target<'_>,
 ) -> Result<(Vec<FileEntry>, u64)> {
     let job = RunJob {
-        db,
-        level,
+        session,
         window: planned.window,
         job: planned.job,
         target,
@@ -145,8 +140,7 @@ async fn execute(
 
 /// One job of a run, given its dataset's type by `JobFilter::visit`.
 struct RunJob<'a> {
-    db: &'a mut PgConnection,
-    level: Level,
+    session: &'a mut Session,
     /// The incremental window, `None` for a full job.
     window: Option<Window>,
     job: &'a Job,
@@ -161,8 +155,7 @@ impl<'a> JobVisitor for RunJob<'a> {
             if let Some(window) = self.window {
                 D::set_window(&mut filter, window)?;
             }
-            D::prepare(self.db, &filter).await?;
-            let rows = D::read(self.db, self.level, &filter);
+            let rows = self.session.read::<D>(&filter).await?;
             write_parts(rows, self.job, self.target).await
         })
     }

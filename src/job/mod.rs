@@ -20,10 +20,11 @@ use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use sqlx::{Postgres, Transaction};
+use sqlx::PgConnection;
 
 use crate::error::{Error, Result};
-use crate::source::{self, ConnArgs};
+use crate::session::Session;
+use crate::source::ConnArgs;
 use commit::{Publish, Staging};
 use config::Config;
 use execute::{JobReport, RunContext, run_job};
@@ -237,8 +238,8 @@ async fn execute(args: &RunArgs, config: &Config, log: Log) -> Result<Option<Com
         .flat_map(|j| j.source.domains().iter().copied())
         .collect();
     let marks = standby::settle(&mut db, &state.standby_marks, config.safety_lag).await?;
-    let mut tx = source::begin_snapshot(&mut db, &conn, &domains).await?;
-    let snapshot = Snapshot::read(&mut tx, config, &marks).await?;
+    let mut session = Session::begin(db, &conn, &domains).await?;
+    let snapshot = Snapshot::read(session.db(), config, &marks).await?;
     match (snapshot.standby_line(), snapshot.held) {
         // A run that exports nothing new is worth a warning even with --quiet.
         (Some(line), Some(_)) => log.warn(&line),
@@ -257,12 +258,11 @@ async fn execute(args: &RunArgs, config: &Config, log: Log) -> Result<Option<Com
         run_id: &snapshot.run_id,
         config,
         snapshot_partition: Partitioning::date_partition(snapshot.at, config.tz),
-        level: crate::levels::detect(&mut tx).await?,
         stall_timeout: conn.stall_timeout(),
         quiet: args.quiet,
     };
-    let done = run_jobs(&mut tx, &plan, &context, &publish, log).await?;
-    tx.rollback().await.ok();
+    let done = run_jobs(&mut session, &plan, &context, &publish, log).await?;
+    session.close().await;
 
     advance_watermarks(&mut state, &plan, &snapshot.run_id);
     if let Some(position) = &snapshot.standby {
@@ -301,15 +301,15 @@ impl Snapshot {
     /// the start of the oldest transaction still writing: rows it commits later are still
     /// before the bound. On a standby it is what [`standby`] can place (see there).
     async fn read(
-        tx: &mut Transaction<'_, Postgres>,
+        db: &mut PgConnection,
         config: &Config,
         marks: &[standby::Mark],
     ) -> Result<Snapshot> {
         let snapshot = sqlx::query_file!("queries/run_snapshot.sql")
-            .fetch_one(&mut **tx)
+            .fetch_one(&mut *db)
             .await
             .map_err(|e| Error::database("reading the snapshot time", e))?;
-        let position = standby::Position::read(tx).await?;
+        let position = standby::Position::read(db).await?;
         let lag = chrono::Duration::from_std(config.safety_lag).unwrap_or_default();
         let on_primary = || {
             let lagged = snapshot.snapshot_at - lag;
@@ -366,9 +366,9 @@ struct Done {
     archive: archive::ArchiveReport,
 }
 
-/// Runs each planned job in turn, in the snapshot `tx`.
+/// Runs each planned job in turn, in the session's snapshot.
 async fn run_jobs(
-    tx: &mut Transaction<'_, Postgres>,
+    session: &mut Session,
     plan: &[Planned<'_>],
     context: &RunContext<'_>,
     publish: &Publish,
@@ -386,7 +386,7 @@ async fn run_jobs(
             let partition = format!("{}/{}", job.name, context.snapshot_partition);
             done.full_partitions.insert(partition);
         }
-        let (report, files) = run_job(tx, planned, context).await?;
+        let (report, files) = run_job(session, planned, context).await?;
         let line = format!(
             "job {}: {} rows, {} files, {} bytes, {:.2} s",
             report.name, report.rows, report.files, report.bytes, report.seconds
@@ -394,7 +394,7 @@ async fn run_jobs(
         log.info(&line);
         let mut report = report;
         if let Some(config) = &job.archive {
-            let archived = archive::run(tx, planned, config, context, publish, log).await?;
+            let archived = archive::run(session, planned, config, context, publish, log).await?;
             let counts = archived.counts();
             log.info(&format!(
                 "job {}: archive: {} files copied ({} bytes), {} already there, {} not archivable",

@@ -205,6 +205,20 @@ pub fn degraded_columns(template: &str, level: Level) -> std::result::Result<Vec
     Ok(found)
 }
 
+/// `(release, column name)` of every marker that stands for a column (`c.amd_ai_result`
+/// gives `amd_ai_result`); markers over a table or a subquery name none, the tables they
+/// read are found in the query text.
+pub fn marked_names(sql: &str) -> std::result::Result<Vec<(Level, String)>, String> {
+    Ok(markers(sql)?
+        .iter()
+        .filter_map(|m| {
+            let expr = &sql[m.expr_start..m.start];
+            let column = expr.rsplit('.').next().unwrap_or(expr);
+            (!expr.starts_with('(') && !column.is_empty()).then(|| (m.since, column.to_string()))
+        })
+        .collect())
+}
+
 /// The path of `stem`'s variant that starts at `level`.
 #[cfg_attr(not(test), allow(dead_code))] // build.rs uses it
 fn variant_path(stem: &str, level: Level) -> String {

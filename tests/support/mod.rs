@@ -190,6 +190,11 @@ impl TestDb {
         TestDb::from_template(TEMPLATE).await
     }
 
+    /// A fresh copy of `source` (schema and rows); nothing may be connected to `source`.
+    pub async fn copy_of(source: &TestDb) -> TestDb {
+        TestDb::from_template(&source.name).await
+    }
+
     /// A fresh database without any schema (migrations applied by the test).
     pub async fn bare() -> TestDb {
         TestDb::from_template("template0").await
