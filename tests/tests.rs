@@ -7,6 +7,7 @@ mod agent_history;
 mod agent_states;
 mod agents;
 mod annotations;
+mod architecture;
 mod attempts;
 mod bad_input;
 mod call_data;
