@@ -21,8 +21,8 @@ fn main() {
     ] {
         println!("cargo:rerun-if-changed={path}");
     }
-    let templates = templates(Path::new("queries"));
-    let (files, dispatch) = variants::generate(&templates).unwrap_or_else(|e| panic!("{e}"));
+    let queries = queries(Path::new("queries"));
+    let (files, dispatch) = variants::generate(&queries).unwrap_or_else(|e| panic!("{e}"));
     let dir = Path::new("queries/levels");
     std::fs::create_dir_all(dir).expect("creating queries/levels");
     for (path, text) in &files {
@@ -45,8 +45,8 @@ fn main() {
     std::fs::write(Path::new(&out).join("dispatch.rs"), dispatch).expect("writing dispatch.rs");
 }
 
-/// Every `queries/*.sql` with a marker or an include, as `(stem, text)`, by name.
-fn templates(dir: &Path) -> Vec<(String, String)> {
+/// Every `queries/*.sql`, as `(stem, text)`, by name.
+fn queries(dir: &Path) -> Vec<(String, String)> {
     let mut found: Vec<(String, String)> = std::fs::read_dir(dir)
         .expect("reading queries/")
         .flatten()
@@ -54,7 +54,7 @@ fn templates(dir: &Path) -> Vec<(String, String)> {
             let name = entry.file_name().to_string_lossy().into_owned();
             let stem = name.strip_suffix(".sql")?.to_string();
             let text = std::fs::read_to_string(entry.path()).ok()?;
-            variants::is_template(&text).then_some((stem, text))
+            Some((stem, text))
         })
         .collect();
     found.sort();

@@ -47,6 +47,8 @@ impl<D: Dataset> ExportCommand<D> {
 #[derive(Debug)]
 pub struct DatasetInfo {
     pub name: &'static str,
+    /// The subcommand's help line.
+    pub about: &'static str,
     pub source: &'static str,
     pub query: &'static str,
     pub columns: &'static [Column],
@@ -60,10 +62,14 @@ impl DatasetInfo {
     const fn of<D: Dataset>() -> DatasetInfo {
         DatasetInfo {
             name: D::NAME,
+            about: D::ABOUT,
             source: D::SOURCE,
             query: D::QUERY,
             columns: <D::Row as Record>::COLUMNS,
-            incremental: D::INCREMENTAL,
+            incremental: match D::INCREMENTAL {
+                Some(windowed) => Some(windowed.incremental),
+                None => None,
+            },
             needs_since: D::NEEDS_SINCE,
             since: D::SINCE,
         }
@@ -252,16 +258,87 @@ pub fn render_report_docs(current: &str) -> String {
     let mut out = current.to_string();
     for report in REPORTS {
         let open = format!("<!-- columns: {} -->", report.name);
-        let close = "<!-- end columns -->";
-        let Some(start) = out.find(&open) else {
-            continue;
-        };
-        let body_start = start + open.len();
-        let Some(len) = out[body_start..].find(close) else {
-            continue;
-        };
         let table = format!("\n{}", datasets::column_table(report.columns));
-        out.replace_range(body_start..body_start + len, &table);
+        out = fill_between(&out, &open, "<!-- end columns -->", &table);
     }
     out
+}
+
+/// `current` with the text between `open` and the next `close` replaced by `content` (as it
+/// was when `open` is absent).
+pub fn fill_between(current: &str, open: &str, close: &str, content: &str) -> String {
+    let mut out = current.to_string();
+    let Some(start) = out.find(open) else {
+        return out;
+    };
+    let body_start = start + open.len();
+    if let Some(len) = out[body_start..].find(close) {
+        out.replace_range(body_start..body_start + len, content);
+    }
+    out
+}
+
+/// The README's list of datasets and reports (between `<!-- datasets -->` and
+/// `<!-- end datasets -->`), from the registry.
+pub fn render_readme_datasets(current: &str) -> String {
+    let mut table = String::from("\n| dataset | what it exports | since |\n|---|---|---|\n");
+    for d in DATASETS {
+        table.push_str(&format!(
+            "| **{}** | {} | {} |\n",
+            d.name,
+            what(d.about),
+            d.since
+        ));
+    }
+    for r in REPORTS {
+        let name = format!("report {}", r.name);
+        table.push_str(&format!(
+            "| **{name}** | {} | {} |\n",
+            what(r.about),
+            r.since
+        ));
+    }
+    fill_between(
+        current,
+        "<!-- datasets -->",
+        "<!-- end datasets -->",
+        &table,
+    )
+}
+
+/// A subcommand's help line as a table cell: without the leading "Export ".
+fn what(about: &str) -> String {
+    let text = about.strip_prefix("Export ").unwrap_or(about);
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
+/// docs/nightly.md's table of incremental columns (between `<!-- incremental -->` and
+/// `<!-- end incremental -->`), from the registry.
+pub fn render_incremental_table(current: &str) -> String {
+    let mut table = String::from(
+        "\n| dataset | incremental column (window) | default partition column |\n|---|---|---|\n",
+    );
+    for d in all() {
+        let row = match d.incremental {
+            Some(i) => format!(
+                "| {} | `{}` ({}) | `{}` |\n",
+                d.name, i.column, i.window, i.partition_by
+            ),
+            None => format!(
+                "| {} | snapshot only (`mode = \"full\"`) | the run's date |\n",
+                d.name
+            ),
+        };
+        table.push_str(&row);
+    }
+    fill_between(
+        current,
+        "<!-- incremental -->",
+        "<!-- end incremental -->",
+        &table,
+    )
 }

@@ -1,6 +1,7 @@
 //! The shape docs/ARCHITECTURE.md promises, checked on the source: no two modules import each
 //! other, directly or in a circle — neither the crate's top-level modules nor the sibling
-//! modules of one directory (a parent's `mod.rs` and its children are one unit).
+//! modules of one directory (a parent's `mod.rs` and its children are one unit) — and every
+//! registry entry has a test module of its own.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -137,4 +138,50 @@ fn no_two_sibling_modules_import_each_other() {
         "the scan found the imports: {edges:?}"
     );
     assert_eq!(circle(&edges), None, "{edges:#?}");
+}
+
+/// Each dataset's and report's own test module: it seeds rows and asserts each filter and
+/// derived column (the registry-wide tests cover the rest).
+const OWN_TESTS: &[(&str, &str)] = &[
+    ("calls", "calls_filters"),
+    ("queues", "queues"),
+    ("agents", "agents"),
+    ("attempts", "attempts"),
+    ("agent-states", "agent_states"),
+    ("recordings", "recordings"),
+    ("annotations", "annotations"),
+    ("qa-scores", "call_data"),
+    ("transcripts", "call_data"),
+    ("members", "call_data"),
+    ("call-quality", "call_data"),
+    ("conversations", "conversations"),
+    ("agent-activity", "reports"),
+    ("queue-activity", "reports"),
+];
+
+/// A registry entry without a test module of its own (listed above, compiled into the test
+/// binary by tests/tests.rs, and exporting the dataset) fails here.
+#[test]
+fn every_registry_entry_has_its_own_test_module_compiled() {
+    let tests = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests");
+    let compiled = std::fs::read_to_string(tests.join("tests.rs")).unwrap();
+    for dataset in webitel_export::registry::all() {
+        let module = OWN_TESTS
+            .iter()
+            .find(|(name, _)| *name == dataset.name)
+            .map(|(_, module)| *module)
+            .unwrap_or_else(|| panic!("{} has no test module in OWN_TESTS", dataset.name));
+        assert!(
+            compiled
+                .lines()
+                .any(|l| l.trim() == format!("mod {module};")),
+            "tests/{module}.rs is not compiled (no `mod {module};` in tests/tests.rs)"
+        );
+        let text = std::fs::read_to_string(tests.join(format!("{module}.rs"))).unwrap();
+        assert!(
+            text.contains(&format!("\"{}\"", dataset.name)),
+            "tests/{module}.rs never exports {}",
+            dataset.name
+        );
+    }
 }

@@ -58,7 +58,7 @@ async fn call_families_become_one_conversation_each() {
 
     let consultation = &c["c"];
     assert_eq!(consultation["legs"], "2");
-    assert_eq!(consultation["direction"], "internal");
+    assert_eq!(consultation["direction"], "outbound");
     assert_eq!(consultation["transfers"], "0");
 
     let d = &c["d"];
@@ -92,7 +92,7 @@ async fn conversation_filters() {
     assert_eq!(ids(&["--domain", "2"]), "f");
     assert_eq!(ids(&["--answered"]), "abcd");
     assert_eq!(ids(&["--unanswered"]), "ef");
-    assert_eq!(ids(&["--direction", "internal"]), "c");
+    assert_eq!(ids(&["--direction", "outbound"]), "c");
     assert_eq!(
         ids(&["--from", "2026-09-01T12:00:00Z", "--to", "2026-09-02"]),
         "cde"

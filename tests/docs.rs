@@ -3,7 +3,10 @@
 
 use std::collections::HashSet;
 
-use webitel_export::registry::{DATASETS, REPORTS, render_dataset_docs, render_report_docs};
+use webitel_export::registry::{
+    DATASETS, REPORTS, render_dataset_docs, render_incremental_table, render_readme_datasets,
+    render_report_docs,
+};
 
 #[test]
 fn datasets_md_is_current() {
@@ -32,6 +35,38 @@ fn readonly_role_sql_is_current() {
         actual == expected,
         "docs/readonly-role.sql is stale: run UPDATE_DOCS=1 cargo test --test integration docs"
     );
+}
+
+/// The README's dataset list and docs/nightly.md's table of incremental columns are generated
+/// from the registry between their markers.
+#[test]
+fn generated_lists_in_readme_and_nightly_md_are_current() {
+    type Render = fn(&str) -> String;
+    let docs: [(&str, Render, &str); 2] = [
+        ("README.md", render_readme_datasets, "<!-- datasets -->"),
+        (
+            "docs/nightly.md",
+            render_incremental_table,
+            "<!-- incremental -->",
+        ),
+    ];
+    for (file, render, marker) in docs {
+        let path = format!("{}/{file}", env!("CARGO_MANIFEST_DIR"));
+        let actual = std::fs::read_to_string(&path).unwrap();
+        assert!(actual.contains(marker), "{file} lost its marker {marker}");
+        let expected = render(&actual);
+        if std::env::var_os("UPDATE_DOCS").is_some() {
+            std::fs::write(&path, &expected).unwrap();
+            continue;
+        }
+        for d in DATASETS.iter().chain(REPORTS) {
+            assert!(expected.contains(d.name), "{file} does not list {}", d.name);
+        }
+        assert!(
+            actual == expected,
+            "{file} is stale: run UPDATE_DOCS=1 cargo test --test integration docs"
+        );
+    }
 }
 
 /// docs/reports.md is hand-written around generated column tables; this keeps the tables

@@ -1,11 +1,12 @@
 //! The generated read-only role (docs/readonly-role.sql) is enough for everything the tool
-//! does: every dataset, both reports, `run` and `check` succeed as exactly that role, and it
+//! does: every dataset and report of the registry, `run` and `check` succeed as exactly that role, and it
 //! sees other roles' open transactions (run's guard against late commits). A role missing
 //! privileges gets every one of them listed by `check`, with exit 1.
 
 use sqlx::Executor;
 
 use crate::check::dataset_field;
+use crate::datasets::every_export;
 use crate::support::{TestDb, path_str, run};
 
 /// The role of docs/readonly-role.sql, created in `db`, and a URL that logs in as it. The role
@@ -45,33 +46,13 @@ async fn the_generated_role_runs_every_dataset_report_run_and_check() {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    for dataset in [
-        "calls",
-        "recordings",
-        "queues",
-        "agents",
-        "attempts",
-        "agent-states",
-    ] {
-        let file = dir.path().join(format!("{dataset}.csv"));
-        succeeds(&[dataset, "--database-url", &url, "-q", "-o", path_str(&file)]);
+    for export in every_export() {
+        let file = dir.path().join(format!("{}.csv", export.name));
+        let mut args = export.command.clone();
+        args.extend(["--database-url", &url, "-q", "-o", path_str(&file)]);
+        succeeds(&args);
         let text = std::fs::read_to_string(&file).unwrap();
-        assert!(text.lines().count() > 1, "{dataset} exported no rows");
-    }
-    for report in ["agent-activity", "queue-activity"] {
-        succeeds(&[
-            "report",
-            report,
-            "--from",
-            "2020-01-01",
-            "--to",
-            "2030-01-01",
-            "--bucket",
-            "month",
-            "--database-url",
-            &url,
-            "-q",
-        ]);
+        assert!(text.lines().count() > 1, "{} exported no rows", export.name);
     }
     let check = succeeds(&["check", "--database-url", &url, "--format", "json"]);
     let report: serde_json::Value = serde_json::from_str(&check).unwrap();
@@ -82,18 +63,9 @@ async fn the_generated_role_runs_every_dataset_report_run_and_check() {
     let root = dir.path().join("lake");
     let config = dir.path().join("export.toml");
     let mut jobs = String::new();
-    // Every dataset `run` has jobs for (recordings has none yet).
-    for dataset in [
-        "calls",
-        "queues",
-        "agents",
-        "attempts",
-        "agent-states",
-        "agent-activity",
-        "queue-activity",
-    ] {
-        jobs.push_str(&format!("[[jobs]]\ndataset = \"{dataset}\"\n"));
-        if dataset.ends_with("-activity") {
+    for dataset in webitel_export::registry::all() {
+        jobs.push_str(&format!("[[jobs]]\ndataset = \"{}\"\n", dataset.name));
+        if dataset.needs_since {
             jobs.push_str("since = \"2026-01-01\"\n");
         }
     }

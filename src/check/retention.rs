@@ -29,7 +29,7 @@ const HORIZON: chrono::Duration = chrono::Duration::days(1);
 /// The warnings for every archiving job of the configuration at `path`.
 pub async fn warnings(db: &mut PgConnection, schema: &Schema, path: &Path) -> Result<Vec<String>> {
     let level = schema
-        .fit(include_str!("../../queries/retention_files.sql"))?
+        .fit(crate::levels::sql::retention_files::TEMPLATE)?
         .require_whole("the retention check")?;
     let config = Config::load(path)?;
     let state = State::load(&config.root)?;

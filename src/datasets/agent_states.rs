@@ -10,9 +10,10 @@ use sqlx::PgConnection;
 
 use crate::error::{Error, Result};
 use crate::levels::Level;
-use crate::timearg::{Window, Zone};
+use crate::levels::sql::agent_states as sql;
+use crate::timearg::Window;
 
-use super::{Dataset, Incremental, NoFlags, list};
+use super::{Dataset, Incremental, NoFlags, WindowArgs, Windowed, list};
 
 crate::record! {
     /// One agent state interval.
@@ -64,19 +65,12 @@ pub enum StateKind {
 /// The filters of `webitel-export agent-states`.
 #[derive(clap::Args, Clone, Debug, Default)]
 #[command(next_help_heading = "Filters")]
+#[command(mut_arg("from", |a| a.help("Intervals that end after this instant (RFC 3339, or YYYY-MM-DD in --tz)")))]
+#[command(mut_arg("to", |a| a.help("Intervals that start before this instant (exclusive)")))]
 pub struct AgentStatesArgs {
-    /// Intervals that end after this instant (RFC 3339, or YYYY-MM-DD in --tz).
-    #[arg(long, value_name = "TIME")]
-    pub from: Option<String>,
-    /// Intervals that start before this instant (exclusive).
-    #[arg(long, value_name = "TIME")]
-    pub to: Option<String>,
-    /// Time zone for dates without an offset.
-    #[arg(long, value_name = "IANA", default_value = "UTC")]
-    pub tz: Zone,
-    /// Only these domains (repeatable; default: all).
-    #[arg(long = "domain", value_name = "ID")]
-    pub domains: Vec<i64>,
+    // --from/--to: intervals that overlap the window.
+    #[command(flatten)]
+    pub window: WindowArgs,
     /// These agents (repeatable).
     #[arg(long = "agent", value_name = "ID")]
     pub agents: Vec<i32>,
@@ -116,18 +110,12 @@ pub struct AgentStatesFilter {
 impl AgentStatesArgs {
     /// Checks every filter that can be checked without the database.
     pub fn to_filter(&self) -> Result<AgentStatesFilter> {
-        let tz = self.tz.0;
         Ok(AgentStatesFilter {
             args: self.clone(),
-            overlap: Window::parse(
-                ("--from", self.from.as_deref()),
-                ("--to", self.to.as_deref()),
-                tz,
-            )?,
-            ended: Window::parse(
-                ("--ended-from", self.ended_from.as_deref()),
-                ("--ended-to", self.ended_to.as_deref()),
-                tz,
+            overlap: self.window.window()?,
+            ended: self.window.other(
+                ("--ended-from", &self.ended_from),
+                ("--ended-to", &self.ended_to),
             )?,
         })
     }
@@ -144,12 +132,12 @@ pub fn rows<'c>(
         StateKind::Status => "status",
         StateKind::Channel => "channel",
     });
-    crate::levels::query_agent_states!(
+    sql::query!(
         db,
         level,
         AgentStateRow,
         (
-            list(&args.domains),
+            list(&args.window.domains),
             f.overlap.from,
             f.overlap.to,
             list(&args.agents),
@@ -174,11 +162,18 @@ impl Dataset for AgentStates {
     const ABOUT: &'static str =
         "Export agent status and channel intervals (call_center.cc_agent_state_history)";
     const SOURCE: &'static str = "call_center.cc_agent_state_history (closed intervals), cc_agent and cc_agent_channel (open states)";
-    const QUERY: &'static str = include_str!("../../queries/agent_states.sql");
-    const INCREMENTAL: Option<Incremental> = Some(Incremental {
-        column: "left_at",
-        flags: ["--ended-from", "--ended-to"],
-        partition_by: "joined_at",
+    const QUERY: &'static str = sql::TEMPLATE;
+    const INCREMENTAL: Option<Windowed<AgentStatesFilter>> = Some(Windowed {
+        incremental: Incremental {
+            column: "left_at",
+            flags: ["--ended-from", "--ended-to"],
+            partition_by: "joined_at",
+            window: "the interval's end, `joined_at + duration`; closed intervals only",
+        },
+        set: |filter, window| {
+            filter.ended = window;
+            Ok(())
+        },
     });
     type Args = AgentStatesArgs;
     type Extra = NoFlags;
@@ -189,7 +184,7 @@ impl Dataset for AgentStates {
         args.to_filter()
     }
     fn domains(filter: &AgentStatesFilter) -> &[i64] {
-        &filter.args.domains
+        &filter.args.window.domains
     }
     fn rows<'c>(
         db: &'c mut PgConnection,
@@ -197,9 +192,5 @@ impl Dataset for AgentStates {
         filter: &AgentStatesFilter,
     ) -> BoxStream<'c, Result<AgentStateRow>> {
         rows(db, level, filter)
-    }
-    fn set_window(filter: &mut AgentStatesFilter, window: Window) -> Result<()> {
-        filter.ended = window;
-        Ok(())
     }
 }

@@ -8,6 +8,7 @@ use sqlx::PgConnection;
 
 use crate::error::{Error, Result};
 use crate::levels::Level;
+use crate::levels::sql::agents as sql;
 
 use super::{Dataset, NoFlags, like_pattern, list};
 
@@ -106,17 +107,19 @@ pub fn rows<'c>(db: &'c mut PgConnection, args: &AgentsArgs) -> BoxStream<'c, Re
         .iter()
         .map(|s| s.as_str().to_string())
         .collect();
-    sqlx::query_file_as!(
+    sql::query!(
+        db,
+        crate::levels::BASELINE,
         AgentRow,
-        "queries/agents.sql",
-        list(&args.domains),
-        pattern.as_deref(),
-        list(&args.ids),
-        list(&args.teams),
-        list(&statuses),
-        args.supervisor,
+        (
+            list(&args.domains),
+            pattern.as_deref(),
+            list(&args.ids),
+            list(&args.teams),
+            list(&statuses),
+            args.supervisor,
+        )
     )
-    .fetch(db)
     .map_err(|e| Error::database("reading agents", e))
     .boxed()
 }
@@ -130,7 +133,7 @@ impl Dataset for Agents {
         "Export agents (call_center.cc_agent) with user, team, region and skills";
     const SOURCE: &'static str =
         "call_center.cc_agent (one row per agent), with user, team, region and skills";
-    const QUERY: &'static str = include_str!("../../queries/agents.sql");
+    const QUERY: &'static str = sql::TEMPLATE;
     type Args = AgentsArgs;
     type Extra = NoFlags;
     type Filter = AgentsArgs;

@@ -8,9 +8,10 @@ use sqlx::PgConnection;
 
 use crate::error::{Error, Result};
 use crate::levels::Level;
+use crate::levels::sql::annotations as sql;
 use crate::timearg::Window;
 
-use super::{Dataset, EditedWindowArgs, Incremental, NoFlags, list};
+use super::{Dataset, EditedWindowArgs, Incremental, NoFlags, Windowed, list};
 
 crate::record! {
     /// One annotation.
@@ -75,7 +76,7 @@ pub fn rows<'c>(
     f: &AnnotationsFilter,
 ) -> BoxStream<'c, Result<AnnotationRow>> {
     let args = &f.args;
-    crate::levels::query_annotations!(
+    sql::query!(
         db,
         level,
         AnnotationRow,
@@ -101,12 +102,19 @@ impl Dataset for Annotations {
     const ABOUT: &'static str =
         "Export call annotations (call_center.cc_calls_annotation): notes on calls and recordings";
     const SOURCE: &'static str = "call_center.cc_calls_annotation (one row per note), with the call's domain and time; --from/--to: created_at";
-    const QUERY: &'static str = include_str!("../../queries/annotations.sql");
+    const QUERY: &'static str = sql::TEMPLATE;
     // An edited note has a new updated_at, so a run exports it again, as its new version.
-    const INCREMENTAL: Option<Incremental> = Some(Incremental {
-        column: "updated_at",
-        flags: ["--updated-from", "--updated-to"],
-        partition_by: "created_at",
+    const INCREMENTAL: Option<Windowed<AnnotationsFilter>> = Some(Windowed {
+        incremental: Incremental {
+            column: "updated_at",
+            flags: ["--updated-from", "--updated-to"],
+            partition_by: "created_at",
+            window: "an edited note is exported again, as its new version",
+        },
+        set: |filter, window| {
+            filter.updated = window;
+            Ok(())
+        },
     });
     type Args = AnnotationsArgs;
     type Extra = NoFlags;
@@ -130,9 +138,5 @@ impl Dataset for Annotations {
         filter: &AnnotationsFilter,
     ) -> BoxStream<'c, Result<AnnotationRow>> {
         rows(db, level, filter)
-    }
-    fn set_window(filter: &mut AnnotationsFilter, window: Window) -> Result<()> {
-        filter.updated = window;
-        Ok(())
     }
 }

@@ -9,9 +9,10 @@ use sqlx::PgConnection;
 
 use crate::error::{Error, Result};
 use crate::levels::Level;
-use crate::timearg::{Window, Zone};
+use crate::levels::sql::attempts as sql;
+use crate::timearg::Window;
 
-use super::{Dataset, Incremental, NoFlags, like_pattern, list};
+use super::{Dataset, Incremental, NoFlags, WindowArgs, Windowed, like_pattern, list};
 
 crate::record! {
     /// One finished attempt.
@@ -94,25 +95,18 @@ crate::record! {
 /// The filters of `webitel-export attempts`.
 #[derive(clap::Args, Clone, Debug, Default)]
 #[command(next_help_heading = "Filters")]
+#[command(mut_arg("from", |a| a.help("Attempts that joined at or after this instant (RFC 3339, or YYYY-MM-DD in --tz)")))]
+#[command(mut_arg("to", |a| a.help("Attempts that joined before this instant (exclusive)")))]
 pub struct AttemptsArgs {
-    /// Attempts that joined at or after this instant (RFC 3339, or YYYY-MM-DD in --tz).
-    #[arg(long, value_name = "TIME")]
-    pub from: Option<String>,
-    /// Attempts that joined before this instant (exclusive).
-    #[arg(long, value_name = "TIME")]
-    pub to: Option<String>,
+    // --from/--to: when the attempt joined.
+    #[command(flatten)]
+    pub window: WindowArgs,
     /// Attempts that left at or after this instant.
     #[arg(long, value_name = "TIME")]
     pub leaving_from: Option<String>,
     /// Attempts that left before this instant.
     #[arg(long, value_name = "TIME")]
     pub leaving_to: Option<String>,
-    /// Time zone for dates without an offset.
-    #[arg(long, value_name = "IANA", default_value = "UTC")]
-    pub tz: Zone,
-    /// Only these domains (repeatable; default: all).
-    #[arg(long = "domain", value_name = "ID")]
-    pub domains: Vec<i64>,
     /// Attempts of these queues (repeatable).
     #[arg(long = "queue", value_name = "ID")]
     pub queues: Vec<i32>,
@@ -141,18 +135,12 @@ pub struct AttemptsFilter {
 impl AttemptsArgs {
     /// Checks every filter that can be checked without the database.
     pub fn to_filter(&self) -> Result<AttemptsFilter> {
-        let tz = self.tz.0;
         Ok(AttemptsFilter {
             args: self.clone(),
-            joined: Window::parse(
-                ("--from", self.from.as_deref()),
-                ("--to", self.to.as_deref()),
-                tz,
-            )?,
-            leaving: Window::parse(
-                ("--leaving-from", self.leaving_from.as_deref()),
-                ("--leaving-to", self.leaving_to.as_deref()),
-                tz,
+            joined: self.window.window()?,
+            leaving: self.window.other(
+                ("--leaving-from", &self.leaving_from),
+                ("--leaving-to", &self.leaving_to),
             )?,
         })
     }
@@ -166,12 +154,12 @@ pub fn rows<'c>(
 ) -> BoxStream<'c, Result<AttemptRow>> {
     let args = &f.args;
     let pattern = args.q.as_deref().map(like_pattern);
-    crate::levels::query_attempts!(
+    sql::query!(
         db,
         level,
         AttemptRow,
         (
-            list(&args.domains),
+            list(&args.window.domains),
             f.joined.from,
             f.joined.to,
             f.leaving.from,
@@ -196,11 +184,18 @@ impl Dataset for Attempts {
         "Export dialer and queue attempt results (call_center.cc_member_attempt_history)";
     const SOURCE: &'static str =
         "call_center.cc_member_attempt_history (one row per finished attempt), with member state";
-    const QUERY: &'static str = include_str!("../../queries/attempts.sql");
-    const INCREMENTAL: Option<Incremental> = Some(Incremental {
-        column: "leaving_at",
-        flags: ["--leaving-from", "--leaving-to"],
-        partition_by: "joined_at",
+    const QUERY: &'static str = sql::TEMPLATE;
+    const INCREMENTAL: Option<Windowed<AttemptsFilter>> = Some(Windowed {
+        incremental: Incremental {
+            column: "leaving_at",
+            flags: ["--leaving-from", "--leaving-to"],
+            partition_by: "joined_at",
+            window: "when the attempt left",
+        },
+        set: |filter, window| {
+            filter.leaving = window;
+            Ok(())
+        },
     });
     type Args = AttemptsArgs;
     type Extra = NoFlags;
@@ -211,7 +206,7 @@ impl Dataset for Attempts {
         args.to_filter()
     }
     fn domains(filter: &AttemptsFilter) -> &[i64] {
-        &filter.args.domains
+        &filter.args.window.domains
     }
     fn rows<'c>(
         db: &'c mut PgConnection,
@@ -219,9 +214,5 @@ impl Dataset for Attempts {
         filter: &AttemptsFilter,
     ) -> BoxStream<'c, Result<AttemptRow>> {
         rows(db, level, filter)
-    }
-    fn set_window(filter: &mut AttemptsFilter, window: Window) -> Result<()> {
-        filter.leaving = window;
-        Ok(())
     }
 }

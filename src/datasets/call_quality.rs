@@ -8,9 +8,10 @@ use sqlx::PgConnection;
 
 use crate::error::{Error, Result};
 use crate::levels::Level;
+use crate::levels::sql::call_quality as sql;
 use crate::timearg::Window;
 
-use super::{Dataset, Incremental, NoFlags, WindowArgs, list};
+use super::{Dataset, Incremental, NoFlags, WindowArgs, Windowed, list};
 
 crate::record! {
     /// The quality of one leg's media.
@@ -82,15 +83,17 @@ pub fn rows<'c>(
     f: &CallQualityFilter,
 ) -> BoxStream<'c, Result<CallQualityRow>> {
     let args = &f.args;
-    sqlx::query_file_as!(
+    sql::query!(
+        db,
+        crate::levels::BASELINE,
         CallQualityRow,
-        "queries/call_quality.sql",
-        list(&args.window.domains),
-        f.created.from,
-        f.created.to,
-        list(&args.sip_ids),
+        (
+            list(&args.window.domains),
+            f.created.from,
+            f.created.to,
+            list(&args.sip_ids),
+        )
     )
-    .fetch(db)
     .map_err(|e| Error::database("reading call-quality", e))
     .boxed()
 }
@@ -102,12 +105,19 @@ impl Dataset for CallQuality {
     const NAME: &'static str = "call-quality";
     const ABOUT: &'static str = "Export RTP quality of call legs (call_center.cc_calls_media_stats): MOS, jitter, loss, RTT";
     const SOURCE: &'static str = "call_center.cc_calls_media_stats (one row per measured leg, Webitel v26.02+), with the leg; --from/--to: created_at (when the statistics were written)";
-    const QUERY: &'static str = include_str!("../../queries/call_quality.sql");
+    const QUERY: &'static str = sql::TEMPLATE;
     const SINCE: Level = Level::new(26, 2);
-    const INCREMENTAL: Option<Incremental> = Some(Incremental {
-        column: "created_at",
-        flags: ["--from", "--to"],
-        partition_by: "created_at",
+    const INCREMENTAL: Option<Windowed<CallQualityFilter>> = Some(Windowed {
+        incremental: Incremental {
+            column: "created_at",
+            flags: ["--from", "--to"],
+            partition_by: "created_at",
+            window: "when the statistics were written",
+        },
+        set: |filter, window| {
+            filter.created = window;
+            Ok(())
+        },
     });
     type Args = CallQualityArgs;
     type Extra = NoFlags;
@@ -130,9 +140,5 @@ impl Dataset for CallQuality {
         filter: &CallQualityFilter,
     ) -> BoxStream<'c, Result<CallQualityRow>> {
         rows(db, filter)
-    }
-    fn set_window(filter: &mut CallQualityFilter, window: Window) -> Result<()> {
-        filter.created = window;
-        Ok(())
     }
 }

@@ -10,9 +10,10 @@ use sqlx::PgConnection;
 use crate::error::{Error, Result};
 use crate::levels::Level;
 
+use crate::levels::sql::calls as sql;
 use crate::timearg::Window;
 
-use super::{BlockSlice, Dataset, Incremental};
+use super::{BlockSlice, Dataset, Incremental, Windowed};
 
 mod bind;
 mod filter;
@@ -150,7 +151,7 @@ pub fn rows<'c>(
     slice: &BlockSlice,
 ) -> BoxStream<'c, Result<CallRow>> {
     crate::query_with_calls_filter!(
-        query_calls,
+        sql::query,
         db,
         level,
         CallRow,
@@ -232,11 +233,18 @@ impl Dataset for Calls {
     const ABOUT: &'static str =
         "Export call legs (call_center.cc_calls_history) with SearchHistoryCall's filters";
     const SOURCE: &'static str = "call_center.cc_calls_history (one row per call leg)";
-    const QUERY: &'static str = include_str!("../../queries/calls.sql");
-    const INCREMENTAL: Option<Incremental> = Some(Incremental {
-        column: "stored_at",
-        flags: ["--stored-from", "--stored-to"],
-        partition_by: "created_at",
+    const QUERY: &'static str = sql::TEMPLATE;
+    const INCREMENTAL: Option<Windowed<CallsFilter>> = Some(Windowed {
+        incremental: Incremental {
+            column: "stored_at",
+            flags: ["--stored-from", "--stored-to"],
+            partition_by: "created_at",
+            window: "when the leg was written to history",
+        },
+        set: |filter, window| {
+            filter.stored = window;
+            Ok(())
+        },
     });
     type Args = CallsArgs;
     type Extra = CallsFlags;
@@ -258,10 +266,6 @@ impl Dataset for Calls {
     }
     async fn prepare(db: &mut PgConnection, filter: &CallsFilter) -> Result<()> {
         check(db, filter).await
-    }
-    fn set_window(filter: &mut CallsFilter, window: Window) -> Result<()> {
-        filter.stored = window;
-        Ok(())
     }
     async fn slices(
         db: &mut PgConnection,

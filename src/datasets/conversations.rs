@@ -10,9 +10,10 @@ use sqlx::PgConnection;
 
 use crate::error::{Error, Result};
 use crate::levels::Level;
-use crate::timearg::{Window, Zone};
+use crate::levels::sql::conversations as sql;
+use crate::timearg::Window;
 
-use super::{Dataset, Incremental, NoFlags, list};
+use super::{Dataset, Direction, Incremental, NoFlags, WindowArgs, Windowed, list};
 
 crate::record! {
     /// One conversation.
@@ -83,28 +84,21 @@ crate::record! {
 /// The filters of `webitel-export conversations`.
 #[derive(clap::Args, Clone, Debug, Default)]
 #[command(next_help_heading = "Filters")]
+#[command(mut_arg("from", |a| a.help("Conversations started at or after this instant (RFC 3339, or YYYY-MM-DD in --tz)")))]
+#[command(mut_arg("to", |a| a.help("Conversations started before this instant (exclusive)")))]
 pub struct ConversationsArgs {
-    /// Conversations started at or after this instant (RFC 3339, or YYYY-MM-DD in --tz).
-    #[arg(long, value_name = "TIME")]
-    pub from: Option<String>,
-    /// Conversations started before this instant (exclusive).
-    #[arg(long, value_name = "TIME")]
-    pub to: Option<String>,
+    // --from/--to: when the conversation started.
+    #[command(flatten)]
+    pub window: WindowArgs,
     /// Conversations whose root leg was stored at or after this instant.
     #[arg(long, value_name = "TIME")]
     pub stored_from: Option<String>,
     /// Conversations whose root leg was stored before this instant.
     #[arg(long, value_name = "TIME")]
     pub stored_to: Option<String>,
-    /// Time zone for dates without an offset.
-    #[arg(long, value_name = "IANA", default_value = "UTC")]
-    pub tz: Zone,
-    /// Only these domains (repeatable; default: all).
-    #[arg(long = "domain", value_name = "ID")]
-    pub domains: Vec<i64>,
-    /// Only these directions (repeatable): inbound, outbound, internal.
-    #[arg(long = "direction", value_name = "DIRECTION")]
-    pub directions: Vec<String>,
+    /// Only conversations whose root leg has these directions (repeatable).
+    #[arg(long = "direction", value_name = "DIRECTION", value_enum)]
+    pub directions: Vec<Direction>,
     /// Only conversations an agent answered.
     #[arg(long, conflicts_with = "unanswered")]
     pub answered: bool,
@@ -128,22 +122,23 @@ pub fn rows<'c>(
     f: &ConversationsFilter,
 ) -> BoxStream<'c, Result<ConversationRow>> {
     let args = &f.args;
+    let directions: Vec<String> = args.directions.iter().map(|d| d.as_str().into()).collect();
     let answered = match (args.answered, args.unanswered) {
         (true, _) => Some(true),
         (_, true) => Some(false),
         _ => None,
     };
-    crate::levels::query_conversations!(
+    sql::query!(
         db,
         level,
         ConversationRow,
         (
-            list(&args.domains),
+            list(&args.window.domains),
             f.created.from,
             f.created.to,
             f.stored.from,
             f.stored.to,
-            list(&args.directions),
+            list(&directions),
             answered,
         )
     )
@@ -158,13 +153,20 @@ impl Dataset for Conversations {
     const NAME: &'static str = "conversations";
     const ABOUT: &'static str = "Export conversations: each customer interaction with its legs, transfers and redials stitched";
     const SOURCE: &'static str = "call_center.cc_calls_history: a root leg and every leg reachable from it (parent_id, transfer_from, redial_id), with cc_audit_rate, storage.file_transcript, storage.files and cc_calls_media_stats";
-    const QUERY: &'static str = include_str!("../../queries/conversations.sql");
+    const QUERY: &'static str = sql::TEMPLATE;
     // The root's stored_at: its legs are stored with it or within seconds after it (the
     // safety lag covers them); a redial placed after the run is not in the exported row.
-    const INCREMENTAL: Option<Incremental> = Some(Incremental {
-        column: "stored_at",
-        flags: ["--stored-from", "--stored-to"],
-        partition_by: "started_at",
+    const INCREMENTAL: Option<Windowed<ConversationsFilter>> = Some(Windowed {
+        incremental: Incremental {
+            column: "stored_at",
+            flags: ["--stored-from", "--stored-to"],
+            partition_by: "started_at",
+            window: "the root leg's; a callback placed after the run is not in the row",
+        },
+        set: |filter, window| {
+            filter.stored = window;
+            Ok(())
+        },
     });
     type Args = ConversationsArgs;
     type Extra = NoFlags;
@@ -172,23 +174,17 @@ impl Dataset for Conversations {
     type Row = ConversationRow;
 
     fn filter(args: &ConversationsArgs) -> Result<ConversationsFilter> {
-        let tz = args.tz.0;
         Ok(ConversationsFilter {
             args: args.clone(),
-            created: Window::parse(
-                ("--from", args.from.as_deref()),
-                ("--to", args.to.as_deref()),
-                tz,
-            )?,
-            stored: Window::parse(
-                ("--stored-from", args.stored_from.as_deref()),
-                ("--stored-to", args.stored_to.as_deref()),
-                tz,
+            created: args.window.window()?,
+            stored: args.window.other(
+                ("--stored-from", &args.stored_from),
+                ("--stored-to", &args.stored_to),
             )?,
         })
     }
     fn domains(filter: &ConversationsFilter) -> &[i64] {
-        &filter.args.domains
+        &filter.args.window.domains
     }
     fn rows<'c>(
         db: &'c mut PgConnection,
@@ -196,9 +192,5 @@ impl Dataset for Conversations {
         filter: &ConversationsFilter,
     ) -> BoxStream<'c, Result<ConversationRow>> {
         rows(db, level, filter)
-    }
-    fn set_window(filter: &mut ConversationsFilter, window: Window) -> Result<()> {
-        filter.stored = window;
-        Ok(())
     }
 }

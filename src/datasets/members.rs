@@ -9,6 +9,7 @@ use sqlx::PgConnection;
 
 use crate::error::{Error, Result};
 use crate::levels::Level;
+use crate::levels::sql::members as sql;
 use crate::timearg::Window;
 
 use super::{Dataset, NoFlags, WindowArgs, list};
@@ -98,18 +99,20 @@ pub fn rows<'c>(db: &'c mut PgConnection, f: &MembersFilter) -> BoxStream<'c, Re
         (_, true) => Some(false),
         _ => None,
     };
-    sqlx::query_file_as!(
+    sql::query!(
+        db,
+        crate::levels::BASELINE,
         MemberRow,
-        "queries/members.sql",
-        list(&args.window.domains),
-        list(&args.queues),
-        list(&args.buckets),
-        f.created.from,
-        f.created.to,
-        finished,
-        list(&args.stop_causes),
+        (
+            list(&args.window.domains),
+            list(&args.queues),
+            list(&args.buckets),
+            f.created.from,
+            f.created.to,
+            finished,
+            list(&args.stop_causes),
+        )
     )
-    .fetch(db)
     .map_err(|e| Error::database("reading members", e))
     .boxed()
 }
@@ -122,7 +125,7 @@ impl Dataset for Members {
     const ABOUT: &'static str =
         "Export dialer members (call_center.cc_member): communications, variables, attempts, state";
     const SOURCE: &'static str = "call_center.cc_member (one row per member, as it stands now), with queue and bucket names; --from/--to: created_at (when added)";
-    const QUERY: &'static str = include_str!("../../queries/members.sql");
+    const QUERY: &'static str = sql::TEMPLATE;
     // No incremental column: a member changes (attempts, stop) without a time of change, so a
     // run exports the lists whole, as a snapshot.
     type Args = MembersArgs;

@@ -24,6 +24,24 @@ use crate::levels::Level;
 use crate::record::{Column, Record};
 use crate::timearg::{Window, Zone};
 
+/// A call's direction, as `cc_calls_history.direction` holds it (the only values Webitel's
+/// SQL uses).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Direction {
+    Inbound,
+    Outbound,
+}
+
+impl Direction {
+    /// The value in `cc_calls_history.direction`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::Inbound => "inbound",
+            Direction::Outbound => "outbound",
+        }
+    }
+}
+
 /// `None` for an empty list: the queries treat a NULL list parameter as "not filtered".
 pub(crate) fn list<T>(values: &[T]) -> Option<&[T]> {
     (!values.is_empty()).then_some(values)
@@ -42,6 +60,27 @@ pub struct Incremental {
     pub column: &'static str,
     pub flags: [&'static str; 2],
     pub partition_by: &'static str,
+    /// What the column's window means, for docs/nightly.md.
+    pub window: &'static str,
+}
+
+/// An incremental dataset's window: what it is, and how a run sets it on the dataset's filter
+/// (a dataset cannot declare one without the other).
+pub struct Windowed<F> {
+    pub incremental: Incremental,
+    /// Restricts the filter to `[from, to)` of the incremental column.
+    pub set: fn(&mut F, Window) -> Result<()>,
+}
+
+/// Restricts `D`'s filter to a run's window of its incremental column.
+pub fn set_window<D: Dataset>(filter: &mut D::Filter, window: Window) -> Result<()> {
+    match &D::INCREMENTAL {
+        Some(windowed) => (windowed.set)(filter, window),
+        None => Err(crate::error::Error::Other(format!(
+            "{} has no incremental column to window",
+            D::NAME
+        ))),
+    }
 }
 
 /// No flags beyond the filters.
@@ -63,7 +102,7 @@ pub trait Dataset: Sized + 'static {
     /// The main query's template (`check` prepares it, the role script grants its tables).
     const QUERY: &'static str;
     /// `None`: a snapshot dataset, exported whole by `mode = "full"` jobs.
-    const INCREMENTAL: Option<Incremental> = None;
+    const INCREMENTAL: Option<Windowed<Self::Filter>> = None;
     /// Whether a run job must say where its first run starts (`since`).
     const NEEDS_SINCE: bool = false;
     /// The Webitel release that created the dataset's table: on an older one the export is
@@ -92,11 +131,6 @@ pub trait Dataset: Sized + 'static {
     /// What only the server can check, in the snapshot, before the rows are read.
     async fn prepare(_db: &mut PgConnection, _filter: &Self::Filter) -> Result<()> {
         Ok(())
-    }
-
-    /// Restricts an incremental run's filter to `[from, to)` of [`Self::INCREMENTAL`]'s column.
-    fn set_window(_filter: &mut Self::Filter, _window: Window) -> Result<()> {
-        unreachable!("{} has no incremental column", Self::NAME)
     }
 
     /// Where an incremental run may end: the bound itself, or for a report the end of its last
@@ -158,9 +192,9 @@ pub struct BlockSlice {
     pub to: Option<String>,
 }
 
-/// The flags the datasets beside the calls share: a window on when their rows happened (each
-/// dataset's `SOURCE` and docs/datasets.md say which time that is), its time zone, and the
-/// domains.
+/// The flags every dataset shares: a window on when its rows happened (each dataset's `SOURCE`
+/// and docs/datasets.md say which time that is), the time zone of dates without an offset
+/// (also for the dataset's other window flags), and the domains.
 #[derive(clap::Args, Clone, Debug, Default)]
 pub struct WindowArgs {
     /// Rows from this instant on (RFC 3339, or YYYY-MM-DD in --tz).
@@ -180,9 +214,19 @@ pub struct WindowArgs {
 impl WindowArgs {
     /// `--from`/`--to` read in `--tz`.
     pub fn window(&self) -> Result<Window> {
+        self.other(("--from", &self.from), ("--to", &self.to))
+    }
+
+    /// Another pair of window flags of the same command (`--stored-from`/`--stored-to`),
+    /// read in `--tz`.
+    pub fn other(
+        &self,
+        from: (&'static str, &Option<String>),
+        to: (&'static str, &Option<String>),
+    ) -> Result<Window> {
         Window::parse(
-            ("--from", self.from.as_deref()),
-            ("--to", self.to.as_deref()),
+            (from.0, from.1.as_deref()),
+            (to.0, to.1.as_deref()),
             self.tz.0,
         )
     }
@@ -205,10 +249,9 @@ pub struct EditedWindowArgs {
 impl EditedWindowArgs {
     /// `(--from/--to, --updated-from/--updated-to)`, both read in `--tz`.
     pub fn windows(&self) -> Result<(Window, Window)> {
-        let updated = Window::parse(
-            ("--updated-from", self.updated_from.as_deref()),
-            ("--updated-to", self.updated_to.as_deref()),
-            self.base.tz.0,
+        let updated = self.base.other(
+            ("--updated-from", &self.updated_from),
+            ("--updated-to", &self.updated_to),
         )?;
         Ok((self.base.window()?, updated))
     }

@@ -8,9 +8,10 @@ use sqlx::PgConnection;
 
 use crate::error::{Error, Result};
 use crate::levels::Level;
+use crate::levels::sql::qa_scores as sql;
 use crate::timearg::Window;
 
-use super::{Dataset, EditedWindowArgs, Incremental, NoFlags, list};
+use super::{Dataset, EditedWindowArgs, Incremental, NoFlags, Windowed, list};
 
 crate::record! {
     /// One rating of a call.
@@ -87,7 +88,7 @@ pub fn rows<'c>(
     f: &QaScoresFilter,
 ) -> BoxStream<'c, Result<QaScoreRow>> {
     let args = &f.args;
-    crate::levels::query_qa_scores!(
+    sql::query!(
         db,
         level,
         QaScoreRow,
@@ -114,13 +115,20 @@ impl Dataset for QaScores {
     const NAME: &'static str = "qa-scores";
     const ABOUT: &'static str = "Export quality-assurance ratings of calls (call_center.cc_audit_rate) with their scorecards";
     const SOURCE: &'static str = "call_center.cc_audit_rate (one row per rating, Webitel v23.05+), with cc_audit_form; --from/--to: created_at (when rated)";
-    const QUERY: &'static str = include_str!("../../queries/qa_scores.sql");
+    const QUERY: &'static str = sql::TEMPLATE;
     const SINCE: Level = Level::new(23, 5);
     // A changed rating has a new updated_at, so a run exports it again, as its new version.
-    const INCREMENTAL: Option<Incremental> = Some(Incremental {
-        column: "updated_at",
-        flags: ["--updated-from", "--updated-to"],
-        partition_by: "created_at",
+    const INCREMENTAL: Option<Windowed<QaScoresFilter>> = Some(Windowed {
+        incremental: Incremental {
+            column: "updated_at",
+            flags: ["--updated-from", "--updated-to"],
+            partition_by: "created_at",
+            window: "a changed rating is exported again, as its new version",
+        },
+        set: |filter, window| {
+            filter.updated = window;
+            Ok(())
+        },
     });
     type Args = QaScoresArgs;
     type Extra = NoFlags;
@@ -144,9 +152,5 @@ impl Dataset for QaScores {
         filter: &QaScoresFilter,
     ) -> BoxStream<'c, Result<QaScoreRow>> {
         rows(db, level, filter)
-    }
-    fn set_window(filter: &mut QaScoresFilter, window: Window) -> Result<()> {
-        filter.updated = window;
-        Ok(())
     }
 }

@@ -8,6 +8,7 @@ use sqlx::PgConnection;
 
 use crate::error::{Error, Result};
 use crate::levels::Level;
+use crate::levels::sql::queues as sql;
 
 use super::{Dataset, NoFlags, like_pattern, list};
 
@@ -108,7 +109,7 @@ pub fn rows<'c>(
         (_, true) => Some(false),
         _ => None,
     };
-    crate::levels::query_queues!(
+    sql::query!(
         db,
         level,
         QueueRow,
@@ -134,7 +135,7 @@ impl Dataset for Queues {
     const ABOUT: &'static str =
         "Export queues (call_center.cc_queue) with SearchQueue's filters and live member counts";
     const SOURCE: &'static str = "call_center.cc_queue (one row per queue), with cc_member counts";
-    const QUERY: &'static str = include_str!("../../queries/queues.sql");
+    const QUERY: &'static str = sql::TEMPLATE;
     type Args = QueuesArgs;
     type Extra = NoFlags;
     type Filter = QueuesArgs;

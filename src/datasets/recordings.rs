@@ -12,11 +12,12 @@ use sqlx::postgres::PgConnection;
 
 use crate::error::{Error, Result};
 use crate::levels::Level;
+use crate::levels::sql::recordings as sql;
 use crate::timearg::Window;
 use copy::CopyOptions;
 
 use super::calls::{CallsArgs, CallsFilter};
-use super::{Dataset, Incremental, like_pattern};
+use super::{Dataset, Incremental, Windowed, like_pattern};
 
 crate::record! {
     /// One recording file.
@@ -114,15 +115,13 @@ impl RecordingsFilter {
             domains: Vec::new(),
             ..calls.clone()
         } != CallsFilter::default();
-        let tz = args.calls.tz.0;
         Ok(RecordingsFilter {
             args: args.clone(),
             calls,
             by_calls,
-            uploaded: Window::parse(
-                ("--uploaded-from", args.uploaded_from.as_deref()),
-                ("--uploaded-to", args.uploaded_to.as_deref()),
-                tz,
+            uploaded: args.calls.window.other(
+                ("--uploaded-from", &args.uploaded_from),
+                ("--uploaded-to", &args.uploaded_to),
             )?,
             mime: args.mime.as_deref().map(like_pattern),
         })
@@ -135,7 +134,7 @@ impl RecordingsFilter {
     ) -> BoxStream<'c, Result<RecordingRow>> {
         let (args, f) = (&self.args, &self.calls);
         crate::query_with_calls_filter!(
-            query_recordings,
+            sql::query,
             db,
             level,
             RecordingRow,
@@ -163,12 +162,19 @@ impl Dataset for Recordings {
         "Export call recordings metadata (storage.files): location, profile, stream path, call";
     const SOURCE: &'static str =
         "storage.files of calls (one row per file), with storage profile and call context";
-    const QUERY: &'static str = include_str!("../../queries/recordings.sql");
+    const QUERY: &'static str = sql::TEMPLATE;
     // A file's row is written when it is uploaded: a run picks up each file once, by upload time.
-    const INCREMENTAL: Option<Incremental> = Some(Incremental {
-        column: "uploaded_at",
-        flags: ["--uploaded-from", "--uploaded-to"],
-        partition_by: "uploaded_at",
+    const INCREMENTAL: Option<Windowed<RecordingsFilter>> = Some(Windowed {
+        incremental: Incremental {
+            column: "uploaded_at",
+            flags: ["--uploaded-from", "--uploaded-to"],
+            partition_by: "uploaded_at",
+            window: "when the file was stored; each file once",
+        },
+        set: |filter, window| {
+            filter.uploaded = window;
+            Ok(())
+        },
     });
     type Args = RecordingsArgs;
     type Extra = CopyOptions;
@@ -187,10 +193,6 @@ impl Dataset for Recordings {
         filter: &RecordingsFilter,
     ) -> BoxStream<'c, Result<RecordingRow>> {
         filter.rows(db, level)
-    }
-    fn set_window(filter: &mut RecordingsFilter, window: Window) -> Result<()> {
-        filter.uploaded = window;
-        Ok(())
     }
 
     fn check_extra(copy: &CopyOptions) -> Result<()> {

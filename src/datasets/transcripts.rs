@@ -8,9 +8,10 @@ use sqlx::PgConnection;
 
 use crate::error::{Error, Result};
 use crate::levels::Level;
+use crate::levels::sql::transcripts as sql;
 use crate::timearg::Window;
 
-use super::{Dataset, Incremental, NoFlags, WindowArgs, list};
+use super::{Dataset, Incremental, NoFlags, WindowArgs, Windowed, list};
 
 crate::record! {
     /// One transcript.
@@ -71,17 +72,19 @@ pub fn rows<'c>(
     f: &TranscriptsFilter,
 ) -> BoxStream<'c, Result<TranscriptRow>> {
     let args = &f.args;
-    sqlx::query_file_as!(
+    sql::query!(
+        db,
+        crate::levels::BASELINE,
         TranscriptRow,
-        "queries/transcripts.sql",
-        list(&args.window.domains),
-        f.created.from,
-        f.created.to,
-        list(&args.call_ids),
-        list(&args.file_ids),
-        list(&args.locales),
+        (
+            list(&args.window.domains),
+            f.created.from,
+            f.created.to,
+            list(&args.call_ids),
+            list(&args.file_ids),
+            list(&args.locales),
+        )
     )
-    .fetch(db)
     .map_err(|e| Error::database("reading transcripts", e))
     .boxed()
 }
@@ -94,11 +97,18 @@ impl Dataset for Transcripts {
     const ABOUT: &'static str =
         "Export post-call transcripts (storage.file_transcript): text, phrases, channels, call";
     const SOURCE: &'static str = "storage.file_transcript (one row per transcript of a recording), with the call's time; --from/--to: created_at (when stored)";
-    const QUERY: &'static str = include_str!("../../queries/transcripts.sql");
-    const INCREMENTAL: Option<Incremental> = Some(Incremental {
-        column: "created_at",
-        flags: ["--from", "--to"],
-        partition_by: "created_at",
+    const QUERY: &'static str = sql::TEMPLATE;
+    const INCREMENTAL: Option<Windowed<TranscriptsFilter>> = Some(Windowed {
+        incremental: Incremental {
+            column: "created_at",
+            flags: ["--from", "--to"],
+            partition_by: "created_at",
+            window: "when the transcript was stored",
+        },
+        set: |filter, window| {
+            filter.created = window;
+            Ok(())
+        },
     });
     type Args = TranscriptsArgs;
     type Extra = NoFlags;
@@ -121,9 +131,5 @@ impl Dataset for Transcripts {
         filter: &TranscriptsFilter,
     ) -> BoxStream<'c, Result<TranscriptRow>> {
         rows(db, filter)
-    }
-    fn set_window(filter: &mut TranscriptsFilter, window: Window) -> Result<()> {
-        filter.created = window;
-        Ok(())
     }
 }

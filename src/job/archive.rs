@@ -10,7 +10,7 @@
 //! cannot be read here (encrypted, an unsupported store) are listed with the reason in the
 //! manifest and the log; a file that cannot be copied or does not verify fails the run.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use futures_util::StreamExt;
 use serde::Serialize;
@@ -20,7 +20,6 @@ use super::commit::Publish;
 use super::config::ArchiveConfig;
 use super::execute::RunContext;
 use super::plan::Planned;
-use crate::datasets::Dataset;
 use crate::datasets::recordings::copy::{date_dir, fetch_verified, file_name, verify};
 use crate::datasets::recordings::stores::{Source, Stores};
 use crate::datasets::recordings::{RecordingRow, Recordings};
@@ -90,7 +89,7 @@ pub(super) async fn run(
     };
     let mut filter = (**filter).clone();
     if let Some(window) = planned.window {
-        Recordings::set_window(&mut filter, window)?;
+        crate::datasets::set_window::<Recordings>(&mut filter, window)?;
     }
     let stores = Stores::load(session.db(), config.storage_root.clone()).await?;
     let destination = match publish {

@@ -153,7 +153,7 @@ impl<'a> JobVisitor for RunJob<'a> {
         let mut filter = filter.clone();
         Box::pin(async move {
             if let Some(window) = self.window {
-                D::set_window(&mut filter, window)?;
+                crate::datasets::set_window::<D>(&mut filter, window)?;
             }
             let rows = self.session.read::<D>(&filter).await?;
             write_parts(rows, self.job, self.target).await

@@ -12,10 +12,10 @@ use crate::levels::Level;
 
 use chrono_tz::Tz;
 
-use crate::datasets::{Dataset, NoFlags};
-use crate::timearg::Window;
+use crate::datasets::{Dataset, NoFlags, Windowed};
+use crate::levels::sql::report_agent_activity as sql;
 
-use super::{Incremental, ReportArgs, ReportFilter, ReportWindowArgs};
+use super::{ReportArgs, ReportFilter, ReportWindowArgs};
 
 crate::record! {
     /// One agent in one time bucket.
@@ -113,7 +113,7 @@ pub fn rows<'c>(
         return futures_util::stream::empty().boxed();
     }
     let (args, buckets) = (&f.args, &f.buckets);
-    crate::levels::query_report_agent_activity!(
+    sql::query!(
         db,
         level,
         AgentActivityRow,
@@ -147,8 +147,8 @@ impl Dataset for AgentActivity {
     const NAME: &'static str = "agent-activity";
     const ABOUT: &'static str = "Per agent and bucket: online/pause/offline time, pause causes, talk/wrap time, utilization, occupancy, offers, handled, missed (docs/reports.md)";
     const SOURCE: &'static str = "call_center.cc_agent_state_history and cc_agent_status_log (status time), cc_member_attempt_history (offers, talk, wrap), per agent and bucket";
-    const QUERY: &'static str = include_str!("../../queries/report_agent_activity.sql");
-    const INCREMENTAL: Option<Incremental> = Some(super::INCREMENTAL);
+    const QUERY: &'static str = sql::TEMPLATE;
+    const INCREMENTAL: Option<Windowed<Self::Filter>> = Some(super::incremental());
     const NEEDS_SINCE: bool = true;
     type Args = AgentActivityArgs;
     type Extra = NoFlags;
@@ -167,9 +167,6 @@ impl Dataset for AgentActivity {
         filter: &Self::Filter,
     ) -> BoxStream<'c, Result<AgentActivityRow>> {
         rows(db, level, filter)
-    }
-    fn set_window(filter: &mut Self::Filter, window: Window) -> Result<()> {
-        filter.set_window(window)
     }
     fn complete_until(filter: &Self::Filter, bound: DateTime<Utc>) -> DateTime<Utc> {
         filter.complete_until(bound)

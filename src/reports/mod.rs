@@ -16,7 +16,7 @@ pub use buckets::{BucketUnit, Buckets, complete_until};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
-use crate::datasets::{Incremental, parse_flags};
+use crate::datasets::{Incremental, Windowed, parse_flags};
 use crate::error::{Error, Result};
 use crate::timearg::{Window, Zone};
 
@@ -77,11 +77,17 @@ impl ReportWindowArgs {
 }
 
 /// How `run` exports a report: whole buckets, each once its end has passed the run's bound.
-pub const INCREMENTAL: Incremental = Incremental {
-    column: "bucket_end",
-    flags: ["--from", "--to"],
-    partition_by: "bucket_start",
-};
+pub const fn incremental<A: ReportArgs>() -> Windowed<ReportFilter<A>> {
+    Windowed {
+        incremental: Incremental {
+            column: "bucket_end",
+            flags: ["--from", "--to"],
+            partition_by: "bucket_start",
+            window: "complete buckets only; `since` required",
+        },
+        set: ReportFilter::set_window,
+    }
+}
 
 /// A report's flags, which hold its window.
 pub trait ReportArgs: clap::Args + Clone {

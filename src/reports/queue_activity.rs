@@ -13,10 +13,10 @@ use crate::levels::Level;
 
 use chrono_tz::Tz;
 
-use crate::datasets::{Dataset, NoFlags};
-use crate::timearg::Window;
+use crate::datasets::{Dataset, NoFlags, Windowed};
+use crate::levels::sql::report_queue_activity as sql;
 
-use super::{Incremental, ReportArgs, ReportFilter, ReportWindowArgs};
+use super::{ReportArgs, ReportFilter, ReportWindowArgs};
 
 crate::record! {
     /// One queue (or queue and member bucket) in one time bucket.
@@ -120,21 +120,23 @@ pub fn rows<'c>(
     };
     thresholds.sort_unstable();
     thresholds.dedup();
-    sqlx::query_file_as!(
+    sql::query!(
+        db,
+        crate::levels::BASELINE,
         QueueActivityRow,
-        "queries/report_queue_activity.sql",
-        &buckets.starts,
-        &buckets.ends,
-        &buckets.labels,
-        list(&args.window.domains),
-        list(&args.queues),
-        list(&args.teams),
-        list(&args.types),
-        args.by_bucket,
-        args.short_abandon,
-        &thresholds,
+        (
+            &buckets.starts,
+            &buckets.ends,
+            &buckets.labels,
+            list(&args.window.domains),
+            list(&args.queues),
+            list(&args.teams),
+            list(&args.types),
+            args.by_bucket,
+            args.short_abandon,
+            &thresholds,
+        )
     )
-    .fetch(db)
     .map_err(|e| Error::database("computing the queue-activity report", e))
     .boxed()
 }
@@ -155,8 +157,8 @@ impl Dataset for QueueActivity {
     const NAME: &'static str = "queue-activity";
     const ABOUT: &'static str = "Per queue and bucket: offered, answered, abandoned, results, ASA, AHT, service levels (docs/reports.md)";
     const SOURCE: &'static str = "call_center.cc_member_attempt_history (attempts that joined the queue in the bucket), per queue and bucket";
-    const QUERY: &'static str = include_str!("../../queries/report_queue_activity.sql");
-    const INCREMENTAL: Option<Incremental> = Some(super::INCREMENTAL);
+    const QUERY: &'static str = sql::TEMPLATE;
+    const INCREMENTAL: Option<Windowed<Self::Filter>> = Some(super::incremental());
     const NEEDS_SINCE: bool = true;
     type Args = QueueActivityArgs;
     type Extra = NoFlags;
@@ -175,9 +177,6 @@ impl Dataset for QueueActivity {
         filter: &Self::Filter,
     ) -> BoxStream<'c, Result<QueueActivityRow>> {
         rows(db, filter)
-    }
-    fn set_window(filter: &mut Self::Filter, window: Window) -> Result<()> {
-        filter.set_window(window)
     }
     fn complete_until(filter: &Self::Filter, bound: DateTime<Utc>) -> DateTime<Utc> {
         filter.complete_until(bound)

@@ -1,14 +1,14 @@
 //! The one place that binds the calls filter's 34 parameters.
 
-/// Runs the template `$query` (a `query_<stem>!` macro) whose parameters $1..$34 are the calls
+/// Runs the template `$query` (the `query!` of a `crate::levels::sql` module) whose parameters $1..$34 are the calls
 /// filter (`--domain` and `queries/parts/calls_filter.sql`), bound from the [`CallsFilter`]
 /// `$f`, followed by the template's own `$extra` parameters: the one place that binds them.
 #[macro_export]
 #[doc(hidden)]
 macro_rules! query_with_calls_filter {
-    ($query:ident, $db:expr, $level:expr, $row:ident, $f:ident, ($($extra:expr),* $(,)?)) => {{
+    ($($query:ident)::+, $db:expr, $level:expr, $row:ident, $f:ident, ($($extra:expr),* $(,)?)) => {{
         use $crate::datasets::list;
-        $crate::levels::$query!(
+        $($query)::+!(
             $db,
             $level,
             $row,
@@ -42,7 +42,7 @@ macro_rules! query_with_calls_filter {
                 $f.max_duration,
                 $f.min_talk,
                 $f.max_talk,
-                $f.direction.map($crate::datasets::calls::Direction::as_str),
+                $f.direction.map($crate::datasets::Direction::as_str),
                 $f.missed,
                 list(&$f.tags),
                 list(&$f.amd_results),

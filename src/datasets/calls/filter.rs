@@ -4,40 +4,19 @@
 
 use uuid::Uuid;
 
-use crate::datasets::like_pattern;
+use crate::datasets::{Direction, WindowArgs, like_pattern};
 use crate::error::{Error, Result};
-use crate::timearg::{Window, Zone};
-
-/// Call direction filter.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum Direction {
-    Inbound,
-    Outbound,
-}
-
-impl Direction {
-    /// The value in `cc_calls_history.direction`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Direction::Inbound => "inbound",
-            Direction::Outbound => "outbound",
-        }
-    }
-}
+use crate::timearg::Window;
 
 /// The filters of `webitel-export calls`, as typed on the command line.
 #[derive(clap::Args, Clone, Debug, Default)]
 #[command(next_help_heading = "Filters")]
+#[command(mut_arg("from", |a| a.help("Legs created at or after this instant (RFC 3339, or YYYY-MM-DD in --tz)")))]
+#[command(mut_arg("to", |a| a.help("Legs created before this instant (exclusive)")))]
 pub struct CallsArgs {
-    /// Legs created at or after this instant (RFC 3339, or YYYY-MM-DD in --tz).
-    #[arg(long, value_name = "TIME")]
-    pub from: Option<String>,
-    /// Legs created before this instant (exclusive).
-    #[arg(long, value_name = "TIME")]
-    pub to: Option<String>,
-    /// Time zone for dates without an offset.
-    #[arg(long, value_name = "IANA", default_value = "UTC")]
-    pub tz: Zone,
+    // --from/--to: when the leg was created.
+    #[command(flatten)]
+    pub window: WindowArgs,
     /// Legs stored into history at or after this instant.
     #[arg(long, value_name = "TIME")]
     pub stored_from: Option<String>,
@@ -50,9 +29,6 @@ pub struct CallsArgs {
     /// Legs answered before this instant.
     #[arg(long, value_name = "TIME")]
     pub answered_to: Option<String>,
-    /// Only these domains (repeatable; default: all).
-    #[arg(long = "domain", value_name = "ID")]
-    pub domains: Vec<i64>,
     /// POSIX regular expression on the call's numbers (search_number, else
     /// destination|from|to); a leading + is literal.
     #[arg(long, value_name = "REGEX")]
@@ -184,11 +160,7 @@ pub struct CallsFilter {
 impl CallsArgs {
     /// Checks every filter that can be checked without the database.
     pub fn to_filter(&self) -> Result<CallsFilter> {
-        let tz = self.tz.0;
-        let window = |from: (&'static str, &Option<String>),
-                      to: (&'static str, &Option<String>)| {
-            Window::parse((from.0, from.1.as_deref()), (to.0, to.1.as_deref()), tz)
-        };
+        let window = |from, to| self.window.other(from, to);
         let (min_duration, max_duration) = ordered(
             "--min-duration",
             self.min_duration,
@@ -198,8 +170,8 @@ impl CallsArgs {
         let (min_talk, max_talk) =
             ordered("--min-talk", self.min_talk, "--max-talk", self.max_talk)?;
         Ok(CallsFilter {
-            domains: self.domains.clone(),
-            created: window(("--from", &self.from), ("--to", &self.to))?,
+            domains: self.window.domains.clone(),
+            created: self.window.window()?,
             stored: window(
                 ("--stored-from", &self.stored_from),
                 ("--stored-to", &self.stored_to),
