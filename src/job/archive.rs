@@ -15,10 +15,10 @@ use std::path::Path;
 use futures_util::StreamExt;
 use serde::Serialize;
 
-use super::Log;
 use super::commit::Publish;
 use super::config::ArchiveConfig;
 use super::execute::RunContext;
+use super::log::Log;
 use super::plan::Planned;
 use crate::datasets::recordings::copy::{date_dir, fetch_verified, file_name, verify};
 use crate::datasets::recordings::stores::{Source, Stores};

@@ -1,0 +1,166 @@
+//! A run from start to end: the config, the lock, recovery, the session, the jobs, the commit
+//! and the metrics.
+
+use std::time::Instant;
+
+use chrono::Utc;
+
+use super::RunArgs;
+use super::commit::{self, Publish, Staging};
+use super::config::Config;
+use super::execute::{JobReport, RunContext};
+use super::jobs::run_jobs;
+use super::log::Log;
+use super::manifest::Manifest;
+use super::metrics;
+use super::object_root::ObjectRoot;
+use super::parts::{FileEntry, Partitioning};
+use super::plan::{advance_watermarks, plan, print_plan};
+use super::setup::{RunLock, connection};
+use super::snapshot::Snapshot;
+use super::standby;
+use super::state::State;
+use crate::error::{Error, Result};
+use crate::session::Session;
+
+/// Runs every job of the configuration in one snapshot and publishes the result; then, for a
+/// run that held the lock, writes (and pushes) its metrics, whether it committed or failed.
+pub async fn run(args: &RunArgs) -> Result<()> {
+    let config = Config::load(&args.config)?;
+    let log = Log {
+        quiet: args.quiet,
+        format: args.log_format,
+    };
+    if args.dry_run {
+        // A dry run only reads: no output root, lock, recovery or metrics.
+        return execute(args, &config, log).await.map(drop);
+    }
+    let root = &config.root;
+    std::fs::create_dir_all(root).map_err(|e| Error::output(root, e))?;
+    let _lock = RunLock::acquire(root)?;
+    let started = Instant::now();
+    let result = execute(args, &config, log).await;
+    let outcome = match &result {
+        Ok(Some(done)) => metrics::Outcome::Success {
+            jobs: &done.reports,
+            state: &done.state,
+        },
+        Ok(None) => return Ok(()),
+        Err(e) => metrics::Outcome::Failure {
+            exit_code: e.exit_code(),
+        },
+    };
+    record_metrics(&config, &outcome, started, log).await;
+    result.map(drop)
+}
+
+/// Writes the metrics file and pushes it; a failure here is a warning, not the run's outcome.
+async fn record_metrics(
+    config: &Config,
+    outcome: &metrics::Outcome<'_>,
+    started: Instant,
+    log: Log,
+) {
+    let path = &config.metrics_file;
+    let previous = std::fs::read_to_string(path).unwrap_or_default();
+    let seconds = started.elapsed().as_secs_f64();
+    let text = metrics::render(&previous, outcome, Utc::now(), seconds);
+    if let Err(e) = metrics::write(path, &text) {
+        log.warn(&format!("metrics: {}", e.one_line()));
+    }
+    if let Some(url) = &config.pushgateway {
+        let instance: String = config
+            .root
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        if let Err(e) = metrics::push(url, &instance, &text).await {
+            log.warn(&format!("metrics: {}", e.one_line()));
+        }
+    }
+}
+
+/// What a committed run leaves for its metrics.
+struct Committed {
+    reports: Vec<JobReport>,
+    state: State,
+}
+
+/// The run itself, under the lock (or a dry run); `None` for a dry run.
+async fn execute(args: &RunArgs, config: &Config, log: Log) -> Result<Option<Committed>> {
+    let conn = connection(&args.conn, config)?;
+    let root = &config.root;
+    let publish = match &config.object_root {
+        Some(url) => Publish::Object(ObjectRoot::parse(url, &config.storage)?),
+        None => Publish::Local,
+    };
+    let mut state = State::load(root)?;
+    if !args.dry_run {
+        for line in commit::recover(root, &state, &publish).await? {
+            log.info(&format!("recovery: {line}"));
+        }
+    }
+
+    let mut db = conn.connect().await?;
+    let domains: Vec<i64> = config
+        .jobs
+        .iter()
+        .flat_map(|j| j.source.domains().iter().copied())
+        .collect();
+    let marks = standby::settle(&mut db, &state.standby_marks, config.safety_lag).await?;
+    let mut session = Session::begin(db, &conn, &domains).await?;
+    let snapshot = Snapshot::read(session.db(), config, &marks).await?;
+    match (snapshot.standby_line(), snapshot.held) {
+        // A run that exports nothing new is worth a warning even with --quiet.
+        (Some(line), Some(_)) => log.warn(&line),
+        (Some(line), None) => log.info(&line),
+        (None, _) => {}
+    }
+    let plan = plan(&config.jobs, &state, snapshot.bound);
+    if args.dry_run {
+        print_plan(&snapshot.run_id, snapshot.at, snapshot.bound, &plan);
+        return Ok(None);
+    }
+
+    let staging = Staging::create(root, &snapshot.run_id)?;
+    let context = RunContext {
+        staging: staging.dir(),
+        run_id: &snapshot.run_id,
+        config,
+        snapshot_partition: Partitioning::date_partition(snapshot.at, config.tz),
+        stall_timeout: conn.stall_timeout(),
+        quiet: args.quiet,
+    };
+    let done = run_jobs(&mut session, &plan, &context, &publish, log).await?;
+    session.close().await;
+
+    advance_watermarks(&mut state, &plan, &snapshot.run_id);
+    if let Some(position) = &snapshot.standby {
+        state.standby_marks = standby::keep(marks, position);
+    }
+    let manifest = Manifest::new(&snapshot, config, &done);
+    let entries: Vec<FileEntry> = done.files.iter().map(|(_, f)| f.clone()).collect();
+    staging
+        .commit(&entries, &done.full_partitions, &manifest, &state, &publish)
+        .await?;
+    let line = format!(
+        "run {}: {} jobs, {} files committed",
+        snapshot.run_id,
+        done.reports.len(),
+        entries.len()
+    );
+    log.info(&line);
+    Ok(Some(Committed {
+        reports: done.reports,
+        state,
+    }))
+}
