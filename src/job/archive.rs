@@ -20,7 +20,7 @@ use super::config::ArchiveConfig;
 use super::execute::RunContext;
 use super::log::Log;
 use super::plan::Planned;
-use crate::datasets::recordings::copy::{date_dir, fetch_verified, file_name, verify};
+use crate::datasets::recordings::copy::{dated_name, fetch_verified, place_verified};
 use crate::datasets::recordings::stores::{Source, Stores};
 use crate::datasets::recordings::{RecordingRow, Recordings};
 use crate::error::{Error, Result};
@@ -148,13 +148,7 @@ pub(super) async fn run(
 
 /// `<job>-files/<yyyy>/<mm>/<dd>/<file id>_<name>`, by upload date (UTC).
 fn archive_path(job: &str, row: &RecordingRow) -> String {
-    let dir = date_dir(row);
-    format!(
-        "{job}-files/{}/{}_{}",
-        dir.display(),
-        row.file_id,
-        file_name(&row.name)
-    )
+    format!("{job}-files/{}", dated_name(row).display())
 }
 
 /// Copies one file unless a verified copy is there: whether it copied, and the sha256 of
@@ -167,12 +161,8 @@ async fn archive_one(
 ) -> std::result::Result<(bool, Option<String>), String> {
     match destination {
         Destination::Local(root) => {
-            let dest = root.join(rel);
-            if let Ok(sha256) = verify(&dest, row) {
-                return Ok((false, Some(sha256)));
-            }
-            let sha256 = fetch_verified(source, row, &dest).await?;
-            Ok((true, Some(sha256)))
+            let (copied, sha256) = place_verified(source, row, &root.join(rel)).await?;
+            Ok((copied, Some(sha256)))
         }
         Destination::Object(object, staging) => {
             // Only verified bytes are ever uploaded, so an object of the right size is one.

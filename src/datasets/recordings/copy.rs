@@ -119,19 +119,34 @@ pub async fn copy_one(row: &RecordingRow, stores: &Stores, dir: &Path) -> Outcom
         Ok(source) => source,
         Err(why) => return Outcome::Skipped(why),
     };
-    let dest = dir
-        .join(date_dir(row))
-        .join(format!("{}_{}", row.file_id, file_name(&row.name)));
-    if verify(&dest, row).is_ok() {
-        return Outcome::AlreadyCopied(dest);
-    }
-    match fetch_verified(&source, row, &dest).await {
-        Ok(_) => Outcome::Copied(dest),
+    let dest = dir.join(dated_name(row));
+    match place_verified(&source, row, &dest).await {
+        Ok((true, _)) => Outcome::Copied(dest),
+        Ok((false, _)) => Outcome::AlreadyCopied(dest),
         Err(why) => Outcome::Failed(why),
     }
 }
 
-pub(crate) fn date_dir(row: &RecordingRow) -> PathBuf {
+/// Where a file goes under a directory, `--copy-to`'s or a run's archive:
+/// `<yyyy>/<mm>/<dd>/<file id>_<name>`, by upload date (UTC).
+pub(crate) fn dated_name(row: &RecordingRow) -> PathBuf {
+    date_dir(row).join(format!("{}_{}", row.file_id, file_name(&row.name)))
+}
+
+/// Puts the file at `dest` unless a verified copy is there already: whether it copied, and
+/// the sha256 of the bytes at `dest`.
+pub(crate) async fn place_verified(
+    source: &Source,
+    row: &RecordingRow,
+    dest: &Path,
+) -> std::result::Result<(bool, String), String> {
+    if let Ok(sha256) = verify(dest, row) {
+        return Ok((false, sha256));
+    }
+    Ok((true, fetch_verified(source, row, dest).await?))
+}
+
+fn date_dir(row: &RecordingRow) -> PathBuf {
     match row.uploaded_at.or(row.call_created_at) {
         Some(t) => PathBuf::from(t.format("%Y/%m/%d").to_string()),
         None => PathBuf::from("undated"),
@@ -139,7 +154,7 @@ pub(crate) fn date_dir(row: &RecordingRow) -> PathBuf {
 }
 
 /// The last path component of a stored name, so a name can never climb out of the directory.
-pub(crate) fn file_name(name: &str) -> String {
+fn file_name(name: &str) -> String {
     let last = name.rsplit(['/', '\\']).next().unwrap_or(name);
     if last.is_empty() || last == ".." || last == "." {
         "file".into()
