@@ -18,6 +18,7 @@ mod setup;
 mod snapshot;
 mod standby;
 pub mod state;
+mod sweep;
 
 use std::path::PathBuf;
 

@@ -20,6 +20,7 @@ use super::setup::{RunLock, connection};
 use super::snapshot::Snapshot;
 use super::standby;
 use super::state::State;
+use super::sweep;
 use crate::error::{Error, Result};
 use crate::session::Session;
 
@@ -107,6 +108,12 @@ async fn execute(args: &RunArgs, config: &Config, log: Log) -> Result<Option<Com
     if !args.dry_run {
         for line in commit::recover(root, &state, &publish).await? {
             log.info(&format!("recovery: {line}"));
+        }
+        let swept = sweep::stale_temporaries(config)?;
+        if swept > 0 {
+            log.info(&format!(
+                "recovery: removed {swept} temporary files a killed run left"
+            ));
         }
     }
 

@@ -41,7 +41,7 @@ pub fn state_dir(root: &Path) -> PathBuf {
     root.join("_state")
 }
 
-fn state_path(root: &Path) -> PathBuf {
+pub fn state_path(root: &Path) -> PathBuf {
     state_dir(root).join("state.json")
 }
 

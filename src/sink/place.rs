@@ -121,6 +121,20 @@ fn keep_of(meta: &Metadata) -> Keep {
     }
 }
 
+/// The start of the name of every temporary file that becomes `name`.
+fn temp_prefix(name: &str) -> String {
+    format!(".{name}.tmp-")
+}
+
+/// The destination a temporary file [`temp_beside`] made is for: `.<dest>.tmp-<6 random
+/// letters or digits>` gives `<dest>`; `None` for any other name.
+pub fn temp_destination(file_name: &str) -> Option<&str> {
+    let (head, random) = file_name.rsplit_once(".tmp-")?;
+    let dest = head.strip_prefix('.')?;
+    let is_random = random.len() == 6 && random.chars().all(|c| c.is_ascii_alphanumeric());
+    (is_random && !dest.is_empty()).then_some(dest)
+}
+
 /// Creates the temporary file that will replace `dest`: hidden, beside it, with the mode a
 /// new file gets (`0666 & ~umask`) or, through `keep`, the mode and owner of the file it
 /// replaces.
@@ -130,7 +144,7 @@ pub fn temp_beside(dest: &Path, keep: Option<Keep>) -> Result<tempfile::NamedTem
     })?;
     let dir = parent_dir(dest);
     let temp = tempfile::Builder::new()
-        .prefix(&format!(".{}.tmp-", name.to_string_lossy()))
+        .prefix(&temp_prefix(&name.to_string_lossy()))
         // The kernel applies the umask to this, as for any new file.
         .permissions(Permissions::from_mode(0o666))
         .tempfile_in(&dir)
@@ -227,6 +241,8 @@ mod tests {
             gid: 0,
         };
         let temp = temp_beside(&dest, Some(keep)).unwrap();
+        let name = temp.path().file_name().unwrap().to_str().unwrap();
+        assert_eq!(temp_destination(name), dest.file_name().unwrap().to_str());
         let mode = temp.as_file().metadata().unwrap().mode() & 0o7777;
         assert_eq!(mode, 0o604);
     }

@@ -177,3 +177,126 @@ async fn an_archive_belongs_to_recordings_jobs_only() {
         "{said}"
     );
 }
+
+/// The temporary files under `dir`, by name.
+fn temporaries(dir: &Path) -> Vec<String> {
+    let mut found = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return found;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if entry.path().is_dir() {
+            found.extend(temporaries(&entry.path()));
+        } else if name.contains(".tmp-") {
+            found.push(name);
+        }
+    }
+    found.sort();
+    found
+}
+
+/// A run killed with SIGKILL while it archives a file leaves that file's temporary beside the
+/// archive; the next run removes it (and a state or metrics temporary), and nothing else that
+/// only looks like one.
+#[tokio::test]
+async fn the_next_run_removes_the_temporaries_a_killed_run_left() {
+    let db = TestDb::with_fixtures(&["calls.sql", "recordings.sql"]).await;
+    let store = tempfile::tempdir().unwrap();
+    let one = bytes(1000, 1);
+    put(store.path(), "one.example/2026/09/01/rec1.mp3", &one);
+    put(store.path(), "other-domain.mp3", &bytes(1000, 4));
+    db.execute(&format!(
+        "UPDATE storage.files SET sha256sum = '{}' WHERE id = 1",
+        sha256_hex(&one)
+    ))
+    .await;
+    // File 5 is a pipe nobody writes to: the run blocks reading it, its temporary in place.
+    std::fs::create_dir_all(store.path().join("two/2026")).unwrap();
+    let fifo = store.path().join("two/2026/rec5.wav");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let jobs = format!(
+        "[[jobs]]\ndataset = \"recordings\"\nformat = \"csv\"\n[jobs.archive]\nstorage_root = {:?}\n",
+        path_str(store.path())
+    );
+    let lake = Lake::new("safety_lag = \"0s\"", &jobs);
+    let archive = lake.root.join("recordings-files");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_webitel-export"))
+        .args(lake.args(&db))
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !temporaries(&archive)
+        .iter()
+        .any(|t| t.starts_with(".5_rec5.wav.tmp-"))
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the run never reached file 5"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    assert_eq!(
+        temporaries(&archive).len(),
+        1,
+        "{:?}",
+        temporaries(&archive)
+    );
+
+    // Temporaries of the state and metrics files, made as the run makes them.
+    let state_dir = lake.root.join("_state");
+    std::fs::create_dir_all(&state_dir).unwrap();
+    for file in ["state.json", "metrics.prom"] {
+        let temp = webitel_export::sink::place::temp_beside(&state_dir.join(file), None).unwrap();
+        temp.keep().unwrap();
+    }
+    // Look-alikes that are not the run's: kept.
+    let decoys = [
+        archive.join("2026/09/01/.notes.tmp-keep12"),
+        lake.root.join("notes/.1_rec1.mp3.tmp-abcdef"),
+        state_dir.join(".other.json.tmp-abcdef"),
+    ];
+    for decoy in &decoys {
+        std::fs::create_dir_all(decoy.parent().unwrap()).unwrap();
+        std::fs::write(decoy, b"not the run's").unwrap();
+    }
+
+    std::fs::remove_file(&fifo).unwrap();
+    put(store.path(), "two/2026/rec5.wav", &bytes(32044, 5));
+    let mut args = lake.args(&db);
+    args.retain(|a| *a != "-q");
+    let out = crate::support::run(&args);
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{said}");
+    assert!(
+        said.contains("recovery: removed 3 temporary files a killed run left"),
+        "{said}"
+    );
+    let left = temporaries(&lake.root);
+    assert_eq!(
+        left,
+        [
+            ".1_rec1.mp3.tmp-abcdef",
+            ".notes.tmp-keep12",
+            ".other.json.tmp-abcdef"
+        ],
+        "only the look-alikes are left"
+    );
+    for decoy in &decoys {
+        assert_eq!(std::fs::read(decoy).unwrap(), b"not the run's");
+    }
+    let five = archive.join(format!(
+        "{}/5_rec5.wav",
+        chrono::DateTime::from_timestamp(1_788_350_000, 0)
+            .unwrap()
+            .format("%Y/%m/%d")
+    ));
+    assert_eq!(std::fs::read(five).unwrap(), bytes(32044, 5));
+}
