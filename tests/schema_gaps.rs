@@ -87,8 +87,14 @@ async fn one_dropped_table_changes_only_the_datasets_that_read_it() {
                 let (code, stderr) = result.expect_err(&format!("{name} without {table}"));
                 assert_eq!(code, 1, "{name} without {table}: {stderr}");
                 assert_eq!(stderr.lines().count(), 1, "{stderr}");
+                // `table call_center.x (Webitel v23.05 has it)`, with the release that made it.
+                let piece = requirements(info(name).query)
+                    .unwrap()
+                    .into_iter()
+                    .find(|p| p.table == *table && p.column.is_none())
+                    .unwrap();
                 assert!(
-                    stderr.contains(&format!("table {table} (Webitel v")),
+                    stderr.contains(&piece.to_string()),
                     "{name} without {table}: {stderr}"
                 );
                 failed.push(name);

@@ -58,7 +58,9 @@ crate::record! {
         hold_sec: i64 => Int64,
         /// Legs with `transfer_to` or `blind_transfer`: transfers made.
         transfers: i64 => Int64,
-        /// Legs with `redial_id` (v24.02+): callbacks redialing the conversation.
+        /// Legs with `redial_id` (v24.02+). Webitel's schema has the column, but none of its
+        /// services writes it today (a dialer callback of an abandoned call is a conversation of
+        /// its own), so on Webitel's own data this is 0.
         redials: i64 => Int64,
         /// `answered_at` is set.
         answered: bool => Bool,
@@ -151,7 +153,8 @@ pub struct Conversations;
 
 impl Dataset for Conversations {
     const NAME: &'static str = "conversations";
-    const ABOUT: &'static str = "Export conversations: each customer interaction with its legs, transfers and redials stitched";
+    const ABOUT: &'static str =
+        "Export conversations: each customer interaction with its legs and transfers stitched";
     const SOURCE: &'static str = "call_center.cc_calls_history: a root leg and every leg reachable from it (parent_id, transfer_from, redial_id), with cc_audit_rate, storage.file_transcript, storage.files and cc_calls_media_stats";
     const QUERY: &'static str = sql::TEMPLATE;
     // The root's stored_at: its legs are stored with it or within seconds after it (the

@@ -53,7 +53,11 @@ impl std::fmt::Display for Piece {
             Some(column) => write!(f, "column {}.{column}", self.table)?,
             None => write!(f, "table {}", self.table)?,
         }
-        write!(f, " (Webitel {} has it)", self.release)
+        if self.release == BASELINE {
+            write!(f, " (every Webitel release has it)")
+        } else {
+            write!(f, " (Webitel {} has it)", self.release)
+        }
     }
 }
 

@@ -121,7 +121,7 @@ pub fn rows<'c>(
             &buckets.starts,
             &buckets.ends,
             &buckets.labels,
-            list(&args.window.domains),
+            list(&args.window.base.domains),
             list(&args.agents),
             list(&args.teams),
             args.channel,
@@ -159,7 +159,7 @@ impl Dataset for AgentActivity {
         ReportFilter::new(args)
     }
     fn domains(filter: &Self::Filter) -> &[i64] {
-        &filter.args.window.domains
+        &filter.args.window.base.domains
     }
     fn rows<'c>(
         db: &'c mut PgConnection,

@@ -16,52 +16,45 @@ pub use buckets::{BucketUnit, Buckets, complete_until};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
-use crate::datasets::{Incremental, Windowed, parse_flags};
+use crate::datasets::{Incremental, WindowArgs, Windowed, parse_flags};
 use crate::error::{Error, Result};
 use crate::timearg::{Window, Zone};
 
 /// The window and grouping options every report shares.
 #[derive(clap::Args, Clone, Debug)]
 #[command(next_help_heading = "Report window")]
+#[command(mut_arg("from", |a| a.required(true).help(
+    "Start of the window (RFC 3339, or YYYY-MM-DD = local midnight in --tz)"
+)))]
+#[command(mut_arg("to", |a| a.help("End of the window, exclusive [default: now]")))]
+#[command(mut_arg("tz", |a| a.help("Time zone of the buckets and of dates without an offset")))]
 pub struct ReportWindowArgs {
-    /// Start of the window (RFC 3339, or YYYY-MM-DD = local midnight in --tz).
-    #[arg(long, value_name = "TIME")]
-    pub from: String,
-    /// End of the window, exclusive [default: now].
-    #[arg(long, value_name = "TIME")]
-    pub to: Option<String>,
+    #[command(flatten)]
+    pub base: WindowArgs,
     /// Group rows by this calendar unit, in --tz.
     #[arg(long, value_enum, default_value = "day")]
     pub bucket: BucketUnit,
-    /// Time zone of the buckets and of dates without an offset.
-    #[arg(long, value_name = "IANA", default_value = "UTC")]
-    pub tz: Zone,
-    /// Only these domains (repeatable; default: all).
-    #[arg(long = "domain", value_name = "ID")]
-    pub domains: Vec<i64>,
 }
 
 impl ReportWindowArgs {
     /// A window starting at `from`, in UTC, grouped by day.
     pub fn new(from: &str) -> Self {
         ReportWindowArgs {
-            from: from.into(),
-            to: None,
+            base: WindowArgs {
+                from: Some(from.into()),
+                ..WindowArgs::default()
+            },
             bucket: BucketUnit::Day,
-            tz: Zone::default(),
-            domains: Vec::new(),
         }
     }
 
     /// Parses the window (`--to` defaults to `now`) and splits it into buckets.
     pub fn buckets(&self, now: DateTime<Utc>) -> Result<Buckets> {
-        let tz = self.tz.0;
-        let window = Window::parse(
-            ("--from", Some(&self.from)),
-            ("--to", self.to.as_deref()),
-            tz,
-        )?;
-        let from = window.from.expect("--from is required");
+        let tz = self.base.tz.0;
+        let window = self.base.window()?;
+        let from = window
+            .from
+            .ok_or_else(|| Error::input("a report needs --from"))?;
         let to = match window.to {
             Some(to) => to,
             None if from < now => now,
@@ -115,7 +108,7 @@ impl<A: ReportArgs> ReportFilter<A> {
     pub fn set_window(&mut self, window: Window) -> Result<()> {
         let w = self.args.window();
         self.buckets = match (window.from, window.to) {
-            (Some(from), Some(to)) if from < to => Buckets::split(from, to, w.bucket, w.tz.0)?,
+            (Some(from), Some(to)) if from < to => Buckets::split(from, to, w.bucket, w.base.tz.0)?,
             _ => Buckets::default(),
         };
         Ok(())
@@ -124,7 +117,7 @@ impl<A: ReportArgs> ReportFilter<A> {
     /// The end of the last bucket complete by `bound`.
     pub fn complete_until(&self, bound: DateTime<Utc>) -> DateTime<Utc> {
         let w = self.args.window();
-        complete_until(w.bucket, w.tz.0, bound)
+        complete_until(w.bucket, w.base.tz.0, bound)
     }
 }
 
@@ -144,7 +137,7 @@ pub fn job_args<A: ReportArgs>(
     all.extend_from_slice(filters);
     let mut args: A = parse_flags(name, &all)?;
     if !filters.iter().any(|f| f.starts_with("--tz")) {
-        args.window_mut().tz = Zone(tz);
+        args.window_mut().base.tz = Zone(tz);
     }
     Ok(args)
 }

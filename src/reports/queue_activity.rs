@@ -128,7 +128,7 @@ pub fn rows<'c>(
             &buckets.starts,
             &buckets.ends,
             &buckets.labels,
-            list(&args.window.domains),
+            list(&args.window.base.domains),
             list(&args.queues),
             list(&args.teams),
             list(&args.types),
@@ -169,7 +169,7 @@ impl Dataset for QueueActivity {
         ReportFilter::new(args)
     }
     fn domains(filter: &Self::Filter) -> &[i64] {
-        &filter.args.window.domains
+        &filter.args.window.base.domains
     }
     fn rows<'c>(
         db: &'c mut PgConnection,
