@@ -1,9 +1,11 @@
 -- RTP quality of call legs (call_center.cc_calls_media_stats, Webitel v26.02+): MOS, jitter,
 -- packet loss and round trip (average, minimum, maximum, and the second of the call each
 -- extreme was seen), with the leg they were measured on. A row is keyed by the leg's SIP call
--- id, which the leg keeps in params->>'sip_id' (as Webitel's call-history view joins them).
--- The leg is looked up by domain and creation time (created at most two days before the
--- stats were written) through (domain_id, created_at), then by sip_id.
+-- id, which the leg keeps in params->>'sip_id': Webitel's call-history view (v26.04+) joins
+-- them by sip_id alone. History has no index on the sip_id, so the leg is looked up through
+-- (domain_id, created_at): created at most two days before the stats were written (a leg
+-- hangs up before its stats are stored), in the stats row's domain, or in every domain when
+-- the row has none (Webitel stores 0 when the SIP side omits it); then by sip_id.
 -- Parameters (NULL = any): $1 domain ids  $2/$3 stats created_at [from, to)  $4 sip ids
 SELECT
     ms.sip_id                                    AS "sip_id!",
@@ -30,7 +32,8 @@ FROM call_center.cc_calls_media_stats ms
 LEFT JOIN LATERAL (
     SELECT c.id, c.created_at
     FROM call_center.cc_calls_history c
-    WHERE c.domain_id = ms.domain_id
+    WHERE c.domain_id = ANY (CASE WHEN ms.domain_id > 0 THEN ARRAY[ms.domain_id]
+                                  ELSE (SELECT array_agg(d.dc) FROM directory.wbt_domain d) END)
       AND c.created_at <= ms.created_at
       AND c.created_at > ms.created_at - interval '2 days'
       AND c.params ->> 'sip_id' = ms.sip_id

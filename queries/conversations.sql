@@ -56,11 +56,24 @@
            array_agg(sip_id) FILTER (WHERE sip_id IS NOT NULL) AS sip_ids,
            count(*)::int8 AS legs,
            max(hangup_at) AS ended_at,
-           COALESCE(sum(talk_sec) FILTER (WHERE user_id IS NOT NULL), 0)::int8 AS talk_sec,
+           -- The customer's talk: their leg's (the root's, and a callback's), as the call
+           -- history gives it; agent-to-agent consultation time is not customer talk.
+           COALESCE(sum(talk_sec) FILTER (WHERE id = root_id OR redial_id IS NOT NULL), 0)::int8
+               AS talk_sec,
            COALESCE(sum(hold_sec), 0)::int8 AS hold_sec,
-           count(*) FILTER (WHERE transfer_to IS NOT NULL OR blind_transfer IS NOT NULL)::int8 AS transfers,
+           -- Transfer events: a blind transfer marks one leg; an attended one may mark two (the
+           -- handed-off leg, and the consulted agent's leg pointing back at it), and the second
+           -- mark is the leg whose transfer_to names a leg that carries transfer_to itself.
+           (count(*) FILTER (WHERE blind_transfer IS NOT NULL)
+            + count(*) FILTER (WHERE transfer_to IS NOT NULL AND NOT transfer_to_marked))::int8
+               AS transfers,
            count(*) FILTER (WHERE redial_id IS NOT NULL)::int8 AS redials
-    FROM legs
+    FROM (
+        SELECT l.*, EXISTS (SELECT 1 FROM legs t
+                            WHERE t.root_id = l.root_id AND t.id = l.transfer_to
+                              AND t.transfer_to IS NOT NULL) AS transfer_to_marked
+        FROM legs l
+    ) legs
     GROUP BY root_id
 ), first_queue AS (
     -- The first leg, in time, that waited in a queue.

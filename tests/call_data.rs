@@ -132,6 +132,20 @@ async fn call_quality_joins_the_leg_by_sip_id() {
     let windowed = export_rows(&db, "call-quality", &["--from", "2026-09-02"]);
     assert_eq!(windowed.len(), 1);
     assert_eq!(windowed[0]["sip_id"], "sip-unknown");
+
+    // Webitel stores domain 0 when the SIP side omits the domain: the row still finds its leg
+    // by sip_id, as Webitel's call-history view links them.
+    db.execute(
+        "UPDATE call_center.cc_calls_history SET params = '{\"sip_id\": \"sip-two\"}'
+             WHERE id = '00000000-0000-0000-0000-000000000002';
+         INSERT INTO call_center.cc_calls_media_stats (created_at, sip_id, domain_id, mos_avg)
+             VALUES ('2026-09-01 10:06:00+00', 'sip-two', 0, 3.9);",
+    )
+    .await;
+    let rows = export_rows(&db, "call-quality", &["--sip-id", "sip-two"]);
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0]["domain_id"], "0");
+    assert_eq!(rows[0]["call_id"], "00000000-0000-0000-0000-000000000002");
 }
 
 /// Before the release that creates their tables, qa-scores and call-quality export an empty

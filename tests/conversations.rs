@@ -16,7 +16,7 @@ async fn call_families_become_one_conversation_each() {
     let rows = export_rows(&db, "conversations", &[]);
     let c = by_id(&rows);
     // Roots only: legs continuing a transfer (b…3) or redialing (d…2) are not conversations.
-    assert_eq!(c.keys().cloned().collect::<String>(), "abcdef");
+    assert_eq!(c.keys().cloned().collect::<String>(), "7abcdef");
 
     let a = &c["a"];
     assert_eq!(a["legs"], "3");
@@ -28,7 +28,7 @@ async fn call_families_become_one_conversation_each() {
     assert_eq!(a["answered_by_user_name"], "Олена Шевченко");
     assert_eq!(a["answered_by_agent_id"], "1");
     assert_eq!(a["wait_sec"], "20");
-    assert_eq!(a["talk_sec"], "570", "the two agent legs");
+    assert_eq!(a["talk_sec"], "580", "the customer's leg");
     assert_eq!(a["hold_sec"], "15");
     assert_eq!(a["transfers"], "1", "the blind transfer");
     assert_eq!(a["answered"], "true");
@@ -45,7 +45,10 @@ async fn call_families_become_one_conversation_each() {
         b["legs"], "4",
         "the consultation and its leg come with the transfer"
     );
-    assert_eq!(b["talk_sec"], "1160");
+    assert_eq!(
+        b["talk_sec"], "1195",
+        "the customer's, not the consultation's"
+    );
     assert_eq!(b["transfers"], "1");
     assert_eq!(b["answered_by_user_id"], "1001");
     assert_eq!(
@@ -58,18 +61,28 @@ async fn call_families_become_one_conversation_each() {
 
     let consultation = &c["c"];
     assert_eq!(consultation["legs"], "2");
+    assert_eq!(consultation["talk_sec"], "56");
     assert_eq!(consultation["direction"], "outbound");
     assert_eq!(consultation["transfers"], "0");
 
     let d = &c["d"];
     assert_eq!(d["legs"], "2");
     assert_eq!(d["redials"], "1");
+    assert_eq!(d["talk_sec"], "290", "the callback's talk");
     assert_eq!(d["answered"], "true", "the callback reached the customer");
     assert_eq!(d["answered_by_user_name"], "ivan");
     assert_eq!(d["wait_sec"], "3610");
     assert_eq!(d["missed"], "false");
     assert_eq!(d["disposition"], "cancelled");
     assert_eq!(d["final_cause"], "NORMAL_CLEARING");
+
+    // One attended transfer marked on two legs, and one blind transfer: two events; the
+    // 20 s consultation between the agents is not the customer's talk.
+    let g = &c["7"];
+    assert_eq!(g["legs"], "4");
+    assert_eq!(g["transfers"], "2");
+    assert_eq!(g["talk_sec"], "340");
+    assert_eq!(g["answered_by_user_id"], "1001");
 
     let e = &c["e"];
     assert_eq!(e["answered"], "false");
@@ -90,7 +103,7 @@ async fn conversation_filters() {
             .collect()
     };
     assert_eq!(ids(&["--domain", "2"]), "f");
-    assert_eq!(ids(&["--answered"]), "abcd");
+    assert_eq!(ids(&["--answered"]), "7abcd");
     assert_eq!(ids(&["--unanswered"]), "ef");
     assert_eq!(ids(&["--direction", "outbound"]), "c");
     assert_eq!(

@@ -180,6 +180,28 @@ async fn every_windowed_or_searched_export_reads_through_an_index() {
     );
 }
 
+/// call-quality finds each statistics row's leg through (domain_id, created_at), also for a
+/// row stored with domain 0 (then in every domain), never by reading the history whole.
+#[tokio::test]
+async fn call_quality_finds_legs_through_the_domain_and_time_index() {
+    let db = TestDb::new().await;
+    db.execute(HISTORY).await;
+    db.execute(
+        "INSERT INTO call_center.cc_calls_media_stats (created_at, sip_id, domain_id, mos_avg)
+         SELECT timestamptz '2026-03-01' + g * interval '1 hour', 'sip-' || g, g % 2, 4.0
+         FROM generate_series(1, 50) g;
+         ANALYZE call_center.cc_calls_media_stats;",
+    )
+    .await;
+    let query = template(include_str!("../queries/call_quality.sql"));
+    let p = plan(&db, &query, &["NULL", "NULL", "NULL", "NULL"]).await;
+    assert_uses(
+        &p,
+        "cc_calls_history_domain_id_created_at_index",
+        "cc_calls_history",
+    );
+}
+
 /// JIT compilation is off inside every export's snapshot (it cost the agent-activity report
 /// seconds and gains nothing for streaming reads).
 #[tokio::test]

@@ -52,11 +52,15 @@ crate::record! {
         /// `coalesce(answered_at, ended_at) − started_at`, seconds: how long the customer
         /// waited for an agent (the whole call when none answered).
         wait_sec: Option<i64> => Int64,
-        /// `Σ talk_sec` of the agent legs (legs with `user_id`).
+        /// The customer's talk: `talk_sec` of the root leg (the customer's leg, which stays
+        /// bridged through transfers) and of callbacks, as Webitel's call history gives it;
+        /// time agents spend consulting each other is not in it.
         talk_sec: i64 => Int64,
         /// `Σ hold_sec` of all legs.
         hold_sec: i64 => Int64,
-        /// Legs with `transfer_to` or `blind_transfer`: transfers made.
+        /// Transfer events: each leg with `blind_transfer`, and each leg with `transfer_to` but
+        /// the second mark Webitel leaves of an attended transfer (a leg whose `transfer_to`
+        /// names a leg that has `transfer_to` itself).
         transfers: i64 => Int64,
         /// Legs with `redial_id` (v24.02+). Webitel's schema has the column, but none of its
         /// services writes it today (a dialer callback of an abandoned call is a conversation of
