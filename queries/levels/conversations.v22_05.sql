@@ -72,19 +72,13 @@ WITH RECURSIVE history_domains(id) AS (
            COALESCE(sum(talk_sec) FILTER (WHERE id = root_id OR redial_id IS NOT NULL), 0)::int8
                AS talk_sec,
            COALESCE(sum(hold_sec), 0)::int8 AS hold_sec,
-           -- Transfer events: a blind transfer marks one leg; an attended one may mark two (the
-           -- handed-off leg, and the consulted agent's leg pointing back at it), and the second
-           -- mark is the leg whose transfer_to names a leg that carries transfer_to itself.
-           (count(*) FILTER (WHERE blind_transfer IS NOT NULL)
-            + count(*) FILTER (WHERE transfer_to IS NOT NULL AND NOT transfer_to_marked))::int8
-               AS transfers,
+           -- Transfer events (counted below): each leg with blind_transfer, and each leg with
+           -- transfer_to but the second mark Webitel leaves of an attended transfer.
+           count(*) FILTER (WHERE blind_transfer IS NOT NULL)::int8 AS blind_transfers,
+           array_agg(id) FILTER (WHERE transfer_to IS NOT NULL) AS transferring_ids,
+           array_agg(transfer_to) FILTER (WHERE transfer_to IS NOT NULL) AS transfer_targets,
            count(*) FILTER (WHERE redial_id IS NOT NULL)::int8 AS redials
-    FROM (
-        SELECT l.*, EXISTS (SELECT 1 FROM legs t
-                            WHERE t.root_id = l.root_id AND t.id = l.transfer_to
-                              AND t.transfer_to IS NOT NULL) AS transfer_to_marked
-        FROM legs l
-    ) legs
+    FROM legs
     GROUP BY root_id
 ), first_queue AS (
     -- The first leg, in time, that waited in a queue.
@@ -121,7 +115,11 @@ SELECT
     date_part('epoch', COALESCE(answer.bridged_at, fam.ended_at) - c.created_at)::int8 AS "wait_sec?",
     fam.talk_sec                                 AS "talk_sec!",
     fam.hold_sec                                 AS "hold_sec!",
-    fam.transfers                                AS "transfers!",
+    -- An attended transfer may mark two legs: the handed-off one, and the consulted agent's
+    -- pointing back at it; the second is a mark whose transfer_to names a leg with its own.
+    (fam.blind_transfers
+     + (SELECT count(*) FROM unnest(fam.transfer_targets) t
+        WHERE t <> ALL (fam.transferring_ids)))::int8 AS "transfers!",
     fam.redials                                  AS "redials!",
     (answer.bridged_at IS NOT NULL)              AS "answered!",
     (answer.bridged_at IS NULL AND c.direction = 'inbound'
