@@ -7,7 +7,7 @@ use futures_util::stream::BoxStream;
 use sqlx::Executor;
 use sqlx::postgres::PgConnection;
 
-use crate::datasets::Dataset;
+use crate::datasets::{BlockSlice, Dataset};
 use crate::error::{Error, Result};
 use crate::export::{self, ExportOptions, Summary};
 use crate::levels::{Fit, Level, Schema};
@@ -132,7 +132,10 @@ pub async fn export<D: Dataset>(
         session.close().await;
         return Ok(summary);
     };
-    let slices = D::slices(&mut session.db, filter, extra).await?;
+    let mut slices = D::slices(&mut session.db, filter, extra).await?;
+    if slices.is_empty() {
+        slices.push(BlockSlice::default());
+    }
     let mut helpers = session.helpers(slices.len() - 1).await?;
     let mut streams = vec![D::slice_rows(&mut session.db, level, filter, &slices[0])];
     for (helper, slice) in helpers.iter_mut().zip(&slices[1..]) {
