@@ -7,8 +7,6 @@
 //! macro that runs the one for a level. Which level a template runs at is decided per
 //! template, from the tables and columns it reads ([`Schema::fit`]).
 
-use std::collections::BTreeMap;
-
 use crate::error::Error;
 
 mod level;
@@ -30,7 +28,7 @@ pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations-test
 /// The Webitel releases a database detected at `level` can be: from `level` up to the next
 /// release in `migrations-test/` that changes what the tool reads.
 pub fn release_range(level: Level) -> String {
-    match release_columns().keys().find(|l| **l > level) {
+    match schema::releases().into_iter().find(|l| *l > level) {
         Some(next) => format!("{level} up to {next} (not included)"),
         None => format!("{level} or newer"),
     }
@@ -69,18 +67,6 @@ pub fn missing_object_hint(err: &Error) -> Option<String> {
         ),
         None => format!("{name} is not part of Webitel's schema as this tool knows it"),
     })
-}
-
-/// Each release after the baseline in `migrations-test/` with the `(table, column)` pairs it
-/// adds (the baseline is what every supported database has, so it tells no release apart).
-pub fn release_columns() -> BTreeMap<Level, Vec<(String, String)>> {
-    MIGRATOR
-        .iter()
-        .filter_map(|m| {
-            let level = Level::of_migration(&m.description)?;
-            (level > BASELINE).then(|| (level, added_columns(m.sql.as_str())))
-        })
-        .collect()
 }
 
 /// `(table, column)` of every `ALTER TABLE t … ADD COLUMN c` and of every column of a

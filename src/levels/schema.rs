@@ -156,6 +156,11 @@ impl Schema {
     }
 }
 
+/// The releases of `migrations-test/`, ascending (the baseline first).
+pub(super) fn releases() -> Vec<Level> {
+    release_pairs().into_keys().collect()
+}
+
 /// Each release of `migrations-test/` (the baseline included) with the `(table, column)`
 /// pairs it adds.
 fn release_pairs() -> BTreeMap<Level, Vec<Pair>> {

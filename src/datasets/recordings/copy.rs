@@ -165,7 +165,7 @@ fn file_name(name: &str) -> String {
 
 /// Checks that `path` holds the file Webitel describes: its size, and its sha256 when known;
 /// returns the file's sha256.
-pub(crate) fn verify(path: &Path, row: &RecordingRow) -> std::result::Result<String, String> {
+fn verify(path: &Path, row: &RecordingRow) -> std::result::Result<String, String> {
     let mut file = File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let (size, digest) = tokio::task::block_in_place(|| hash_file(&mut file, &mut std::io::sink()))
         .map_err(|e| format!("{}: {e}", path.display()))?;
