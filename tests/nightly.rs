@@ -13,6 +13,7 @@ use sqlx::Executor;
 use crate::support::{TestDb, assert_fails, parse_csv, path_str, run, run_ok};
 
 mod archive;
+mod restate;
 mod standby;
 
 /// An output root and its config file.
@@ -27,13 +28,21 @@ impl Lake {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path().join("lake");
         let config = dir.path().join("export.toml");
-        let text = format!("root = {:?}\n{settings}\n{jobs}", root.to_str().unwrap());
-        std::fs::write(&config, text).unwrap();
-        Lake {
+        let lake = Lake {
             _dir: dir,
             root,
             config,
-        }
+        };
+        std::fs::write(&lake.config, lake.config_with(settings, jobs)).unwrap();
+        lake
+    }
+
+    /// The config text of this root with `settings` and `jobs`.
+    fn config_with(&self, settings: &str, jobs: &str) -> String {
+        format!(
+            "root = {:?}\n{settings}\n{jobs}",
+            self.root.to_str().unwrap()
+        )
     }
 
     fn args<'a>(&'a self, db: &'a TestDb) -> Vec<&'a str> {

@@ -169,9 +169,14 @@ impl Dataset for AgentStates {
             flags: ["--ended-from", "--ended-to"],
             partition_by: "joined_at",
             window: "the interval's end, `joined_at + duration`; closed intervals only",
+            revised: false,
         },
         set: |filter, window| {
             filter.ended = window;
+            Ok(())
+        },
+        set_partition: |filter, window| {
+            filter.overlap = window;
             Ok(())
         },
     });

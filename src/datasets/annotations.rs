@@ -110,9 +110,14 @@ impl Dataset for Annotations {
             flags: ["--updated-from", "--updated-to"],
             partition_by: "created_at",
             window: "an edited note is exported again, as its new version",
+            revised: true,
         },
         set: |filter, window| {
             filter.updated = window;
+            Ok(())
+        },
+        set_partition: |filter, window| {
+            filter.created = window;
             Ok(())
         },
     });

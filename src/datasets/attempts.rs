@@ -191,9 +191,14 @@ impl Dataset for Attempts {
             flags: ["--leaving-from", "--leaving-to"],
             partition_by: "joined_at",
             window: "when the attempt left",
+            revised: false,
         },
         set: |filter, window| {
             filter.leaving = window;
+            Ok(())
+        },
+        set_partition: |filter, window| {
+            filter.joined = window;
             Ok(())
         },
     });

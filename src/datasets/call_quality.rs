@@ -113,8 +113,13 @@ impl Dataset for CallQuality {
             flags: ["--from", "--to"],
             partition_by: "created_at",
             window: "when the statistics were written",
+            revised: false,
         },
         set: |filter, window| {
+            filter.created = window;
+            Ok(())
+        },
+        set_partition: |filter, window| {
             filter.created = window;
             Ok(())
         },

@@ -240,9 +240,14 @@ impl Dataset for Calls {
             flags: ["--stored-from", "--stored-to"],
             partition_by: "created_at",
             window: "when the leg was written to history",
+            revised: false,
         },
         set: |filter, window| {
             filter.stored = window;
+            Ok(())
+        },
+        set_partition: |filter, window| {
+            filter.created = window;
             Ok(())
         },
     });

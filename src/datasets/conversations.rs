@@ -169,9 +169,14 @@ impl Dataset for Conversations {
             flags: ["--stored-from", "--stored-to"],
             partition_by: "started_at",
             window: "the root leg's; a callback placed after the run is not in the row",
+            revised: false,
         },
         set: |filter, window| {
             filter.stored = window;
+            Ok(())
+        },
+        set_partition: |filter, window| {
+            filter.created = window;
             Ok(())
         },
     });

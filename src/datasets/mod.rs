@@ -62,6 +62,10 @@ pub struct Incremental {
     pub partition_by: &'static str,
     /// What the column's window means, for docs/nightly.md.
     pub window: &'static str,
+    /// The column moves when a row is edited (`updated_at`): a restated job selects such rows
+    /// by their partition column instead, so an edited row replaces its old version rather
+    /// than joining it.
+    pub revised: bool,
 }
 
 /// An incremental dataset's window: what it is, and how a run sets it on the dataset's filter
@@ -70,6 +74,10 @@ pub struct Windowed<F> {
     pub incremental: Incremental,
     /// Restricts the filter to `[from, to)` of the incremental column.
     pub set: fn(&mut F, Window) -> Result<()>,
+    /// Restricts the filter to rows whose partition column may lie in `[from, to)`: a
+    /// restated job's read of its restated days. A superset is fine (a run keeps only the
+    /// rows of the partitions it writes).
+    pub set_partition: fn(&mut F, Window) -> Result<()>,
 }
 
 /// Restricts `D`'s filter to a run's window of its incremental column.
@@ -78,6 +86,17 @@ pub fn set_window<D: Dataset>(filter: &mut D::Filter, window: Window) -> Result<
         Some(windowed) => (windowed.set)(filter, window),
         None => Err(crate::error::Error::Other(format!(
             "{} has no incremental column to window",
+            D::NAME
+        ))),
+    }
+}
+
+/// Restricts `D`'s filter to a window of its partition column (see [`Windowed::set_partition`]).
+pub fn set_partition_window<D: Dataset>(filter: &mut D::Filter, window: Window) -> Result<()> {
+    match &D::INCREMENTAL {
+        Some(windowed) => (windowed.set_partition)(filter, window),
+        None => Err(crate::error::Error::Other(format!(
+            "{} has no partition column to window",
             D::NAME
         ))),
     }

@@ -124,9 +124,14 @@ impl Dataset for QaScores {
             flags: ["--updated-from", "--updated-to"],
             partition_by: "created_at",
             window: "a changed rating is exported again, as its new version",
+            revised: true,
         },
         set: |filter, window| {
             filter.updated = window;
+            Ok(())
+        },
+        set_partition: |filter, window| {
+            filter.created = window;
             Ok(())
         },
     });

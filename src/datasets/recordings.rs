@@ -170,8 +170,13 @@ impl Dataset for Recordings {
             flags: ["--uploaded-from", "--uploaded-to"],
             partition_by: "uploaded_at",
             window: "when the file was stored; each file once",
+            revised: false,
         },
         set: |filter, window| {
+            filter.uploaded = window;
+            Ok(())
+        },
+        set_partition: |filter, window| {
             filter.uploaded = window;
             Ok(())
         },

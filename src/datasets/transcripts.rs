@@ -104,8 +104,13 @@ impl Dataset for Transcripts {
             flags: ["--from", "--to"],
             partition_by: "created_at",
             window: "when the transcript was stored",
+            revised: false,
         },
         set: |filter, window| {
+            filter.created = window;
+            Ok(())
+        },
+        set_partition: |filter, window| {
             filter.created = window;
             Ok(())
         },

@@ -85,7 +85,7 @@ impl Staging {
     pub async fn commit<M: Serialize>(
         mut self,
         files: &[FileEntry],
-        full_partitions: &BTreeSet<String>,
+        replaced: &BTreeSet<String>,
         manifest: &M,
         state: &State,
         publish: &Publish,
@@ -94,7 +94,7 @@ impl Staging {
         let plan = Plan {
             files: files.iter().map(|f| f.path.clone()).collect(),
             partitions: partitions.iter().cloned().collect(),
-            replaced: full_partitions.iter().cloned().collect(),
+            replaced: replaced.iter().cloned().collect(),
         };
         write_json_atomic(&self.dir.join(PLAN), &plan)?;
         write_json_atomic(&self.dir.join(MANIFEST), manifest)?;

@@ -39,7 +39,35 @@ struct RawConfig {
     storage: StorageConfig,
     metrics_file: Option<PathBuf>,
     pushgateway: Option<String>,
+    #[serde(default)]
+    delta: RawDelta,
     jobs: Vec<Spanned<RawJob>>,
+}
+
+/// `[delta]`: how the Delta tables of `format = "delta"` jobs are kept.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDelta {
+    #[serde(default = "default_checkpoint_interval")]
+    checkpoint_interval: u32,
+    #[serde(default = "default_retention")]
+    retention: String,
+}
+
+impl Default for RawDelta {
+    fn default() -> Self {
+        RawDelta {
+            checkpoint_interval: default_checkpoint_interval(),
+            retention: default_retention(),
+        }
+    }
+}
+
+fn default_checkpoint_interval() -> u32 {
+    10
+}
+fn default_retention() -> String {
+    "7d".into()
 }
 
 fn default_time_zone() -> String {
@@ -81,6 +109,8 @@ struct RawJob {
     profile: Profile,
     partition_by: Option<String>,
     since: Option<String>,
+    /// Days re-read and replaced whole every run (`"7d"`).
+    restate: Option<String>,
     #[serde(default)]
     filters: Vec<String>,
     /// recordings only: also copy the files into the root.
@@ -106,6 +136,8 @@ pub enum Mode {
 enum JobFormat {
     Parquet,
     Csv,
+    /// Parquet files in a Delta Lake table.
+    Delta,
 }
 
 /// A checked configuration.
@@ -125,7 +157,27 @@ pub struct Config {
     pub metrics_file: PathBuf,
     /// A Pushgateway to push the same metrics to.
     pub pushgateway: Option<String>,
+    /// How Delta tables are kept (`[delta]`).
+    pub delta: DeltaConfig,
     pub jobs: Vec<Job>,
+}
+
+/// `[delta]`, checked.
+#[derive(Clone, Copy, Debug)]
+pub struct DeltaConfig {
+    /// A checkpoint every this many commits.
+    pub checkpoint_interval: u32,
+    /// Files a commit removed are deleted this long after (time travel reaches this far back).
+    pub retention_days: u32,
+}
+
+/// How a job's files are published.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Table {
+    /// Hive-partitioned files; replaced partitions swapped at commit.
+    Files,
+    /// A Delta Lake table: each run one commit of the job's table.
+    Delta,
 }
 
 /// A checked job.
@@ -140,6 +192,10 @@ pub struct Job {
     pub partition_by: Option<&'static str>,
     /// Where the first incremental run starts (default: the beginning).
     pub since: Option<DateTime<Utc>>,
+    /// The last this many days (local dates in the config's time zone, today included) are
+    /// re-read and replaced whole every run.
+    pub restate: Option<u32>,
+    pub table: Table,
     /// The dataset and its parsed filters.
     pub source: JobFilter,
     /// A recordings job's file archive (`[jobs.archive]`).
@@ -198,7 +254,21 @@ impl Config {
                 "pushgateway '{url}' is not an http:// or https:// URL"
             )));
         }
+        let delta = check_delta(&raw.delta).map_err(general)?;
+        if let Some(job) = jobs
+            .iter()
+            .find(|j| j.table == Table::Delta && j.restate.unwrap_or(0) > delta.retention_days)
+        {
+            return Err(general(format!(
+                "[delta] retention ({}d) is shorter than job {}'s restate window ({}d): a \
+                 restated day's previous version would be deleted while still in the window",
+                delta.retention_days,
+                job.name,
+                job.restate.unwrap_or(0)
+            )));
+        }
         Ok(Config {
+            delta,
             metrics_file: raw
                 .metrics_file
                 .unwrap_or_else(|| super::state::state_dir(&root).join("metrics.prom")),
@@ -214,6 +284,27 @@ impl Config {
             jobs,
         })
     }
+}
+
+fn check_delta(raw: &RawDelta) -> std::result::Result<DeltaConfig, String> {
+    let retention_days = raw
+        .retention
+        .strip_suffix('d')
+        .and_then(|n| n.parse::<u32>().ok())
+        .filter(|n| (1..=3650).contains(n))
+        .ok_or_else(|| {
+            format!(
+                "[delta] retention '{}' is not a number of days from 1d to 3650d",
+                raw.retention
+            )
+        })?;
+    if raw.checkpoint_interval == 0 {
+        return Err("[delta] checkpoint_interval must be positive".to_string());
+    }
+    Ok(DeltaConfig {
+        checkpoint_interval: raw.checkpoint_interval,
+        retention_days,
+    })
 }
 
 /// `root = "s3://bucket/prefix"` publishes to object storage and keeps the state, lock and
@@ -250,10 +341,19 @@ fn check_job(raw: RawJob, tz: Tz) -> std::result::Result<Job, String> {
     let name = job_name(raw.name.as_deref().unwrap_or(&raw.dataset))?;
     let partition_by = partition_column(info, mode, &raw)?;
     let since = first_start(info, mode, raw.since.as_deref(), tz)?;
-    let format = match raw.format {
-        JobFormat::Parquet => Format::Parquet,
-        JobFormat::Csv => Format::Csv,
+    let (format, table) = match raw.format {
+        JobFormat::Parquet => (Format::Parquet, Table::Files),
+        JobFormat::Csv => (Format::Csv, Table::Files),
+        JobFormat::Delta => (Format::Parquet, Table::Delta),
     };
+    if table == Table::Delta && raw.profile == Profile::Duckdb {
+        return Err(
+            "profile = \"duckdb\" writes call ids as the Parquet UUID type, which Delta Lake \
+             has no type for: leave profile unset in a delta job"
+                .to_string(),
+        );
+    }
+    let restate = restate_days(raw.restate.as_deref(), mode, &raw, info)?;
     if raw.archive.is_some() && !matches!(source, JobFilter::Recordings(_)) {
         return Err(format!(
             "archive applies to recordings jobs, not {}",
@@ -270,9 +370,58 @@ fn check_job(raw: RawJob, tz: Tz) -> std::result::Result<Job, String> {
         profile: raw.profile,
         partition_by,
         since,
+        restate,
+        table,
         source,
         archive: raw.archive,
     })
+}
+
+/// `restate = "7d"`: a whole number of days, on an incremental job partitioned by its
+/// dataset's own partition column (the column a restated read selects on) whose filters leave
+/// that column's window to the run.
+fn restate_days(
+    value: Option<&str>,
+    mode: Mode,
+    raw: &RawJob,
+    info: &DatasetInfo,
+) -> std::result::Result<Option<u32>, String> {
+    let Some(value) = value else { return Ok(None) };
+    let days = value
+        .strip_suffix('d')
+        .and_then(|n| n.parse::<u32>().ok())
+        .filter(|n| (1..=366).contains(n))
+        .ok_or_else(|| format!("restate '{value}' is not a number of days from 1d to 366d"))?;
+    let incremental = match (mode, info.incremental) {
+        (Mode::Incremental, Some(incremental)) => incremental,
+        _ => {
+            return Err(
+                "restate applies to incremental jobs, whose rows are partitioned by date; a full \
+                 job already replaces its snapshot every run"
+                    .to_string(),
+            );
+        }
+    };
+    if let Some(column) = &raw.partition_by
+        && column != incremental.partition_by
+    {
+        return Err(format!(
+            "restate replaces the days of {}'s own partition column: remove partition_by = \"{column}\" \
+             (or restate)",
+            info.name
+        ));
+    }
+    if raw
+        .filters
+        .iter()
+        .any(|f| f.starts_with("--from") || f.starts_with("--to"))
+    {
+        return Err(format!(
+            "a restated {} job sets --from and --to itself; remove them from filters",
+            info.name
+        ));
+    }
+    Ok(Some(days))
 }
 
 /// A job's name is a directory under the root and a watermark key.

@@ -12,11 +12,11 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use super::config::{Config, Job, Mode};
-use super::parts::{self, FileEntry, PartLimits, PartWriter, Partitioning};
-use super::plan::Planned;
-use crate::datasets::Dataset;
+use super::parts::{self, FileEntry, Keep, PartLimits, PartWriter, Partitioning, Unfinished};
+use super::plan::{Planned, Restated};
+use crate::datasets::{Dataset, set_partition_window, set_window};
 use crate::error::Result;
-use crate::export::{Progress, pump};
+use crate::export::{BatchConsumer, Progress, pump};
 use crate::record::{Column, Record};
 use crate::registry::JobVisitor;
 use crate::session::Session;
@@ -33,6 +33,12 @@ pub(super) struct JobReport {
     pub column: Option<&'static str>,
     pub window_from: Option<DateTime<Utc>>,
     pub window_to: Option<DateTime<Utc>>,
+    /// A restated job: the first instant of the days it replaced.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub restated_from: Option<DateTime<Utc>>,
+    /// A restated job: the partitions it replaced (`date=…`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub restated: Vec<String>,
     pub rows: u64,
     pub bytes: u64,
     pub files: usize,
@@ -103,6 +109,12 @@ pub(super) async fn run_job(
             .filter(|_| planned.window.is_some()),
         window_from: planned.window.and_then(|w| w.from),
         window_to: planned.window.and_then(|w| w.to),
+        restated_from: planned.restate.as_ref().map(|r| r.from),
+        restated: planned
+            .restate
+            .as_ref()
+            .map(|r| r.partitions.clone())
+            .unwrap_or_default(),
         rows,
         bytes: files.iter().map(|f| f.bytes).sum(),
         files: files.len(),
@@ -132,6 +144,7 @@ async fn execute(
     let job = RunJob {
         session,
         window: planned.window,
+        restate: planned.restate.as_ref(),
         job: planned.job,
         target,
     };
@@ -143,6 +156,7 @@ struct RunJob<'a> {
     session: &'a mut Session,
     /// The incremental window, `None` for a full job.
     window: Option<Window>,
+    restate: Option<&'a Restated>,
     job: &'a Job,
     target: Target<'a>,
 }
@@ -150,22 +164,89 @@ struct RunJob<'a> {
 impl<'a> JobVisitor for RunJob<'a> {
     type Output = LocalBoxFuture<'a, Result<(Vec<FileEntry>, u64)>>;
     fn visit<D: Dataset>(self, filter: &D::Filter) -> Self::Output {
-        let mut filter = filter.clone();
+        let filter = filter.clone();
         Box::pin(async move {
-            if let Some(window) = self.window {
-                crate::datasets::set_window::<D>(&mut filter, window)?;
+            let reads = reads::<D>(filter, self.window, self.restate)?;
+            let mut writer = part_writer::<D::Row>(self.job, &self.target);
+            for (filter, keep) in reads {
+                writer.keep(keep);
+                let rows = self.session.read::<D>(&filter).await?;
+                writer = pump_into(rows, writer, self.job, &self.target).await?;
             }
-            let rows = self.session.read::<D>(&filter).await?;
-            write_parts(rows, self.job, self.target).await
+            let files = writer.finish()?;
+            let rows = files.iter().map(|f| f.rows).sum();
+            Ok((files, rows))
         })
     }
 }
 
-async fn write_parts<R: Record>(
-    rows: impl Stream<Item = Result<R>>,
-    job: &Job,
-    target: Target<'_>,
-) -> Result<(Vec<FileEntry>, u64)> {
+/// The reads of one job, each with the partitions it writes. A restated job reads twice:
+/// - the days before the restated ones get what the incremental window adds (appended);
+/// - the restated days get every row up to the window's end (replaced whole). A dataset whose
+///   incremental column moves on an edit (`revised`) selects both by its partition column, so
+///   an edited row of an older day is not appended a second time.
+fn reads<D: Dataset>(
+    filter: D::Filter,
+    window: Option<Window>,
+    restate: Option<&Restated>,
+) -> Result<Vec<(D::Filter, Keep)>> {
+    let Some(window) = window else {
+        return Ok(vec![(filter, Keep::All)]);
+    };
+    let Some(restate) = restate else {
+        let mut all = filter;
+        set_window::<D>(&mut all, window)?;
+        return Ok(vec![(all, Keep::All)]);
+    };
+    let first = restate.partitions.first().cloned().unwrap_or_default();
+    let revised = D::INCREMENTAL.is_some_and(|w| w.incremental.revised);
+    let mut reads = Vec::new();
+    let mut older = filter.clone();
+    let mut restated = filter;
+    if revised {
+        if window.from.is_none_or(|from| from < restate.from) {
+            let days = Window {
+                from: window.from,
+                to: Some(restate.from),
+            };
+            set_partition_window::<D>(&mut older, days)?;
+            reads.push((older, Keep::Before(first.clone())));
+        }
+        let days = Window {
+            from: Some(restate.from),
+            to: window.to,
+        };
+        set_partition_window::<D>(&mut restated, days)?;
+    } else {
+        set_window::<D>(&mut older, window)?;
+        reads.push((older, Keep::Before(first.clone())));
+        let partitioned_by_it =
+            D::INCREMENTAL.is_some_and(|w| w.incremental.column == w.incremental.partition_by);
+        if partitioned_by_it {
+            // One column, one window: the restated days up to the window's end.
+            let days = Window {
+                from: Some(restate.from),
+                to: window.to,
+            };
+            set_window::<D>(&mut restated, days)?;
+        } else {
+            let written = Window {
+                from: None,
+                to: window.to,
+            };
+            set_window::<D>(&mut restated, written)?;
+            let days = Window {
+                from: Some(restate.from),
+                to: None,
+            };
+            set_partition_window::<D>(&mut restated, days)?;
+        }
+    }
+    reads.push((restated, Keep::From(first)));
+    Ok(reads)
+}
+
+fn part_writer<R: Record>(job: &Job, target: &Target<'_>) -> PartWriter<R> {
     let sink = SinkOptions {
         format: job.format,
         profile: job.profile,
@@ -176,22 +257,32 @@ async fn write_parts<R: Record>(
         spill_dir: Some(target.staging.to_path_buf()),
         ..SinkOptions::default()
     };
-    let writer = PartWriter::<R>::new(
+    PartWriter::<R>::new(
         target.staging,
         &job.name,
         target.run_id,
         sink,
-        target.partitioning,
+        target.partitioning.clone(),
         PartLimits {
             max_rows: target.config.max_file_rows,
             max_bytes: target.config.max_file_bytes,
         },
-    );
+    )
+}
+
+/// Streams one read's rows into the job's part writer, which stays open for the next read.
+async fn pump_into<R: Record>(
+    rows: impl Stream<Item = Result<R>>,
+    writer: PartWriter<R>,
+    job: &Job,
+    target: &Target<'_>,
+) -> Result<PartWriter<R>> {
     let progress = Progress::new(
         job.source.info().name,
         !target.quiet && std::io::stderr().is_terminal(),
     );
-    pump(rows, writer, progress, target.stall_timeout).await
+    let (writer, _read) = pump(rows, Unfinished(writer), progress, target.stall_timeout).await?;
+    Ok(writer)
 }
 
 fn column_index(columns: &[Column], name: &str) -> usize {

@@ -16,8 +16,9 @@ pub(super) struct Done {
     pub(super) reports: Vec<JobReport>,
     /// Each file with its job's name.
     pub(super) files: Vec<(String, FileEntry)>,
-    /// `<job>/date=<snapshot date>` of every full job: replaced as a whole at commit.
-    pub(super) full_partitions: BTreeSet<String>,
+    /// `<job>/date=…` partitions replaced as a whole at commit: a full job's snapshot date,
+    /// a restated job's restated days (also those that now hold no row).
+    pub(super) replaced: BTreeSet<String>,
     /// The recording files of archiving jobs.
     pub(super) archive: archive::ArchiveReport,
 }
@@ -33,14 +34,19 @@ pub(super) async fn run_jobs(
     let mut done = Done {
         reports: Vec::new(),
         files: Vec::new(),
-        full_partitions: BTreeSet::new(),
+        replaced: BTreeSet::new(),
         archive: archive::ArchiveReport::default(),
     };
     for planned in plan {
         let job = planned.job;
         if job.partition_by.is_none() {
             let partition = format!("{}/{}", job.name, context.snapshot_partition);
-            done.full_partitions.insert(partition);
+            done.replaced.insert(partition);
+        }
+        if let Some(restate) = &planned.restate {
+            let days = restate.partitions.iter();
+            done.replaced
+                .extend(days.map(|day| format!("{}/{day}", job.name)));
         }
         let (report, files) = run_job(session, planned, context).await?;
         let line = format!(

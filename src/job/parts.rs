@@ -39,6 +39,7 @@ pub struct FileEntry {
 }
 
 /// How rows map to partitions.
+#[derive(Clone)]
 pub enum Partitioning {
     /// By the local date (in `tz`) of the timestamp column at `index`.
     ByColumn { index: usize, tz: Tz },
@@ -71,6 +72,29 @@ impl Partitioning {
                     None => NULL_PARTITION.to_string(),
                 }
             }
+        }
+    }
+}
+
+/// Which of a read's rows a part writer keeps: a restated job reads twice, once for the days
+/// it appends to and once for the days it replaces, and each read may return a few rows of the
+/// other's days (its SQL window is a superset).
+#[derive(Clone, Debug)]
+pub enum Keep {
+    All,
+    /// Partitions before this one, and the NULL partition (which has no day to restate).
+    Before(String),
+    /// This partition and later ones.
+    From(String),
+}
+
+impl Keep {
+    fn admits(&self, key: &str) -> bool {
+        let dated = key != NULL_PARTITION;
+        match self {
+            Keep::All => true,
+            Keep::Before(first) => !dated || key < first.as_str(),
+            Keep::From(first) => dated && key >= first.as_str(),
         }
     }
 }
@@ -119,6 +143,7 @@ pub struct PartWriter<R> {
     next_part: u32,
     clock: u64,
     files: Vec<FileEntry>,
+    keep: Keep,
     rows: PhantomData<fn(R)>,
 }
 
@@ -150,8 +175,14 @@ impl<R: Record> PartWriter<R> {
             next_part: 0,
             clock: 0,
             files: Vec::new(),
+            keep: Keep::All,
             rows: PhantomData,
         }
+    }
+
+    /// Keeps only the rows `keep` admits from now on.
+    pub fn keep(&mut self, keep: Keep) {
+        self.keep = keep;
     }
 
     fn part(&mut self, partition: &str) -> Result<usize> {
@@ -238,6 +269,9 @@ impl<R: Record> BatchConsumer<R> for PartWriter<R> {
         let mut groups: Vec<(String, Vec<R>)> = Vec::new();
         for row in batch {
             let key = self.partitioning.key(&row);
+            if !self.keep.admits(&key) {
+                continue;
+            }
             match groups.iter_mut().find(|(k, _)| *k == key) {
                 Some((_, rows)) => rows.push(row),
                 None => groups.push((key, vec![row])),
@@ -255,6 +289,21 @@ impl<R: Record> BatchConsumer<R> for PartWriter<R> {
         }
         self.files.sort_by(|a, b| a.path.cmp(&b.path));
         Ok(self.files)
+    }
+}
+
+/// A part writer that a read leaves open for the next read of the same job.
+pub struct Unfinished<R>(pub PartWriter<R>);
+
+impl<R: Record> BatchConsumer<R> for Unfinished<R> {
+    type Output = PartWriter<R>;
+
+    fn consume(&mut self, batch: Vec<R>) -> Result<()> {
+        self.0.consume(batch)
+    }
+
+    fn finish(self) -> Result<PartWriter<R>> {
+        Ok(self.0)
     }
 }
 

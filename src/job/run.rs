@@ -132,7 +132,7 @@ async fn execute(args: &RunArgs, config: &Config, log: Log) -> Result<Option<Com
         (Some(line), None) => log.info(&line),
         (None, _) => {}
     }
-    let plan = plan(&config.jobs, &state, snapshot.bound);
+    let plan = plan(&config.jobs, &state, snapshot.bound, config.tz);
     if args.dry_run {
         print_plan(&snapshot.run_id, snapshot.at, snapshot.bound, &plan);
         return Ok(None);
@@ -157,7 +157,7 @@ async fn execute(args: &RunArgs, config: &Config, log: Log) -> Result<Option<Com
     let manifest = Manifest::new(&snapshot, config, &done);
     let entries: Vec<FileEntry> = done.files.iter().map(|(_, f)| f.clone()).collect();
     staging
-        .commit(&entries, &done.full_partitions, &manifest, &state, &publish)
+        .commit(&entries, &done.replaced, &manifest, &state, &publish)
         .await?;
     let line = format!(
         "run {}: {} jobs, {} files committed",

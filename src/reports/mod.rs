@@ -77,8 +77,10 @@ pub const fn incremental<A: ReportArgs>() -> Windowed<ReportFilter<A>> {
             flags: ["--from", "--to"],
             partition_by: "bucket_start",
             window: "complete buckets only; `since` required",
+            revised: true,
         },
         set: ReportFilter::set_window,
+        set_partition: ReportFilter::set_window,
     }
 }
 

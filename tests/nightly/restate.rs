@@ -1,0 +1,267 @@
+//! `restate = "Nd"`: every run re-reads the last N days and replaces them whole, so a row
+//! changed or deleted after the night it was exported is current in the tree, and every id is
+//! there once. The demo data lies in September 2026; a run's bound is placed on a chosen night
+//! with the safety lag (the bound is the snapshot's time minus the lag).
+
+use std::collections::{BTreeMap, HashSet};
+
+use chrono::{DateTime, Duration, Utc};
+
+use webitel_export::registry;
+
+use super::Lake;
+use crate::support::{TestDb, run_ok};
+
+/// The safety lag that puts a run's bound at `night`.
+fn lag_for(night: DateTime<Utc>) -> String {
+    format!("safety_lag = \"{}s\"", (Utc::now() - night).num_seconds())
+}
+
+fn night(n: i64) -> DateTime<Utc> {
+    "2026-09-15T02:00:00Z".parse::<DateTime<Utc>>().unwrap() + Duration::days(n)
+}
+
+fn column<'a>(rows: &'a [BTreeMap<String, String>], name: &str) -> Vec<&'a str> {
+    rows.iter().map(|r| r[name].as_str()).collect()
+}
+
+fn assert_once(rows: &[BTreeMap<String, String>], key: &str, what: &str) {
+    let keys = column(rows, key);
+    let unique: HashSet<&&str> = keys.iter().collect();
+    assert_eq!(
+        unique.len(),
+        keys.len(),
+        "{what}: an id is in the tree twice"
+    );
+}
+
+async fn scalar(db: &TestDb, sql: &str) -> String {
+    let mut conn = db.connect().await;
+    sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(sql.to_string()))
+        .fetch_one(&mut conn)
+        .await
+        .unwrap()
+}
+
+const JOBS: &str = r#"
+[[jobs]]
+dataset = "calls"
+format = "csv"
+restate = "3d"
+[[jobs]]
+dataset = "conversations"
+format = "csv"
+restate = "3d"
+[[jobs]]
+dataset = "qa-scores"
+format = "csv"
+restate = "3d"
+[[jobs]]
+dataset = "annotations"
+format = "csv"
+restate = "3d"
+"#;
+
+/// Three nights: a callback joins a conversation of a restated day, a rating is rescored, a
+/// note is deleted and another (of a day outside the window) edited, a leg of an old day
+/// arrives late. Each id stays once; restated days are current; older days are left alone.
+#[tokio::test]
+async fn restated_days_are_current_and_every_id_is_in_the_tree_once() {
+    let db = TestDb::seeded(3000, 7).await;
+    let lake = Lake::new(&lag_for(night(0)), JOBS);
+    lake.run(&db);
+
+    // Between night 0 and night 1 (all stamped before night 1's bound).
+    let after = (night(0) + Duration::hours(1)).to_rfc3339();
+    let root = scalar(
+        &db,
+        "SELECT id::text FROM call_center.cc_calls_history WHERE parent_id IS NULL
+           AND transfer_from IS NULL AND created_at >= '2026-09-14' AND created_at < '2026-09-15'
+         ORDER BY id LIMIT 1",
+    )
+    .await;
+    db.execute(&format!(
+        "INSERT INTO call_center.cc_calls_history (id, domain_id, app_id, direction, parent_id,
+                created_at, hangup_at, stored_at)
+         SELECT '00000000-0000-0000-0000-00000000c0b1', domain_id, 'node', 'outbound', id,
+                '{after}', '{after}', '{after}'
+         FROM call_center.cc_calls_history WHERE id = '{root}'"
+    ))
+    .await;
+    let rescored = scalar(
+        &db,
+        "SELECT id::text FROM call_center.cc_audit_rate
+         WHERE created_at >= '2026-09-14' AND created_at < '2026-09-15' ORDER BY id LIMIT 1",
+    )
+    .await;
+    db.execute(&format!(
+        "UPDATE call_center.cc_audit_rate SET score_required = 77.5, updated_at = '{after}'
+         WHERE id = {rescored}"
+    ))
+    .await;
+    let deleted = scalar(
+        &db,
+        "SELECT id::text FROM call_center.cc_calls_annotation
+         WHERE created_at >= '2026-09-14' AND created_at < '2026-09-15' ORDER BY id LIMIT 1",
+    )
+    .await;
+    db.execute(&format!(
+        "DELETE FROM call_center.cc_calls_annotation WHERE id = {deleted}"
+    ))
+    .await;
+    let old_note = scalar(
+        &db,
+        "SELECT id::text FROM call_center.cc_calls_annotation
+         WHERE created_at < '2026-09-10' ORDER BY id LIMIT 1",
+    )
+    .await;
+    db.execute(&format!(
+        "UPDATE call_center.cc_calls_annotation SET note = 'edited late', updated_at = '{after}'
+         WHERE id = {old_note}"
+    ))
+    .await;
+    db.execute(&format!(
+        "INSERT INTO call_center.cc_calls_history (id, domain_id, app_id, direction, created_at,
+                hangup_at, stored_at)
+         VALUES ('00000000-0000-0000-0000-00000000a7e1', 1, 'node', 'inbound',
+                 '2026-09-09 10:00:00+00', '2026-09-09 10:05:00+00', '{after}')"
+    ))
+    .await;
+    let legs_before = lake
+        .csv_rows("conversations")
+        .into_iter()
+        .find(|r| r["conversation_id"] == root)
+        .expect("the conversation was exported on night 0")["legs"]
+        .clone();
+
+    std::fs::write(&lake.config, lake.config_with(&lag_for(night(1)), JOBS)).unwrap();
+    lake.run(&db);
+
+    let calls = lake.csv_rows("calls");
+    assert_once(&calls, "id", "calls");
+    let ids: HashSet<&str> = column(&calls, "id").into_iter().collect();
+    assert!(
+        ids.contains("00000000-0000-0000-0000-00000000a7e1"),
+        "the late leg of an old day"
+    );
+    assert!(
+        ids.contains("00000000-0000-0000-0000-00000000c0b1"),
+        "the callback leg"
+    );
+
+    let conversations = lake.csv_rows("conversations");
+    assert_once(&conversations, "conversation_id", "conversations");
+    let rebuilt = conversations
+        .iter()
+        .find(|r| r["conversation_id"] == root)
+        .unwrap();
+    assert_eq!(
+        rebuilt["legs"].parse::<u32>().unwrap(),
+        legs_before.parse::<u32>().unwrap() + 1,
+        "the conversation of a restated day holds the leg that joined it the next day"
+    );
+
+    let scores = lake.csv_rows("qa-scores");
+    assert_once(&scores, "rate_id", "qa-scores");
+    let score = scores.iter().find(|r| r["rate_id"] == rescored).unwrap();
+    assert_eq!(
+        score["score_required"], "77.5",
+        "the current version of the rating"
+    );
+
+    let notes = lake.csv_rows("annotations");
+    assert_once(&notes, "annotation_id", "annotations");
+    assert!(
+        !column(&notes, "annotation_id").contains(&deleted.as_str()),
+        "a note deleted in Webitel disappears from its restated day"
+    );
+    let old = notes
+        .iter()
+        .find(|r| r["annotation_id"] == old_note)
+        .unwrap();
+    assert_ne!(
+        old["note"], "edited late",
+        "a day outside the window is never touched"
+    );
+
+    // Night 2: 2026-09-13 leaves the window; its files stay as they are.
+    let before = lake.visible();
+    std::fs::write(&lake.config, lake.config_with(&lag_for(night(2)), JOBS)).unwrap();
+    lake.run(&db);
+    let now = lake.visible();
+    let day = |tree: &BTreeMap<String, String>, prefix: &str| -> BTreeMap<String, String> {
+        tree.iter()
+            .filter(|(p, _)| p.starts_with(prefix))
+            .map(|(p, h)| (p.clone(), h.clone()))
+            .collect()
+    };
+    let left = day(&before, "calls/date=2026-09-13/");
+    assert!(!left.is_empty());
+    assert_eq!(left, day(&now, "calls/date=2026-09-13/"));
+    assert_ne!(
+        day(&before, "calls/date=2026-09-15/"),
+        day(&now, "calls/date=2026-09-15/"),
+        "a restated day is rewritten"
+    );
+    let manifest = lake.manifests().pop().unwrap();
+    let calls_job = &manifest["jobs"].as_array().unwrap()[0];
+    assert_eq!(
+        calls_job["restated"],
+        serde_json::json!(["date=2026-09-15", "date=2026-09-16", "date=2026-09-17"])
+    );
+}
+
+/// Every incremental dataset and report, restated over two nights on unchanged data, leaves
+/// exactly the rows one plain run at the second night's bound exports.
+#[tokio::test]
+async fn a_restated_tree_holds_what_one_plain_run_exports() {
+    let db = TestDb::seeded(2000, 11).await;
+    let mut restated = String::new();
+    let mut plain = String::new();
+    let mut names = Vec::new();
+    for info in registry::DATASETS.iter().chain(registry::REPORTS) {
+        if info.incremental.is_none() {
+            continue;
+        }
+        let since = if info.needs_since {
+            "since = \"2026-09-01\"\nfilters = [\"--bucket\", \"day\"]\n"
+        } else {
+            ""
+        };
+        for (text, restate) in [(&mut restated, "restate = \"4d\"\n"), (&mut plain, "")] {
+            text.push_str(&format!(
+                "[[jobs]]\ndataset = \"{}\"\nformat = \"csv\"\n{since}{restate}",
+                info.name
+            ));
+        }
+        names.push(info.name);
+    }
+    let lake = Lake::new(&lag_for(night(0)), &restated);
+    lake.run(&db);
+    std::fs::write(
+        &lake.config,
+        lake.config_with(&lag_for(night(1)), &restated),
+    )
+    .unwrap();
+    lake.run(&db);
+    let once = Lake::new(&lag_for(night(1)), &plain);
+    run_ok(&once.args(&db));
+    for name in names {
+        let sorted = |lake: &Lake| {
+            let mut rows: Vec<String> = lake
+                .csv_rows(name)
+                .iter()
+                .map(|r| format!("{r:?}"))
+                .collect();
+            rows.sort();
+            rows
+        };
+        let (a, b) = (sorted(&lake), sorted(&once));
+        assert!(!b.is_empty(), "{name}: nothing exported");
+        assert_eq!(a.len(), b.len(), "{name}: row counts differ");
+        assert!(
+            a == b,
+            "{name}: the restated tree differs from one plain run"
+        );
+    }
+}
