@@ -16,11 +16,13 @@
 //! With an object-storage root the renames of step 2 become uploads ([`super::object_root`]),
 //! and step 4 writes its objects there.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use super::config::DeltaConfig;
+use super::delta::{Commit as DeltaCommit, Tables};
 use super::object_root::ObjectRoot;
 use super::parts::FileEntry;
 use super::state::{State, sync_dir, write_json_atomic};
@@ -29,6 +31,31 @@ use crate::sink::place::ensure_replaceable;
 
 const PLAN: &str = "_plan.json";
 const MANIFEST: &str = "_manifest.json";
+
+/// The Delta commits of a run: one per `format = "delta"` job, made after its files are in
+/// place and before the state is saved.
+pub struct DeltaCommits<'a> {
+    pub tables: &'a Tables,
+    pub settings: DeltaConfig,
+    pub commits: Vec<DeltaCommit<'a>>,
+}
+
+impl DeltaCommits<'_> {
+    /// Whether `path` (`<job>/…`) lies in one of the Delta tables.
+    fn holds(&self, path: &str) -> bool {
+        let job = path.split('/').next().unwrap_or_default();
+        self.commits.iter().any(|c| c.job.name == job)
+    }
+
+    async fn commit_all(self) -> Result<Vec<(String, u64)>> {
+        let mut versions = Vec::new();
+        for commit in self.commits {
+            let name = commit.job.name.clone();
+            versions.push((name, self.tables.commit(commit, &self.settings).await?));
+        }
+        Ok(versions)
+    }
+}
 
 /// What a commit must finish, written before any file moves.
 #[derive(Serialize, Deserialize)]
@@ -81,7 +108,8 @@ impl Staging {
         &self.dir
     }
 
-    /// Publishes `files`, saves `state` (the commit point), then files the manifest.
+    /// Publishes `files`, commits the Delta tables, saves `state` (the commit point), then
+    /// files the manifest. Returns each Delta job's new table version.
     pub async fn commit<M: Serialize>(
         mut self,
         files: &[FileEntry],
@@ -89,12 +117,15 @@ impl Staging {
         manifest: &M,
         state: &State,
         publish: &Publish,
-    ) -> Result<()> {
-        let partitions: BTreeSet<String> = files.iter().map(partition_dir).collect();
+        delta: DeltaCommits<'_>,
+    ) -> Result<Vec<(String, u64)>> {
+        // A Delta table's partitions are replaced by its own commit, and get no markers.
+        let hive = |path: &String| !delta.holds(path);
+        let partitions: BTreeSet<String> = files.iter().map(partition_dir).filter(hive).collect();
         let plan = Plan {
             files: files.iter().map(|f| f.path.clone()).collect(),
             partitions: partitions.iter().cloned().collect(),
-            replaced: replaced.iter().cloned().collect(),
+            replaced: replaced.iter().filter(|p| hive(p)).cloned().collect(),
         };
         write_json_atomic(&self.dir.join(PLAN), &plan)?;
         write_json_atomic(&self.dir.join(MANIFEST), manifest)?;
@@ -109,9 +140,13 @@ impl Staging {
                 }
             }
         }
+        super::failpoint("after-data-files");
+        let versions = delta.commit_all().await?;
+        super::failpoint("delta-after-log");
         state.save(&self.root)?;
         self.keep = false;
-        finish(&self.root, &self.run_id, &self.dir, &plan, publish).await
+        finish(&self.root, &self.run_id, &self.dir, &plan, publish).await?;
+        Ok(versions)
     }
 
     /// Renames every staged file to its final path; on a failure, removes the ones moved.
@@ -226,7 +261,15 @@ fn remove_older_parts(dir: &Path, run_id: &str) -> Result<()> {
 
 /// Cleans up after runs that died: undoes the files of uncommitted ones, finishes committed
 /// ones. Returns a line per run it touched.
-pub async fn recover(root: &Path, state: &State, publish: &Publish) -> Result<Vec<String>> {
+///
+/// `in_tables` names, per Delta job, the run its table last committed: that run's files of
+/// that job are the table's and stay (the table, not the state, is a Delta job's truth).
+pub async fn recover(
+    root: &Path,
+    state: &State,
+    publish: &Publish,
+    in_tables: &BTreeMap<String, String>,
+) -> Result<Vec<String>> {
     let mut report = Vec::new();
     let Ok(entries) = std::fs::read_dir(staging_root(root)) else {
         return Ok(report);
@@ -244,7 +287,12 @@ pub async fn recover(root: &Path, state: &State, publish: &Publish) -> Result<Ve
                 finish(root, &run_id, &dir, &plan, publish).await?;
                 report.push(format!("run {run_id}: finished its interrupted commit"));
             }
-            Some(plan) => {
+            Some(mut plan) => {
+                let committed_by_table = |rel: &String| {
+                    let job = rel.split('/').next().unwrap_or_default();
+                    in_tables.get(job) == Some(&run_id)
+                };
+                plan.files.retain(|rel| !committed_by_table(rel));
                 if let Publish::Object(object) = publish {
                     object.delete_all(&plan.files).await?;
                 }

@@ -5,6 +5,7 @@
 mod archive;
 pub mod commit;
 pub mod config;
+mod delta;
 mod execute;
 mod jobs;
 mod log;
@@ -43,4 +44,16 @@ pub struct RunArgs {
     pub log_format: LogFormat,
     #[command(flatten)]
     pub conn: ConnArgs,
+}
+
+/// A test hook: when `WEBITEL_EXPORT_FAILPOINT` names this point of a commit, the process
+/// kills itself there (SIGKILL: no cleanup, no unwinding), so the tests can prove that the next
+/// run recovers from a crash at exactly that point.
+fn failpoint(name: &str) {
+    if std::env::var("WEBITEL_EXPORT_FAILPOINT").is_ok_and(|point| point == name) {
+        // SAFETY: raise() only sends a signal to this process.
+        unsafe {
+            libc::raise(libc::SIGKILL);
+        }
+    }
 }

@@ -46,6 +46,16 @@ impl ObjectRoot {
         })
     }
 
+    /// The Delta tables of the jobs under this root, through the same store.
+    pub fn tables(&self) -> Result<super::delta::Tables> {
+        let base = url::Url::parse(&format!("{}/", self.url))
+            .map_err(|e| Error::input(format!("invalid root '{}': {e}", self.url)))?;
+        Ok(super::delta::Tables::Object {
+            store: Arc::clone(&self.store),
+            base,
+        })
+    }
+
     fn key(&self, rel: &str) -> ObjectPath {
         if self.prefix.is_empty() {
             ObjectPath::from(rel)

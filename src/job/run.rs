@@ -6,20 +6,24 @@ use std::time::Instant;
 use chrono::Utc;
 
 use super::RunArgs;
-use super::commit::{self, Publish, Staging};
-use super::config::Config;
+use std::collections::BTreeMap;
+
+use super::commit::{self, DeltaCommits, Publish, Staging};
+use super::config::{Config, Table};
+use super::delta::{Commit as DeltaCommit, RunMark, Tables};
 use super::execute::{JobReport, RunContext};
+use super::jobs::Done;
 use super::jobs::run_jobs;
 use super::log::Log;
 use super::manifest::Manifest;
 use super::metrics;
 use super::object_root::ObjectRoot;
 use super::parts::{FileEntry, Partitioning};
-use super::plan::{advance_watermarks, plan, print_plan};
+use super::plan::{Planned, advance_watermarks, plan, print_plan};
 use super::setup::{RunLock, connection};
 use super::snapshot::Snapshot;
 use super::standby;
-use super::state::State;
+use super::state::{State, Watermark};
 use super::sweep;
 use crate::error::{Error, Result};
 use crate::session::Session;
@@ -90,6 +94,76 @@ async fn record_metrics(
     }
 }
 
+/// The last run each Delta job's table records.
+async fn table_marks(tables: &Tables, config: &Config) -> Result<BTreeMap<String, RunMark>> {
+    let mut marks = BTreeMap::new();
+    for job in config.jobs.iter().filter(|j| j.table == Table::Delta) {
+        if let Some(mark) = tables.last_run(&job.name).await? {
+            marks.insert(job.name.clone(), mark);
+        }
+    }
+    Ok(marks)
+}
+
+/// A Delta job's watermark is its table's: a run killed after its commit, before its state
+/// was saved, has still exported its window.
+fn adopt_table_marks(state: &mut State, marks: &BTreeMap<String, RunMark>) {
+    for (job, mark) in marks {
+        if let (Some(column), Some(watermark)) = (&mark.column, mark.watermark) {
+            state.jobs.insert(
+                job.clone(),
+                Watermark {
+                    column: column.clone(),
+                    watermark,
+                    run: mark.run.clone(),
+                },
+            );
+        }
+    }
+}
+
+/// One commit per Delta job: its files, the partitions it replaced and its mark.
+fn delta_commits<'a>(
+    plan: &'a [Planned<'a>],
+    done: &'a Done,
+    snapshot: &Snapshot,
+    state: &State,
+) -> Vec<DeltaCommit<'a>> {
+    let delta_jobs = plan.iter().filter(|p| p.job.table == Table::Delta);
+    delta_jobs
+        .map(|planned| {
+            let job = planned.job;
+            let prefix = format!("{}/", job.name);
+            let watermark = state
+                .jobs
+                .get(&job.name)
+                .filter(|_| planned.window.is_some());
+            DeltaCommit {
+                job,
+                mark: RunMark {
+                    run: snapshot.run_id.clone(),
+                    job: job.name.clone(),
+                    dataset: job.source.info().name.to_string(),
+                    bound: snapshot.bound,
+                    column: watermark.map(|w| w.column.clone()),
+                    watermark: watermark.map(|w| w.watermark),
+                    replaced: done
+                        .replaced
+                        .iter()
+                        .filter_map(|p| p.strip_prefix(&prefix).map(str::to_string))
+                        .collect(),
+                },
+                files: done
+                    .files
+                    .iter()
+                    .filter(|(name, _)| *name == job.name)
+                    .map(|(_, f)| f)
+                    .collect(),
+            }
+        })
+        .collect()
+}
+
 /// What a committed run leaves for its metrics.
 struct Committed {
     reports: Vec<JobReport>,
@@ -104,9 +178,27 @@ async fn execute(args: &RunArgs, config: &Config, log: Log) -> Result<Option<Com
         Some(url) => Publish::Object(ObjectRoot::parse(url, &config.storage)?),
         None => Publish::Local,
     };
+    let tables = match &publish {
+        Publish::Object(object) => object.tables()?,
+        Publish::Local => {
+            Tables::Local(std::path::absolute(root).map_err(|e| Error::output(root, e))?)
+        }
+    };
     let mut state = State::load(root)?;
+    let marks = if args.dry_run {
+        BTreeMap::new()
+    } else {
+        for job in &config.jobs {
+            tables.check_location(job).await?;
+        }
+        table_marks(&tables, config).await?
+    };
     if !args.dry_run {
-        for line in commit::recover(root, &state, &publish).await? {
+        let in_tables = marks
+            .iter()
+            .map(|(job, mark)| (job.clone(), mark.run.clone()))
+            .collect();
+        for line in commit::recover(root, &state, &publish, &in_tables).await? {
             log.info(&format!("recovery: {line}"));
         }
         let swept = sweep::stale_temporaries(config)?;
@@ -116,6 +208,8 @@ async fn execute(args: &RunArgs, config: &Config, log: Log) -> Result<Option<Com
             ));
         }
     }
+
+    adopt_table_marks(&mut state, &marks);
 
     let mut db = conn.connect().await?;
     let domains: Vec<i64> = config
@@ -156,9 +250,20 @@ async fn execute(args: &RunArgs, config: &Config, log: Log) -> Result<Option<Com
     }
     let manifest = Manifest::new(&snapshot, config, &done);
     let entries: Vec<FileEntry> = done.files.iter().map(|(_, f)| f.clone()).collect();
-    staging
-        .commit(&entries, &done.replaced, &manifest, &state, &publish)
+    let delta = DeltaCommits {
+        tables: &tables,
+        settings: config.delta,
+        commits: delta_commits(&plan, &done, &snapshot, &state),
+    };
+    let versions = staging
+        .commit(&entries, &done.replaced, &manifest, &state, &publish, delta)
         .await?;
+    for (job, version) in versions {
+        // The run is committed; a table left untidy is tidied by the next run.
+        if let Err(e) = tables.tidy(&job, version, &config.delta).await {
+            log.warn(&format!("job {job}: delta maintenance: {}", e.one_line()));
+        }
+    }
     let line = format!(
         "run {}: {} jobs, {} files committed",
         snapshot.run_id,
