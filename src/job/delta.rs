@@ -218,11 +218,19 @@ impl Tables {
             .collect();
         let want: Vec<(String, DataType)> = schema(job.source.info().columns)
             .fields()
+            .filter(|f| f.name() != PARTITION_COLUMN)
             .map(|f| (f.name().clone(), f.data_type().clone()))
             .collect();
         if have != want {
+            let differs = have
+                .iter()
+                .zip(&want)
+                .find(|(h, w)| h != w)
+                .map_or("the number of columns".to_string(), |(h, w)| {
+                    format!("column {} ({} there, {} now)", w.0, h.1, w.1)
+                });
             return Err(Error::input(format!(
-                "job {}: its Delta table has other columns than {} exports now; \
+                "job {}: its Delta table has other columns than {} exports now ({differs}); \
                  write to a new job name (or remove the table) to start it again",
                 job.name,
                 job.source.info().name

@@ -38,13 +38,21 @@ pub async fn run(args: &RunArgs) -> Result<()> {
     };
     if args.dry_run {
         // A dry run only reads: no output root, lock, recovery or metrics.
-        return execute(args, &config, log).await.map(drop);
+        let (publish, tables) = destination(&config)?;
+        return execute(args, &config, (&publish, &tables), log)
+            .await
+            .map(drop);
+    }
+    let (publish, tables) = destination(&config)?;
+    // Before anything is written: each job's directory is what its format expects.
+    for job in &config.jobs {
+        tables.check_location(job).await?;
     }
     let root = &config.root;
     std::fs::create_dir_all(root).map_err(|e| Error::output(root, e))?;
     let _lock = RunLock::acquire(root)?;
     let started = Instant::now();
-    let result = execute(args, &config, log).await;
+    let result = execute(args, &config, (&publish, &tables), log).await;
     let outcome = match &result {
         Ok(Some(done)) => metrics::Outcome::Success {
             jobs: &done.reports,
@@ -92,6 +100,22 @@ async fn record_metrics(
             log.warn(&format!("metrics: {}", e.one_line()));
         }
     }
+}
+
+/// Where the run publishes, and the jobs' Delta tables there.
+fn destination(config: &Config) -> Result<(Publish, Tables)> {
+    let publish = match &config.object_root {
+        Some(url) => Publish::Object(ObjectRoot::parse(url, &config.storage)?),
+        None => Publish::Local,
+    };
+    let tables = match &publish {
+        Publish::Object(object) => object.tables()?,
+        Publish::Local => {
+            let root = &config.root;
+            Tables::Local(std::path::absolute(root).map_err(|e| Error::output(root, e))?)
+        }
+    };
+    Ok((publish, tables))
 }
 
 /// The last run each Delta job's table records.
@@ -171,34 +195,26 @@ struct Committed {
 }
 
 /// The run itself, under the lock (or a dry run); `None` for a dry run.
-async fn execute(args: &RunArgs, config: &Config, log: Log) -> Result<Option<Committed>> {
+async fn execute(
+    args: &RunArgs,
+    config: &Config,
+    (publish, tables): (&Publish, &Tables),
+    log: Log,
+) -> Result<Option<Committed>> {
     let conn = connection(&args.conn, config)?;
     let root = &config.root;
-    let publish = match &config.object_root {
-        Some(url) => Publish::Object(ObjectRoot::parse(url, &config.storage)?),
-        None => Publish::Local,
-    };
-    let tables = match &publish {
-        Publish::Object(object) => object.tables()?,
-        Publish::Local => {
-            Tables::Local(std::path::absolute(root).map_err(|e| Error::output(root, e))?)
-        }
-    };
     let mut state = State::load(root)?;
     let marks = if args.dry_run {
         BTreeMap::new()
     } else {
-        for job in &config.jobs {
-            tables.check_location(job).await?;
-        }
-        table_marks(&tables, config).await?
+        table_marks(tables, config).await?
     };
     if !args.dry_run {
         let in_tables = marks
             .iter()
             .map(|(job, mark)| (job.clone(), mark.run.clone()))
             .collect();
-        for line in commit::recover(root, &state, &publish, &in_tables).await? {
+        for line in commit::recover(root, &state, publish, &in_tables).await? {
             log.info(&format!("recovery: {line}"));
         }
         let swept = sweep::stale_temporaries(config)?;
@@ -241,7 +257,7 @@ async fn execute(args: &RunArgs, config: &Config, log: Log) -> Result<Option<Com
         stall_timeout: conn.stall_timeout(),
         quiet: args.quiet,
     };
-    let done = run_jobs(&mut session, &plan, &context, &publish, log).await?;
+    let done = run_jobs(&mut session, &plan, &context, publish, log).await?;
     session.close().await;
 
     advance_watermarks(&mut state, &plan, &snapshot.run_id);
@@ -251,12 +267,12 @@ async fn execute(args: &RunArgs, config: &Config, log: Log) -> Result<Option<Com
     let manifest = Manifest::new(&snapshot, config, &done);
     let entries: Vec<FileEntry> = done.files.iter().map(|(_, f)| f.clone()).collect();
     let delta = DeltaCommits {
-        tables: &tables,
+        tables,
         settings: config.delta,
         commits: delta_commits(&plan, &done, &snapshot, &state),
     };
     let versions = staging
-        .commit(&entries, &done.replaced, &manifest, &state, &publish, delta)
+        .commit(&entries, &done.replaced, &manifest, &state, publish, delta)
         .await?;
     for (job, version) in versions {
         // The run is committed; a table left untidy is tidied by the next run.

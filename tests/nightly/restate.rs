@@ -9,7 +9,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use webitel_export::registry;
 
-use super::Lake;
+use super::{Lake, delta};
 use crate::support::{TestDb, run_ok};
 
 /// The safety lag that puts a run's bound at `night`.
@@ -43,33 +43,55 @@ async fn scalar(db: &TestDb, sql: &str) -> String {
         .unwrap()
 }
 
-const JOBS: &str = r#"
-[[jobs]]
-dataset = "calls"
-format = "csv"
-restate = "3d"
-[[jobs]]
-dataset = "conversations"
-format = "csv"
-restate = "3d"
-[[jobs]]
-dataset = "qa-scores"
-format = "csv"
-restate = "3d"
-[[jobs]]
-dataset = "annotations"
-format = "csv"
-restate = "3d"
-"#;
+fn jobs(format: &str) -> String {
+    ["calls", "conversations", "qa-scores", "annotations"]
+        .iter()
+        .map(|d| format!("[[jobs]]\ndataset = \"{d}\"\nformat = \"{format}\"\nrestate = \"3d\"\n"))
+        .collect()
+}
 
 /// Three nights: a callback joins a conversation of a restated day, a rating is rescored, a
 /// note is deleted and another (of a day outside the window) edited, a leg of an old day
 /// arrives late. Each id stays once; restated days are current; older days are left alone.
 #[tokio::test]
 async fn restated_days_are_current_and_every_id_is_in_the_tree_once() {
+    week("csv").await;
+}
+
+/// The same week in Delta tables: one commit per run, the table current and each id once,
+/// time travel to the previous night, and the readers analysts use (CI: Python deltalake,
+/// Polars, DuckDB's delta extension).
+#[tokio::test]
+async fn a_delta_table_is_current_after_every_night_and_travels_back() {
+    let (db, lake, night0) = week("delta").await;
+    for job in ["calls", "conversations", "qa-scores", "annotations"] {
+        let table = lake.root.join(job);
+        assert_eq!(delta::version(&table).await, 2, "{job}: one commit per run");
+        let previous = delta::rows_at(&table, Some(0)).await;
+        let mut previous: Vec<String> = previous.iter().map(|r| format!("{r:?}")).collect();
+        let mut expected: Vec<String> = night0[job].iter().map(|r| format!("{r:?}")).collect();
+        previous.sort();
+        expected.sort();
+        assert!(previous == expected, "{job}: version 0 is night 0's table");
+    }
+    let state: serde_json::Value = serde_json::from_str(&lake.state().unwrap()).unwrap();
+    let mark = delta::last_mark(&lake.root.join("calls")).await;
+    assert_eq!(mark["watermark"], state["jobs"]["calls"]["watermark"]);
+    assert_eq!(mark["run"], state["last_run"]);
+    delta::read_with_python_engines(&lake).await;
+    drop(db);
+}
+
+/// Runs the week; returns the database, the tree and each job's rows after night 0.
+async fn week(format: &str) -> (TestDb, Lake, BTreeMap<&'static str, Rows>) {
+    let jobs = jobs(format);
     let db = TestDb::seeded(3000, 7).await;
-    let lake = Lake::new(&lag_for(night(0)), JOBS);
+    let lake = Lake::new(&lag_for(night(0)), &jobs);
     lake.run(&db);
+    let mut night0 = BTreeMap::new();
+    for job in ["calls", "conversations", "qa-scores", "annotations"] {
+        night0.insert(job, rows(&lake, job).await);
+    }
 
     // Between night 0 and night 1 (all stamped before night 1's bound).
     let after = (night(0) + Duration::hours(1)).to_rfc3339();
@@ -127,17 +149,17 @@ async fn restated_days_are_current_and_every_id_is_in_the_tree_once() {
                  '2026-09-09 10:00:00+00', '2026-09-09 10:05:00+00', '{after}')"
     ))
     .await;
-    let legs_before = lake
-        .csv_rows("conversations")
+    let legs_before = rows(&lake, "conversations")
+        .await
         .into_iter()
         .find(|r| r["conversation_id"] == root)
         .expect("the conversation was exported on night 0")["legs"]
         .clone();
 
-    std::fs::write(&lake.config, lake.config_with(&lag_for(night(1)), JOBS)).unwrap();
+    std::fs::write(&lake.config, lake.config_with(&lag_for(night(1)), &jobs)).unwrap();
     lake.run(&db);
 
-    let calls = lake.csv_rows("calls");
+    let calls = rows(&lake, "calls").await;
     assert_once(&calls, "id", "calls");
     let ids: HashSet<&str> = column(&calls, "id").into_iter().collect();
     assert!(
@@ -149,7 +171,7 @@ async fn restated_days_are_current_and_every_id_is_in_the_tree_once() {
         "the callback leg"
     );
 
-    let conversations = lake.csv_rows("conversations");
+    let conversations = rows(&lake, "conversations").await;
     assert_once(&conversations, "conversation_id", "conversations");
     let rebuilt = conversations
         .iter()
@@ -161,7 +183,7 @@ async fn restated_days_are_current_and_every_id_is_in_the_tree_once() {
         "the conversation of a restated day holds the leg that joined it the next day"
     );
 
-    let scores = lake.csv_rows("qa-scores");
+    let scores = rows(&lake, "qa-scores").await;
     assert_once(&scores, "rate_id", "qa-scores");
     let score = scores.iter().find(|r| r["rate_id"] == rescored).unwrap();
     assert_eq!(
@@ -169,7 +191,7 @@ async fn restated_days_are_current_and_every_id_is_in_the_tree_once() {
         "the current version of the rating"
     );
 
-    let notes = lake.csv_rows("annotations");
+    let notes = rows(&lake, "annotations").await;
     assert_once(&notes, "annotation_id", "annotations");
     assert!(
         !column(&notes, "annotation_id").contains(&deleted.as_str()),
@@ -185,22 +207,15 @@ async fn restated_days_are_current_and_every_id_is_in_the_tree_once() {
     );
 
     // Night 2: 2026-09-13 leaves the window; its files stay as they are.
-    let before = lake.visible();
-    std::fs::write(&lake.config, lake.config_with(&lag_for(night(2)), JOBS)).unwrap();
+    let before = day_files(&lake, "calls", "date=2026-09-13").await;
+    let restated_before = day_files(&lake, "calls", "date=2026-09-15").await;
+    assert!(!before.is_empty());
+    std::fs::write(&lake.config, lake.config_with(&lag_for(night(2)), &jobs)).unwrap();
     lake.run(&db);
-    let now = lake.visible();
-    let day = |tree: &BTreeMap<String, String>, prefix: &str| -> BTreeMap<String, String> {
-        tree.iter()
-            .filter(|(p, _)| p.starts_with(prefix))
-            .map(|(p, h)| (p.clone(), h.clone()))
-            .collect()
-    };
-    let left = day(&before, "calls/date=2026-09-13/");
-    assert!(!left.is_empty());
-    assert_eq!(left, day(&now, "calls/date=2026-09-13/"));
+    assert_eq!(before, day_files(&lake, "calls", "date=2026-09-13").await);
     assert_ne!(
-        day(&before, "calls/date=2026-09-15/"),
-        day(&now, "calls/date=2026-09-15/"),
+        restated_before,
+        day_files(&lake, "calls", "date=2026-09-15").await,
         "a restated day is rewritten"
     );
     let manifest = lake.manifests().pop().unwrap();
@@ -209,6 +224,41 @@ async fn restated_days_are_current_and_every_id_is_in_the_tree_once() {
         calls_job["restated"],
         serde_json::json!(["date=2026-09-15", "date=2026-09-16", "date=2026-09-17"])
     );
+    (db, lake, night0)
+}
+
+type Rows = Vec<BTreeMap<String, String>>;
+
+/// A job's rows: its Delta table's current version, or its CSV parts.
+async fn rows(lake: &Lake, job: &str) -> Rows {
+    let table = lake.root.join(job);
+    if table.join("_delta_log").exists() {
+        delta::rows_at(&table, None).await
+    } else {
+        lake.csv_rows(job)
+    }
+}
+
+/// The files that hold a partition's rows (a Delta table's active ones), with their hashes.
+async fn day_files(lake: &Lake, job: &str, day: &str) -> BTreeMap<String, String> {
+    let table = lake.root.join(job);
+    let files: Vec<String> = if table.join("_delta_log").exists() {
+        delta::active_files(&table, None).await
+    } else {
+        lake.visible()
+            .into_keys()
+            .filter_map(|p| p.strip_prefix(&format!("{job}/")).map(str::to_string))
+            .filter(|p| !p.ends_with("_SUCCESS"))
+            .collect()
+    };
+    files
+        .into_iter()
+        .filter(|p| p.starts_with(&format!("{day}/")))
+        .map(|p| {
+            let hash = super::sha256_of(&table.join(&p));
+            (p, hash)
+        })
+        .collect()
 }
 
 /// Every incremental dataset and report, restated over two nights on unchanged data, leaves
