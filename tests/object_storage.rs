@@ -619,3 +619,150 @@ fn walkdir_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+/// A Delta job on an s3:// root: one commit per run that delta-rs (and, in CI, Python's
+/// deltalake and Polars) read from the bucket; a run from another host is refused while the
+/// root's lock is held, and a lock this host's killed run left is taken over.
+#[tokio::test]
+async fn a_delta_table_on_s3_is_read_as_is_and_one_run_at_a_time_publishes() {
+    let Some(s3) = S3Server::start() else {
+        return;
+    };
+    let db = TestDb::with_fixture("calls.sql").await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = |work: &str| {
+        let path = dir.path().join(format!("{work}.toml"));
+        std::fs::write(
+            &path,
+            format!(
+                "root = \"s3://{BUCKET}/delta\"\nwork_dir = \"{}\"\nsafety_lag = \"0s\"\n\
+                 [[jobs]]\ndataset = \"calls\"\nformat = \"delta\"\n",
+                dir.path().join(work).display()
+            ),
+        )
+        .unwrap();
+        path
+    };
+    let (here, elsewhere) = (config("work-a"), config("work-b"));
+    let run = |config: &std::path::Path| {
+        s3.export(&[
+            "run",
+            "--config",
+            path_str(config),
+            "--database-url",
+            &db.url,
+            "-q",
+        ])
+        .output()
+        .unwrap()
+    };
+    let ok = |out: std::process::Output| {
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    ok(run(&here));
+    db.execute(
+        "INSERT INTO call_center.cc_calls_history (id, domain_id, app_id, direction, created_at, hangup_at)
+         VALUES ('00000000-0000-0000-0000-000000000d31', 1, 'node', 'inbound', now(), now())",
+    )
+    .await;
+    ok(run(&here));
+
+    webitel_export::job::delta::register_s3_log_store();
+    let url = url::Url::parse(&format!("s3://{BUCKET}/delta/calls/")).unwrap();
+    let table = deltalake_core::DeltaTableBuilder::from_url(url)
+        .unwrap()
+        .with_storage_backend(
+            std::sync::Arc::new(s3.store()),
+            url::Url::parse(&format!("s3://{BUCKET}/delta/calls/")).unwrap(),
+        )
+        .load()
+        .await
+        .unwrap();
+    assert_eq!(table.version(), Some(1), "one commit per run");
+    let mut rows = 0;
+    let files: Vec<String> = table
+        .snapshot()
+        .unwrap()
+        .log_data()
+        .iter()
+        .map(|f| f.path().to_string())
+        .collect();
+    for file in &files {
+        let bytes = s3.get(&format!("delta/calls/{file}")).await.unwrap();
+        let reader =
+            parquet::file::reader::SerializedFileReader::new(bytes::Bytes::from(bytes)).unwrap();
+        rows += parquet::file::reader::FileReader::metadata(&reader)
+            .file_metadata()
+            .num_rows();
+    }
+    assert_eq!(usize::try_from(rows).unwrap(), legs(&db).await);
+    if let Ok(python) = std::env::var("WEBITEL_TEST_LAKE_PYTHON") {
+        let expected = serde_json::json!({
+            "table": format!("s3://{BUCKET}/delta/calls"),
+            "key": "id",
+            "rows": rows,
+            "distinct": rows,
+            "previous_version": 0,
+            "previous_rows": rows - 1,
+            "storage_options": {
+                "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
+                "AWS_REGION": "us-east-1", "AWS_ENDPOINT_URL": format!("http://127.0.0.1:{}", s3.port),
+                "AWS_ALLOW_HTTP": "true", "AWS_S3_ALLOW_UNSAFE_RENAME": "true"
+            }
+        });
+        let out = Command::new(python)
+            .arg(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/tests/datalake/delta_read.py"
+            ))
+            .arg(expected.to_string())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    // Another host's run holds the lock: refused, nothing published.
+    let lock = serde_json::json!({"host": "other-host", "work_dir": "/var/lib/x", "pid": 1, "since": "2026-12-01T00:00:00Z"});
+    let store = s3.store();
+    store
+        .put(
+            &ObjectPath::from("delta/_state/lock"),
+            serde_json::to_vec(&lock).unwrap().into(),
+        )
+        .await
+        .unwrap();
+    let before = s3.keys("delta").await;
+    let message = assert_fails(&run(&elsewhere), 2);
+    assert!(message.contains("other-host"), "{message}");
+    assert_eq!(
+        s3.keys("delta").await,
+        before,
+        "the refused run published something"
+    );
+
+    // A lock this host and work_dir left (a killed run) is taken over; the run releases it.
+    let ours = std::path::absolute(dir.path().join("work-a")).unwrap();
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
+    let stale = serde_json::json!({"host": host.trim(), "work_dir": ours.display().to_string(), "pid": 1, "since": "2026-12-01T00:00:00Z"});
+    store
+        .put(
+            &ObjectPath::from("delta/_state/lock"),
+            serde_json::to_vec(&stale).unwrap().into(),
+        )
+        .await
+        .unwrap();
+    ok(run(&here));
+    assert!(
+        s3.get("delta/_state/lock").await.is_none(),
+        "the lock is released"
+    );
+}

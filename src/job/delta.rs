@@ -21,6 +21,9 @@ use deltalake_core::kernel::transaction::{CommitBuilder, CommitProperties};
 use deltalake_core::kernel::{
     Action, Add, ArrayType, DataType, MetadataValue, StructField, StructType,
 };
+use deltalake_core::logstore::{
+    LogStore, LogStoreFactory, ObjectStoreRef, StorageConfig, default_logstore, logstore_factories,
+};
 use deltalake_core::operations::create::CreateBuilder;
 use deltalake_core::protocol::{DeltaOperation, SaveMode};
 use deltalake_core::{DeltaTable, DeltaTableBuilder, DeltaTableError, TableProperty};
@@ -73,6 +76,38 @@ pub struct Commit<'a> {
     pub files: Vec<&'a FileEntry>,
 }
 
+/// delta-rs's default log store writes a commit with a conditional PUT (create only if the
+/// version's log entry does not exist), which S3 has answered since 2024 (`If-None-Match`), as
+/// do MinIO and the S3 test server. delta-rs keeps S3's other log stores (a DynamoDB lock) in a
+/// crate of its own; registering the default one for `s3://` is all the tables need here.
+struct ConditionalPutLogStore;
+
+impl LogStoreFactory for ConditionalPutLogStore {
+    fn with_options(
+        &self,
+        prefixed_store: ObjectStoreRef,
+        root_store: ObjectStoreRef,
+        location: &Url,
+        options: &StorageConfig,
+    ) -> deltalake_core::DeltaResult<Arc<dyn LogStore>> {
+        Ok(default_logstore(
+            prefixed_store,
+            root_store,
+            location,
+            options,
+        ))
+    }
+}
+
+/// Lets delta-rs open `s3://` tables through a store given to it (once per process).
+pub fn register_s3_log_store() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let s3 = Url::parse("s3://").expect("a valid scheme");
+        logstore_factories().insert(s3, Arc::new(ConditionalPutLogStore));
+    });
+}
+
 impl Tables {
     fn url(&self, job: &str) -> Result<Url> {
         let url = match self {
@@ -95,6 +130,7 @@ impl Tables {
         let mut builder =
             DeltaTableBuilder::from_url(url.clone()).map_err(|e| self.fail(job, e))?;
         if let Tables::Object { store, .. } = self {
+            register_s3_log_store();
             builder = builder.with_storage_backend(Arc::clone(store), url);
         }
         let mut table = builder.build().map_err(|e| self.fail(job, e))?;

@@ -5,7 +5,7 @@
 mod archive;
 pub mod commit;
 pub mod config;
-mod delta;
+pub mod delta;
 mod execute;
 mod jobs;
 mod log;

@@ -22,6 +22,57 @@ use crate::error::{Error, Result};
 use crate::job::config::StorageConfig;
 use crate::sink::object::{PART_SIZE, PARTS_IN_FLIGHT, abort_uploads, one_line, s3_store};
 
+/// The run lock's key under the root.
+const LOCK: &str = "_state/lock";
+
+/// A held object-storage run lock, released when dropped: at the run's end, on a failure, and
+/// when SIGINT or SIGTERM drops the run (a killed run's lock is taken over by the next run of
+/// the same host and work_dir).
+pub struct ObjectLock {
+    store: Arc<dyn ObjectStore>,
+    key: ObjectPath,
+}
+
+impl Drop for ObjectLock {
+    fn drop(&mut self) {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let (store, key) = (Arc::clone(&self.store), self.key.clone());
+        // Drop may run on an async worker: the delete runs on its own thread.
+        let _ = std::thread::spawn(move || {
+            runtime.block_on(async move {
+                let _ = store.delete(&key).await;
+            })
+        })
+        .join();
+    }
+}
+
+/// Who holds an object-storage root's run lock.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct LockHolder {
+    host: String,
+    work_dir: String,
+    pid: u32,
+    since: String,
+}
+
+impl LockHolder {
+    fn ours(work_dir: &Path) -> LockHolder {
+        let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .map(|h| h.trim().to_string())
+            .unwrap_or_default();
+        let work_dir = std::path::absolute(work_dir).unwrap_or_else(|_| work_dir.to_path_buf());
+        LockHolder {
+            host,
+            work_dir: work_dir.display().to_string(),
+            pid: std::process::id(),
+            since: chrono::Utc::now().to_rfc3339(),
+        }
+    }
+}
+
 /// Where a run's files go in object storage.
 pub struct ObjectRoot {
     url: String,
@@ -54,6 +105,69 @@ impl ObjectRoot {
             store: Arc::clone(&self.store),
             base,
         })
+    }
+
+    /// Takes the root's run lock, `_state/lock`, created only where none exists (a conditional
+    /// PUT), so two hosts cannot publish into one root at once. A lock left by a run of this
+    /// host and `work_dir` that died (its local lock, held by us now, proves it is not running)
+    /// is taken over; any other is refused with its holder named.
+    pub async fn lock(&self, work_dir: &Path) -> Result<ObjectLock> {
+        let key = self.key(LOCK);
+        let holder = LockHolder::ours(work_dir);
+        let body = serde_json::to_vec(&holder).map_err(|e| self.error(LOCK, e))?;
+        let create = object_store::PutOptions {
+            mode: object_store::PutMode::Create,
+            ..Default::default()
+        };
+        for _ in 0..2 {
+            match self
+                .store
+                .put_opts(&key, body.clone().into(), create.clone())
+                .await
+            {
+                Ok(_) => {
+                    return Ok(ObjectLock {
+                        store: Arc::clone(&self.store),
+                        key,
+                    });
+                }
+                Err(object_store::Error::AlreadyExists { .. }) => {}
+                Err(e) => return Err(self.error(LOCK, e)),
+            }
+            let found = self
+                .store
+                .get(&key)
+                .await
+                .map_err(|e| self.error(LOCK, e))?;
+            let bytes = found.bytes().await.map_err(|e| self.error(LOCK, e))?;
+            let theirs: Option<LockHolder> = serde_json::from_slice(&bytes).ok();
+            match theirs {
+                Some(t) if t.host == holder.host && t.work_dir == holder.work_dir => {
+                    // Ours, left by a killed run: remove it and create ours.
+                    self.store
+                        .delete(&key)
+                        .await
+                        .map_err(|e| self.error(LOCK, e))?;
+                }
+                other => {
+                    let who = other.map_or("an unreadable lock".to_string(), |t| {
+                        format!(
+                            "host {} (work_dir {}) since {}",
+                            t.host, t.work_dir, t.since
+                        )
+                    });
+                    return Err(Error::input(format!(
+                        "another run is publishing to {}: {}/{LOCK} is held by {who}; if no run \
+                         is active there, delete that object",
+                        self.url, self.url
+                    )));
+                }
+            }
+        }
+        Err(Error::input(format!(
+            "could not take {}/{LOCK}: it keeps reappearing",
+            self.url
+        )))
     }
 
     fn key(&self, rel: &str) -> ObjectPath {

@@ -51,6 +51,10 @@ pub async fn run(args: &RunArgs) -> Result<()> {
     let root = &config.root;
     std::fs::create_dir_all(root).map_err(|e| Error::output(root, e))?;
     let _lock = RunLock::acquire(root)?;
+    let _object_lock = match &publish {
+        Publish::Object(object) => Some(object.lock(root).await?),
+        Publish::Local => None,
+    };
     let started = Instant::now();
     let result = execute(args, &config, (&publish, &tables), log).await;
     let outcome = match &result {
