@@ -22,9 +22,17 @@ use crate::sink::{Sink, SinkOptions};
 /// Hive's name for the partition of rows whose partition column is NULL.
 pub const NULL_PARTITION: &str = "date=__HIVE_DEFAULT_PARTITION__";
 
-/// At most this many part files are open at once (each buffers up to a row group); writing
-/// to another partition closes the least recently used one, whose later rows start a new part.
-const MAX_OPEN_PARTS: usize = 8;
+/// At most this many parts buffer a row group at once; writing to another partition parks the
+/// least recently used one: its row group is closed and its file stays open, holding next to
+/// no memory, so rows of that partition arriving later go on into the same file. A restated
+/// run's days and a full job's partition are written as few files as `max_file_rows` allows,
+/// however their rows interleave.
+const MAX_ACTIVE_PARTS: usize = 8;
+/// At most this many part files are open (active or parked); past it the least recently used
+/// one is closed, and later rows of its partition start a new part.
+const MAX_OPEN_PARTS: usize = 64;
+/// Each open part's write buffer.
+const PART_BUFFER: usize = 256 << 10;
 
 /// One published file, as the manifest lists it.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
@@ -127,6 +135,8 @@ struct OpenPart {
     bytes: Arc<AtomicU64>,
     rows: u64,
     last_used: u64,
+    /// Its row group is closed: it holds no rows in memory.
+    parked: bool,
 }
 
 /// Writes one job's rows into part files under `staging`.
@@ -187,14 +197,20 @@ impl<R: Record> PartWriter<R> {
 
     fn part(&mut self, partition: &str) -> Result<usize> {
         self.clock += 1;
+        let found = self.open.iter().position(|p| p.partition == partition);
+        if found.is_none_or(|i| self.open[i].parked) {
+            self.park_one_if_full()?;
+        }
         if let Some(i) = self.open.iter().position(|p| p.partition == partition) {
             self.open[i].last_used = self.clock;
+            self.open[i].parked = false;
             return Ok(i);
         }
         if self.open.len() >= MAX_OPEN_PARTS {
             let lru = (0..self.open.len())
+                .filter(|&i| self.open[i].parked)
                 .min_by_key(|&i| self.open[i].last_used)
-                .expect("parts are open");
+                .expect("only a few parts are active");
             self.close(lru)?;
         }
         self.next_part += 1;
@@ -208,7 +224,7 @@ impl<R: Record> PartWriter<R> {
         let file = File::create(&path).map_err(|e| Error::output(&path, e))?;
         let bytes = Arc::new(AtomicU64::new(0));
         let out = HashedFile {
-            out: BufWriter::with_capacity(1 << 20, file),
+            out: BufWriter::with_capacity(PART_BUFFER, file),
             sha: Sha256::new(),
             bytes: Arc::clone(&bytes),
         };
@@ -220,8 +236,24 @@ impl<R: Record> PartWriter<R> {
             bytes,
             rows: 0,
             last_used: self.clock,
+            parked: false,
         });
         Ok(self.open.len() - 1)
+    }
+
+    /// Parks the least recently used active part when `MAX_ACTIVE_PARTS` are active.
+    fn park_one_if_full(&mut self) -> Result<()> {
+        let active = || self.open.iter().enumerate().filter(|(_, p)| !p.parked);
+        if active().count() < MAX_ACTIVE_PARTS {
+            return Ok(());
+        }
+        let (lru, _) = active()
+            .min_by_key(|(_, p)| p.last_used)
+            .expect("parts are active");
+        let part = &mut self.open[lru];
+        part.sink.park()?;
+        part.parked = true;
+        Ok(())
     }
 
     fn close(&mut self, index: usize) -> Result<()> {

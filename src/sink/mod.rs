@@ -139,6 +139,15 @@ impl<W: Write + Send> Sink<W> {
         }
     }
 
+    /// Writes out what is buffered (a Parquet sink closes its row group), so the sink can wait
+    /// for its next rows holding next to no memory.
+    pub fn park(&mut self) -> Result<()> {
+        match self {
+            Sink::Parquet(s) => s.park(),
+            Sink::Csv(_) | Sink::Jsonl(_) => Ok(()),
+        }
+    }
+
     /// Flushes everything (Parquet footer included) and returns the writer.
     pub fn finish(self) -> Result<W> {
         match self {

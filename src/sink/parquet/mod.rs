@@ -131,6 +131,18 @@ impl<W: Write + Send> ParquetSink<W> {
         Ok(())
     }
 
+    /// Closes the row group in progress (its pages are written out of the spill files).
+    pub fn park(&mut self) -> Result<()> {
+        if self.group_rows == 0 {
+            return Ok(());
+        }
+        self.flush_batch()?;
+        self.writer.flush().map_err(encode_error)?;
+        self.group_rows = 0;
+        self.group_bytes = 0;
+        Ok(())
+    }
+
     pub fn finish(mut self) -> Result<W> {
         self.flush_batch()?;
         self.writer.into_inner().map_err(encode_error)
