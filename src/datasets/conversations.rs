@@ -162,13 +162,14 @@ impl Dataset for Conversations {
     const SOURCE: &'static str = "call_center.cc_calls_history: a root leg and every leg reachable from it (parent_id, transfer_from, redial_id), with cc_audit_rate, storage.file_transcript, storage.files and cc_calls_media_stats";
     const QUERY: &'static str = sql::TEMPLATE;
     // The root's stored_at: its legs are stored with it or within seconds after it (the
-    // safety lag covers them); a redial placed after the run is not in the exported row.
+    // safety lag covers them); a leg that joins later is in the row once a restated run
+    // rebuilds its day (`restate`).
     const INCREMENTAL: Option<Windowed<ConversationsFilter>> = Some(Windowed {
         incremental: Incremental {
             column: "stored_at",
             flags: ["--stored-from", "--stored-to"],
             partition_by: "started_at",
-            window: "the root leg's; a callback placed after the run is not in the row",
+            window: "the root leg's; legs that join later are in the row with `restate`",
             revised: false,
         },
         set: |filter, window| {
