@@ -47,14 +47,27 @@ impl DeltaCommits<'_> {
         self.commits.iter().any(|c| c.job.name == job)
     }
 
-    async fn commit_all(self) -> Result<Vec<(String, u64)>> {
-        let mut versions = Vec::new();
+    async fn commit_all(self) -> Result<Vec<TableCommit>> {
+        let mut done = Vec::new();
         for commit in self.commits {
-            let name = commit.job.name.clone();
-            versions.push((name, self.tables.commit(commit, &self.settings).await?));
+            let job = commit.job.name.clone();
+            let started = std::time::Instant::now();
+            let version = self.tables.commit(commit, &self.settings).await?;
+            done.push(TableCommit {
+                job,
+                version,
+                seconds: started.elapsed().as_secs_f64(),
+            });
         }
-        Ok(versions)
+        Ok(done)
     }
+}
+
+/// One Delta job's commit of a run.
+pub struct TableCommit {
+    pub job: String,
+    pub version: u64,
+    pub seconds: f64,
 }
 
 /// What a commit must finish, written before any file moves.
@@ -118,7 +131,7 @@ impl Staging {
         state: &State,
         publish: &Publish,
         delta: DeltaCommits<'_>,
-    ) -> Result<Vec<(String, u64)>> {
+    ) -> Result<Vec<TableCommit>> {
         // A Delta table's partitions are replaced by its own commit, and get no markers.
         let hive = |path: &String| !delta.holds(path);
         let partitions: BTreeSet<String> = files.iter().map(partition_dir).filter(hive).collect();

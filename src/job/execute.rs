@@ -230,8 +230,13 @@ fn reads<D: Dataset>(
             };
             set_window::<D>(&mut restated, days)?;
         } else {
+            // Every dataset's incremental column is a later event than its partition column
+            // (stored after created, left after joined), so the restated days' rows were
+            // written from their first day on; a day's margin covers the two clocks (the call
+            // engine's, the database's) disagreeing. This lower bound lets the read go through
+            // the incremental column's index range: 8 days, not the history.
             let written = Window {
-                from: None,
+                from: Some(restate.from - chrono::Duration::days(1)),
                 to: window.to,
             };
             set_window::<D>(&mut restated, written)?;

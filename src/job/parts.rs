@@ -26,8 +26,10 @@ pub const NULL_PARTITION: &str = "date=__HIVE_DEFAULT_PARTITION__";
 /// least recently used one: its row group is closed and its file stays open, holding next to
 /// no memory, so rows of that partition arriving later go on into the same file. A restated
 /// run's days and a full job's partition are written as few files as `max_file_rows` allows,
-/// however their rows interleave.
-const MAX_ACTIVE_PARTS: usize = 8;
+/// however their rows interleave. An active part holds its column encoders and a batch of
+/// rows (about 10 MiB for a wide dataset): two keep a run within its memory bound, and rows
+/// arrive mostly day after day, so parking is rare.
+const MAX_ACTIVE_PARTS: usize = 2;
 /// At most this many part files are open (active or parked); past it the least recently used
 /// one is closed, and later rows of its partition start a new part.
 const MAX_OPEN_PARTS: usize = 64;

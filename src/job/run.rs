@@ -278,10 +278,20 @@ async fn execute(
     let versions = staging
         .commit(&entries, &done.replaced, &manifest, &state, publish, delta)
         .await?;
-    for (job, version) in versions {
+    for commit in versions {
+        let job = &commit.job;
+        log.info(&format!(
+            "job {job}: delta table version {} committed in {:.2} s",
+            commit.version, commit.seconds
+        ));
         // The run is committed; a table left untidy is tidied by the next run.
-        if let Err(e) = tables.tidy(&job, version, &config.delta).await {
-            log.warn(&format!("job {job}: delta maintenance: {}", e.one_line()));
+        let started = Instant::now();
+        match tables.tidy(job, commit.version, &config.delta).await {
+            Ok(()) => log.info(&format!(
+                "job {job}: delta maintenance in {:.2} s",
+                started.elapsed().as_secs_f64()
+            )),
+            Err(e) => log.warn(&format!("job {job}: delta maintenance: {}", e.one_line())),
         }
     }
     let line = format!(
