@@ -155,7 +155,9 @@ impl Tables {
         if table.version().is_none() {
             return Ok(None);
         }
-        let mut history = table.history(None);
+        // The newest commits first; a run's maintenance adds at most two of its own, and
+        // without a mark among the last hundred the state file's watermark stands.
+        let mut history = table.history(Some(100));
         while let Some(commit) = history.next().await {
             let commit = commit.map_err(|e| self.fail(job, e))?;
             if let Some(mark) = commit.info.get(RUN_KEY) {
@@ -177,14 +179,13 @@ impl Tables {
             .iter()
             .map(|f| Action::Add(add_action(name, f)))
             .collect();
-        let mut properties = CommitProperties::default()
+        let properties = CommitProperties::default()
             .with_create_checkpoint(false)
             .with_metadata([(
                 RUN_KEY.to_string(),
                 serde_json::to_value(&commit.mark).map_err(|e| self.fail(name, e))?,
             )]);
         let Some(_) = table.version() else {
-            properties = properties.with_create_checkpoint(false);
             let created = CreateBuilder::new()
                 .with_log_store(table.log_store())
                 .with_table_name(name.as_str())

@@ -254,3 +254,26 @@ async fn a_job_directory_of_the_other_kind_is_refused() {
     assert!(line.contains("is a Delta table"), "{line}");
     assert_eq!(lake.visible(), before);
 }
+
+/// A full job in a Delta table: a second run on the same day replaces that day's snapshot in
+/// one commit, so the table holds each agent once.
+#[tokio::test]
+async fn a_full_delta_job_replaces_its_run_date() {
+    let db = TestDb::with_fixture("agents.sql").await;
+    let lake = Lake::new("", "[[jobs]]\ndataset = \"agents\"\nformat = \"delta\"\n");
+    lake.run(&db);
+    lake.run(&db);
+    let table = lake.root.join("agents");
+    assert_eq!(version(&table).await, 1);
+    let rows = rows_at(&table, None).await;
+    let mut conn = db.connect().await;
+    let agents: i64 = sqlx::query_scalar("SELECT count(*) FROM call_center.cc_agent")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), usize::try_from(agents).unwrap());
+    assert_eq!(rows_at(&table, Some(0)).await.len(), rows.len());
+    let mark = last_mark(&table).await;
+    assert_eq!(mark["replaced"].as_array().unwrap().len(), 1);
+    assert!(mark["watermark"].is_null());
+}
