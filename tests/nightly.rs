@@ -13,7 +13,7 @@ use sqlx::Executor;
 use crate::support::{TestDb, assert_fails, parse_csv, path_str, run, run_ok};
 
 mod archive;
-mod delta;
+pub mod delta;
 mod restate;
 mod standby;
 

@@ -714,20 +714,7 @@ async fn a_delta_table_on_s3_is_read_as_is_and_one_run_at_a_time_publishes() {
                 "AWS_ALLOW_HTTP": "true", "AWS_S3_ALLOW_UNSAFE_RENAME": "true"
             }
         });
-        let out = Command::new(python)
-            .arg(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/tests/datalake/delta_read.py"
-            ))
-            .arg(expected.to_string())
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
+        crate::nightly::delta::python_reads(&python, &expected);
     }
 
     // Another host's run holds the lock: refused, nothing published.

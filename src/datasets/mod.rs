@@ -82,21 +82,25 @@ pub struct Windowed<F> {
 
 /// Restricts `D`'s filter to a run's window of its incremental column.
 pub fn set_window<D: Dataset>(filter: &mut D::Filter, window: Window) -> Result<()> {
-    match &D::INCREMENTAL {
-        Some(windowed) => (windowed.set)(filter, window),
-        None => Err(crate::error::Error::Other(format!(
-            "{} has no incremental column to window",
-            D::NAME
-        ))),
-    }
+    apply_window::<D>(filter, window, |w| w.set)
 }
 
 /// Restricts `D`'s filter to a window of its partition column (see [`Windowed::set_partition`]).
 pub fn set_partition_window<D: Dataset>(filter: &mut D::Filter, window: Window) -> Result<()> {
+    apply_window::<D>(filter, window, |w| w.set_partition)
+}
+
+type WindowSetter<F> = fn(&mut F, Window) -> Result<()>;
+
+fn apply_window<D: Dataset>(
+    filter: &mut D::Filter,
+    window: Window,
+    setter: fn(&Windowed<D::Filter>) -> WindowSetter<D::Filter>,
+) -> Result<()> {
     match &D::INCREMENTAL {
-        Some(windowed) => (windowed.set_partition)(filter, window),
+        Some(windowed) => setter(windowed)(filter, window),
         None => Err(crate::error::Error::Other(format!(
-            "{} has no partition column to window",
+            "{} has no incremental column to window",
             D::NAME
         ))),
     }

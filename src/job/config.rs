@@ -286,18 +286,17 @@ impl Config {
     }
 }
 
-fn check_delta(raw: &RawDelta) -> std::result::Result<DeltaConfig, String> {
-    let retention_days = raw
-        .retention
+/// `"7d"`: a whole number of days from 1 to `max`.
+fn whole_days(key: &str, value: &str, max: u32) -> std::result::Result<u32, String> {
+    value
         .strip_suffix('d')
         .and_then(|n| n.parse::<u32>().ok())
-        .filter(|n| (1..=3650).contains(n))
-        .ok_or_else(|| {
-            format!(
-                "[delta] retention '{}' is not a number of days from 1d to 3650d",
-                raw.retention
-            )
-        })?;
+        .filter(|n| (1..=max).contains(n))
+        .ok_or_else(|| format!("{key} '{value}' is not a number of days from 1d to {max}d"))
+}
+
+fn check_delta(raw: &RawDelta) -> std::result::Result<DeltaConfig, String> {
+    let retention_days = whole_days("[delta] retention", &raw.retention, 3650)?;
     if raw.checkpoint_interval == 0 {
         return Err("[delta] checkpoint_interval must be positive".to_string());
     }
@@ -387,11 +386,7 @@ fn restate_days(
     info: &DatasetInfo,
 ) -> std::result::Result<Option<u32>, String> {
     let Some(value) = value else { return Ok(None) };
-    let days = value
-        .strip_suffix('d')
-        .and_then(|n| n.parse::<u32>().ok())
-        .filter(|n| (1..=366).contains(n))
-        .ok_or_else(|| format!("restate '{value}' is not a number of days from 1d to 366d"))?;
+    let days = whole_days("restate", value, 366)?;
     let incremental = match (mode, info.incremental) {
         (Mode::Incremental, Some(incremental)) => incremental,
         _ => {

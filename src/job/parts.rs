@@ -24,8 +24,8 @@ pub const NULL_PARTITION: &str = "date=__HIVE_DEFAULT_PARTITION__";
 /// At most this many parts buffer a row group at once; writing to another partition parks the
 /// least recently used one: its row group is closed and its file stays open, holding next to
 /// no memory, so rows of that partition arriving later go on into the same file. A restated
-/// run's days and a full job's partition are written as few files as `max_file_rows` allows,
-/// however their rows interleave. An active part holds its column encoders and a batch of
+/// run's days (up to `MAX_OPEN_PARTS` of them) and a full job's partition are written as few
+/// files as `max_file_rows` allows, however their rows interleave. An active part holds its column encoders and a batch of
 /// rows (about 8 MiB for a wide dataset): two keep a restated run near 50 MiB (eight took
 /// 100). Rows of other partitions wait (`PENDING_BYTES`) so that a parallel scan, whose
 /// workers each read another stretch of days, does not park a part for every batch: closing a
@@ -33,7 +33,7 @@ pub const NULL_PARTITION: &str = "date=__HIVE_DEFAULT_PARTITION__";
 const MAX_ACTIVE_PARTS: usize = 2;
 /// At most this many part files are open (active or parked); past it the least recently used
 /// one is closed, and later rows of its partition start a new part.
-const MAX_OPEN_PARTS: usize = 64;
+const MAX_OPEN_PARTS: usize = 12;
 /// Rows of partitions without an active part wait in memory, up to this many bytes of raw
 /// values, and the partition with the most waiting goes next: a part is parked only for a
 /// stretch of rows worth a row group's turn, not for every batch a scan interleaves.

@@ -85,7 +85,7 @@ pub async fn last_mark(table: &Path) -> serde_json::Value {
 /// checks them against delta-rs's reading here: row count, distinct ids, the previous
 /// version's count. Needs WEBITEL_TEST_LAKE_PYTHON (CI sets it to a venv with deltalake,
 /// polars, duckdb and duckdb-ext-delta); skipped without it.
-pub async fn read_with_python_engines(lake: &Lake) {
+pub(super) async fn read_with_python_engines(lake: &Lake) {
     let Ok(python) = std::env::var("WEBITEL_TEST_LAKE_PYTHON") else {
         eprintln!("skipped: the Python engines (set WEBITEL_TEST_LAKE_PYTHON)");
         return;
@@ -108,21 +108,27 @@ pub async fn read_with_python_engines(lake: &Lake) {
             "previous_version": version(&table).await - 1,
             "previous_rows": before.len(),
         });
-        let out = Command::new(&python)
-            .arg(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/tests/datalake/delta_read.py"
-            ))
-            .arg(expected.to_string())
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{job}: {}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
+        python_reads(&python, &expected);
     }
+}
+
+/// Runs tests/datalake/delta_read.py with `python` on what a table must hold.
+pub fn python_reads(python: &str, expected: &serde_json::Value) {
+    let out = Command::new(python)
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/datalake/delta_read.py"
+        ))
+        .arg(expected.to_string())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}: {}{}",
+        expected["table"],
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 const CALLS_DELTA: &str = "[[jobs]]\ndataset = \"calls\"\nformat = \"delta\"\n";
