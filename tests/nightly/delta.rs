@@ -283,3 +283,37 @@ async fn a_full_delta_job_replaces_its_run_date() {
     assert_eq!(mark["replaced"].as_array().unwrap().len(), 1);
     assert!(mark["watermark"].is_null());
 }
+
+/// `[delta] checkpoint_interval = 2`: version 2 gets a checkpoint, which delta-rs reads the
+/// table from; the columns carry their descriptions as comments.
+#[tokio::test]
+async fn checkpoints_follow_the_interval_and_columns_carry_comments() {
+    let db = TestDb::with_fixture("calls.sql").await;
+    let settings = "safety_lag = \"0s\"\n[delta]\ncheckpoint_interval = 2\n";
+    let lake = Lake::new(settings, CALLS_DELTA);
+    for n in 0..3 {
+        db.execute(&super::leg_sql(940 + n, "2026-10-06 10:00:00+00", "now()"))
+            .await;
+        lake.run(&db);
+    }
+    let log = lake.root.join("calls/_delta_log");
+    assert!(
+        log.join("00000000000000000002.checkpoint.parquet").exists(),
+        "{:?}",
+        std::fs::read_dir(&log)
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name())
+            .collect::<Vec<_>>()
+    );
+    assert!(!log.join("00000000000000000001.checkpoint.parquet").exists());
+    assert_eq!(table_ids(&lake).await, super::all_leg_ids(&db).await);
+    let table = open(&lake.root.join("calls"), None).await;
+    let schema = table.snapshot().unwrap().schema();
+    let id = schema.field("id").unwrap();
+    let comment = id.metadata().get("comment").map(|v| format!("{v:?}"));
+    assert!(
+        comment.as_deref().is_some_and(|c| c.contains("Leg id")),
+        "{comment:?}"
+    );
+}
