@@ -8,6 +8,9 @@ use webitel_export::error::{self, Error, exit};
 use webitel_export::{check, demo, job, registry};
 
 fn main() -> ExitCode {
+    // ring for every TLS client of the process (PostgreSQL, S3, Pushgateway): rustls cannot
+    // pick between the two providers linked in.
+    webitel_export::sink::object::install_tls_provider();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => return usage_error(e),

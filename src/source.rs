@@ -138,6 +138,10 @@ impl ConnArgs {
     /// Opens one connection, retrying `--connect-retries` times with exponential backoff
     /// while the server is unreachable or not accepting connections yet.
     pub async fn connect(&self) -> Result<PgConnection> {
+        // Two rustls providers are linked (ring, which sqlx is built with; aws-lc-rs, which
+        // delta-rs's HTTP client brings): rustls then needs the process default named, or a
+        // verify-full handshake panics.
+        crate::sink::object::install_tls_provider();
         let options = self.options()?;
         let limit = self.connect_timeout.0;
         let target = describe_target(&options);

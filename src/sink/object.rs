@@ -26,8 +26,9 @@ pub(crate) const PART_SIZE: usize = 8 << 20;
 /// Parts uploading at once: enough to overlap the network with encoding, bounded memory.
 pub(crate) const PARTS_IN_FLIGHT: usize = 2;
 
-/// Makes ring the process's TLS provider, once: the object-storage HTTP client asks rustls
-/// for the process default, and ring is the provider sqlx's TLS is built with.
+/// Makes ring the process's TLS provider, once: the HTTP clients and sqlx's certificate
+/// verifier ask rustls for the process default, and with ring and aws-lc-rs both linked in
+/// (the latter by delta-rs) rustls will not choose one itself.
 pub fn install_tls_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
