@@ -320,21 +320,20 @@ impl Tables {
 
     /// Whether the directory `rel` (under the root) is missing or empty.
     async fn is_empty(&self, rel: &str) -> Result<bool> {
-        let job = rel;
         match self {
             Tables::Local(root) => Ok(local_is_empty(&root.join(rel))),
             Tables::Object { store, base } => {
                 let prefix = base.path().trim_matches('/');
                 let path = object_store::path::Path::from(if prefix.is_empty() {
-                    job.to_string()
+                    rel.to_string()
                 } else {
-                    format!("{prefix}/{job}")
+                    format!("{prefix}/{rel}")
                 });
                 let mut listing = store.list(Some(&path));
                 match listing.next().await {
                     None => Ok(true),
                     Some(Ok(_)) => Ok(false),
-                    Some(Err(e)) => Err(self.fail(job, e)),
+                    Some(Err(e)) => Err(self.fail(rel, e)),
                 }
             }
         }
