@@ -40,6 +40,13 @@ pub struct ConnArgs {
     #[arg(long, value_name = "DURATION")]
     pub statement_timeout: Option<Span>,
 
+    /// Memory each sort or hash of the export's queries may use on the server before it
+    /// spills to disk (PostgreSQL's work_mem, for the export's transaction only; a hash may use
+    /// twice this: hash_mem_multiplier 2). 64MB, 256MB…, at most 1GB; 0 = the server's own
+    /// setting [default: 64MB].
+    #[arg(long, value_name = "SIZE")]
+    pub work_mem: Option<WorkMem>,
+
     /// Give up connecting after this long.
     #[arg(long, value_name = "DURATION", default_value = "15s")]
     pub connect_timeout: Span,
@@ -58,6 +65,42 @@ pub struct ConnArgs {
     /// connection or network); 0 = wait forever. Long first-row waits of big reports count.
     #[arg(long, value_name = "DURATION", default_value = "10m")]
     pub stall_timeout: Span,
+}
+
+/// `--work-mem`: a size PostgreSQL's work_mem accepts, in kB; 0 keeps the server's setting.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WorkMem(pub u64);
+
+/// The work_mem an export asks for when nothing is said: the bulk calls query's hashes (every
+/// recording, every parent leg) fit it on a million legs; bigger tables spill in batches.
+const DEFAULT_WORK_MEM_KB: u64 = 64 << 10;
+/// The most an export asks for: the server's memory is the customer's.
+const MAX_WORK_MEM_KB: u64 = 1 << 20;
+
+impl std::str::FromStr for WorkMem {
+    type Err = String;
+    fn from_str(value: &str) -> std::result::Result<Self, String> {
+        const EXPECTED: &str = "expected a size like 64MB, 256MB or 1GB (0 = the server's)";
+        let v = value.trim();
+        let split = v.find(|c: char| !c.is_ascii_digit()).unwrap_or(v.len());
+        let (digits, unit) = v.split_at(split);
+        let n: u64 = digits.parse().map_err(|_| EXPECTED.to_string())?;
+        let kb = match unit.trim() {
+            "" if n == 0 => Some(0),
+            "kB" | "KB" => Some(n),
+            "MB" => n.checked_mul(1 << 10),
+            "GB" => n.checked_mul(1 << 20),
+            _ => None,
+        }
+        .ok_or_else(|| EXPECTED.to_string())?;
+        if kb > MAX_WORK_MEM_KB {
+            return Err("at most 1GB: the server's memory is shared with Webitel".to_string());
+        }
+        if kb != 0 && kb < 64 {
+            return Err("at least 64kB, PostgreSQL's minimum".to_string());
+        }
+        Ok(WorkMem(kb))
+    }
 }
 
 fn parse_ssl_mode(value: &str) -> Result<PgSslMode, String> {
@@ -121,6 +164,12 @@ impl ConnArgs {
     pub fn stall_timeout(&self) -> Option<Duration> {
         let limit = self.stall_timeout.0;
         (!limit.is_zero()).then_some(limit)
+    }
+
+    /// `--work-mem` in kB; `None` for the server's own setting.
+    pub fn work_mem_kb(&self) -> Option<u64> {
+        let kb = self.work_mem.map_or(DEFAULT_WORK_MEM_KB, |w| w.0);
+        (kb != 0).then_some(kb)
     }
 
     /// `--statement-timeout`; zero is no limit.
@@ -245,7 +294,8 @@ pub(crate) async fn join_snapshot(args: &ConnArgs, snapshot: &str) -> Result<PgC
     Ok(conn)
 }
 
-/// Applies `--statement-timeout` to the current transaction only, and turns JIT off for it.
+/// Applies `--statement-timeout` and `--work-mem` to the current transaction only, and turns
+/// JIT off for it.
 pub(crate) async fn apply_transaction_settings(
     db: &mut PgConnection,
     args: &ConnArgs,
@@ -258,9 +308,15 @@ pub(crate) async fn apply_transaction_settings(
     if !statement_timeout.is_zero() {
         let millis = format!("{}ms", statement_timeout.as_millis());
         sqlx::query_file_scalar!("queries/set_statement_timeout.sql", millis)
-            .fetch_one(db)
+            .fetch_one(&mut *db)
             .await
             .map_err(|e| Error::database("setting statement_timeout", e))?;
+    }
+    if let Some(kb) = args.work_mem_kb() {
+        sqlx::query_file!("queries/set_work_mem.sql", format!("{kb}kB"))
+            .fetch_one(db)
+            .await
+            .map_err(|e| Error::database("setting work_mem", e))?;
     }
     Ok(())
 }

@@ -13,6 +13,7 @@ mod bad_input;
 mod call_data;
 mod calls_columns;
 mod calls_filters;
+mod calls_shapes;
 mod check;
 mod conversations;
 mod datasets;

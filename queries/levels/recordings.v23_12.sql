@@ -80,8 +80,9 @@ WHERE (NULL::varchar IS NULL OR NULL::varchar = 'call')
                 FROM storage.files leg_file
                 WHERE leg_file.domain_id = c.domain_id
                   AND leg_file.uuid IN (c.id::text, c.parent_id::text)
-                  AND leg_file.removed IS NOT TRUE AND leg_file.not_exists IS NOT TRUE
-                  AND (NULL::varchar IS NULL OR NULL::varchar = 'call')
+                  AND
+                  (leg_file.removed IS NOT TRUE AND leg_file.not_exists IS NOT TRUE
+                   AND (NULL::varchar IS NULL OR NULL::varchar = 'call'))
                 ORDER BY leg_file.id), '{}') AS file_ids
         ) rec
         WHERE c.domain_id = f.domain_id

@@ -80,8 +80,9 @@ WHERE (f.channel IS NULL OR f.channel = 'call')
                 FROM storage.files leg_file
                 WHERE leg_file.domain_id = c.domain_id
                   AND leg_file.uuid IN (c.id::text, c.parent_id::text)
-                  AND leg_file.removed IS NOT TRUE AND leg_file.not_exists IS NOT TRUE
-                  AND (leg_file.channel IS NULL OR leg_file.channel = 'call')
+                  AND
+                  (leg_file.removed IS NOT TRUE AND leg_file.not_exists IS NOT TRUE
+                   AND (leg_file.channel IS NULL OR leg_file.channel = 'call'))
                 ORDER BY leg_file.id), '{}') AS file_ids
         ) rec
         WHERE c.domain_id = f.domain_id

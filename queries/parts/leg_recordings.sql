@@ -10,7 +10,7 @@ CROSS JOIN LATERAL (
         FROM storage.files leg_file
         WHERE leg_file.domain_id = c.domain_id
           AND leg_file.uuid IN (c.id::text, c.parent_id::text)
-          AND leg_file.removed IS NOT TRUE AND leg_file.not_exists IS NOT TRUE
-          AND (leg_file.channel/*v24.10|NULL::varchar*/ IS NULL OR leg_file.channel/*v24.10|NULL::varchar*/ = 'call')
+          AND
+          --@include parts/call_recording_file.sql
         ORDER BY leg_file.id), '{}') AS file_ids
 ) rec

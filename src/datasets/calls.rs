@@ -11,9 +11,10 @@ use crate::error::{Error, Result};
 use crate::levels::Level;
 
 use crate::levels::sql::calls as sql;
+use crate::levels::sql::calls_bulk as sql_bulk;
 use crate::timearg::Window;
 
-use super::{BlockSlice, Dataset, Incremental, Windowed};
+use super::{BlockSlice, Dataset, Incremental, ReadShape, Windowed, list};
 
 mod bind;
 mod filter;
@@ -143,23 +144,121 @@ pub async fn check(db: &mut PgConnection, filter: &CallsFilter) -> Result<()> {
     Ok(())
 }
 
-/// The legs matching `f`, streamed from `db` (inside the caller's snapshot).
+/// The legs matching `f` in `slice`, streamed from `db` (inside the caller's snapshot), read
+/// in the slice's shape, or in the one [`choose_shape`] picks.
 pub fn rows<'c>(
     db: &'c mut PgConnection,
     level: Level,
     f: &CallsFilter,
     slice: &BlockSlice,
 ) -> BoxStream<'c, Result<CallRow>> {
-    crate::query_with_calls_filter!(
-        sql::query,
-        db,
-        level,
-        CallRow,
-        f,
-        (slice.from.as_deref(), slice.to.as_deref())
-    )
-    .map_err(|e| Error::database("reading calls", e))
+    let (f, slice) = (f.clone(), slice.clone());
+    futures_util::stream::once(async move {
+        let shape = match slice.shape {
+            ReadShape::Auto => choose_shape(&mut *db, level, &f).await?,
+            chosen => chosen,
+        };
+        Ok(read(db, level, &f, &slice, shape))
+    })
+    .try_flatten()
     .boxed()
+}
+
+fn read<'c>(
+    db: &'c mut PgConnection,
+    level: Level,
+    f: &CallsFilter,
+    slice: &BlockSlice,
+    shape: ReadShape,
+) -> BoxStream<'c, Result<CallRow>> {
+    let blocks = (slice.from.as_deref(), slice.to.as_deref());
+    let legs = if shape == ReadShape::SetWise {
+        crate::query_with_calls_filter!(
+            sql_bulk::query,
+            db,
+            level,
+            CallRow,
+            f,
+            (blocks.0, blocks.1)
+        )
+    } else {
+        crate::query_with_calls_filter!(sql::query, db, level, CallRow, f, (blocks.0, blocks.1))
+    };
+    legs.map_err(|e| Error::database("reading calls", e))
+        .boxed()
+}
+
+/// From this share of the history's time span on, a window is read set-wise. The set-wise
+/// shape costs a fixed read of every recording and every parent id (about 1.5 s per million
+/// legs in the table); the per-row probes about 10 µs per leg exported: they break even near
+/// 15 % of the table (measured on the demo: bench/README.md).
+const SET_WISE_SHARE: f64 = 0.15;
+
+/// The shape a bulk export wants: set-wise for the whole table (or a domain of it), and for
+/// windows covering at least [`SET_WISE_SHARE`] of the span of the history they window (over
+/// the domains read); per row for id lists and narrower windows.
+pub async fn choose_shape(
+    db: &mut PgConnection,
+    level: Level,
+    f: &CallsFilter,
+) -> Result<ReadShape> {
+    if !(f.ids.is_empty() && f.parent_ids.is_empty() && f.dependency_ids.is_empty()) {
+        return Ok(ReadShape::PerRow);
+    }
+    if f.is_bulk() {
+        return Ok(ReadShape::SetWise);
+    }
+    let span =
+        crate::levels::sql::calls_history_span::query!(db, level, HistorySpan, (list(&f.domains)))
+            .try_next()
+            .await
+            .map_err(|e| Error::database("reading the span of cc_calls_history", e))?;
+    // No legs in the domains read: nothing to build sets of.
+    let Some(span) = span.filter(|s| s.created_first.is_some()) else {
+        return Ok(ReadShape::PerRow);
+    };
+    let created = (span.created_first, span.created_last);
+    let stored = (span.stored_first, span.stored_last);
+    // Legs are answered shortly after they are created: the answered window is measured
+    // against the created span.
+    let share = [
+        (&f.created, created),
+        (&f.stored, stored),
+        (&f.answered, created),
+    ]
+    .into_iter()
+    .map(|(window, span)| window_share(window, span))
+    .fold(1.0, f64::min);
+    Ok(if share >= SET_WISE_SHARE {
+        ReadShape::SetWise
+    } else {
+        ReadShape::PerRow
+    })
+}
+
+/// The first and last `created_at` and `stored_at` of the legs of the domains read.
+struct HistorySpan {
+    created_first: Option<DateTime<Utc>>,
+    created_last: Option<DateTime<Utc>>,
+    stored_first: Option<DateTime<Utc>>,
+    stored_last: Option<DateTime<Utc>>,
+}
+
+/// The share of `[first, last]` that `window` covers: 1 for an open window or an empty span.
+fn window_share(
+    window: &Window,
+    (first, last): (Option<DateTime<Utc>>, Option<DateTime<Utc>>),
+) -> f64 {
+    let (Some(first), Some(last)) = (first, last) else {
+        return 1.0;
+    };
+    if *window == Window::default() || last <= first {
+        return 1.0;
+    }
+    let from = window.from.map_or(first, |t| t.max(first));
+    let to = window.to.map_or(last, |t| t.min(last));
+    let covered = (to - from).num_milliseconds().max(0) as f64;
+    covered / (last - first).num_milliseconds() as f64
 }
 
 /// Slices smaller than this many blocks (8 KiB each, so 4 MiB) are not worth another connection.
@@ -184,10 +283,15 @@ impl CallsFilter {
 async fn plan_slices(
     db: &mut PgConnection,
     f: &CallsFilter,
-    parallel: usize,
+    flags: &CallsFlags,
 ) -> Result<Vec<BlockSlice>> {
+    let whole = BlockSlice {
+        shape: flags.shape,
+        ..BlockSlice::default()
+    };
+    let parallel = usize::from(flags.parallel);
     if parallel < 2 || !f.is_bulk() {
-        return Ok(vec![BlockSlice::default()]);
+        return Ok(vec![whole]);
     }
     let table = sqlx::query_file!("queries/calls_table_blocks.sql")
         .fetch_one(&mut *db)
@@ -198,13 +302,14 @@ async fn plan_slices(
         .min(table.blocks / MIN_SLICE_BLOCKS)
         .max(1);
     if table.partitioned || n < 2 {
-        return Ok(vec![BlockSlice::default()]);
+        return Ok(vec![whole]);
     }
     let bound = |i: i64| (i > 0 && i < n).then(|| format!("({},0)", table.blocks * i / n));
     Ok((0..n)
         .map(|i| BlockSlice {
             from: bound(i),
             to: bound(i + 1),
+            shape: flags.shape,
         })
         .collect())
 }
@@ -220,11 +325,21 @@ pub struct CallsFlags {
     #[arg(long, value_name = "N", default_value_t = 2,
           value_parser = clap::value_parser!(u16).range(1..=32), help_heading = "Performance")]
     pub parallel: u16,
+
+    /// How the query finds each leg's recordings and children: per-row (index probes),
+    /// set-wise (hash joins over sets built once), or auto: set-wise for the whole table and
+    /// windows covering 15 % or more of the history, per-row otherwise.
+    #[arg(long, value_enum, value_name = "SHAPE", default_value_t = ReadShape::Auto,
+          help_heading = "Performance")]
+    pub shape: ReadShape,
 }
 
 impl Default for CallsFlags {
     fn default() -> Self {
-        CallsFlags { parallel: 1 }
+        CallsFlags {
+            parallel: 1,
+            shape: ReadShape::Auto,
+        }
     }
 }
 
@@ -277,7 +392,7 @@ impl Dataset for Calls {
         filter: &CallsFilter,
         flags: &CallsFlags,
     ) -> Result<Vec<BlockSlice>> {
-        plan_slices(db, filter, usize::from(flags.parallel)).await
+        plan_slices(db, filter, flags).await
     }
     fn slice_rows<'c>(
         db: &'c mut PgConnection,

@@ -208,11 +208,28 @@ pub trait Dataset: Sized + 'static {
 }
 
 /// A range of the table's blocks, `ctid` in `['(from,0)', '(to,0)')`; `None` is open: the
-/// default is the whole table.
+/// default is the whole table. With the shape its query reads it in.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct BlockSlice {
     pub from: Option<String>,
     pub to: Option<String>,
+    pub shape: ReadShape,
+}
+
+/// How a derived dataset's query finds what it joins to each row: by probing an index per row,
+/// which a narrow export (a day, a domain, a few ids) wants, or set-wise, by hash joins over
+/// sets built once, which a bulk export (the whole table, long windows) wants. Both shapes
+/// return the same rows (tests/calls_shapes.rs).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReadShape {
+    /// Chosen by what the export reads: set-wise for the whole table or windows that cover a
+    /// large share of it, per row otherwise.
+    #[default]
+    Auto,
+    /// Index probes per row.
+    PerRow,
+    /// Hash joins over sets built once.
+    SetWise,
 }
 
 /// The flags every dataset shares: a window on when its rows happened (each dataset's `SOURCE`

@@ -91,6 +91,7 @@ pub struct ConnectionConfig {
     pub sslmode: Option<String>,
     pub sslrootcert: Option<PathBuf>,
     pub statement_timeout: Option<String>,
+    pub work_mem: Option<String>,
     pub password_file: Option<PathBuf>,
     pub connect_retries: Option<u32>,
 }

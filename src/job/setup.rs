@@ -35,6 +35,14 @@ pub(super) fn connection(cli: &ConnArgs, config: &Config) -> Result<ConnArgs> {
         let limit = parse_duration("[connection] statement_timeout", timeout)?;
         conn.statement_timeout = Some(Span(limit));
     }
+    if conn.work_mem.is_none()
+        && let Some(size) = &from_file.work_mem
+    {
+        conn.work_mem =
+            Some(size.parse().map_err(|e| {
+                Error::input(format!("invalid [connection] work_mem '{size}': {e}"))
+            })?);
+    }
     if conn.password_file.is_none() {
         conn.password_file = from_file.password_file.clone();
     }

@@ -40,6 +40,18 @@ const PARTS: &[(&str, &str)] = &[
         "parts/leg_recordings.sql",
         include_str!("../../queries/parts/leg_recordings.sql"),
     ),
+    (
+        "parts/call_recording_file.sql",
+        include_str!("../../queries/parts/call_recording_file.sql"),
+    ),
+    (
+        "parts/calls_columns.sql",
+        include_str!("../../queries/parts/calls_columns.sql"),
+    ),
+    (
+        "parts/calls_joins.sql",
+        include_str!("../../queries/parts/calls_joins.sql"),
+    ),
 ];
 
 const INCLUDE: &str = "--@include ";
@@ -60,8 +72,14 @@ pub fn expand_includes(sql: &str) -> std::result::Result<String, String> {
             .find(|(path, _)| *path == name)
             .ok_or_else(|| format!("--@include names '{name}', which is not a part"))?;
         let indent = &line[..line.len() - trimmed.len()];
-        let body = part.lines().skip_while(|l| l.starts_with("--"));
-        for part_line in body {
+        // A part may include other parts (the columns include the disposition).
+        let body: String = part
+            .lines()
+            .skip_while(|l| l.starts_with("--"))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        let body = expand_includes(&body)?;
+        for part_line in body.lines() {
             if !part_line.is_empty() {
                 out.push_str(indent);
             }

@@ -1,0 +1,47 @@
+-- Call legs, the set-wise shape for bulk exports (the whole table, long windows, the parallel
+-- block slices): the columns, parameters ($1..$36) and rows of calls.sql, with each leg's
+-- recordings and children found by hash joins over sets built once, instead of calls.sql's
+-- index probes per leg. On 1M legs the probes cost ~10 µs a leg (8 s for the recordings,
+-- 2 s for has_children); here the recordings are one aggregate of storage.files and the
+-- children one DISTINCT of the parent_id index. The hashes want work_mem (set per transaction,
+-- --work-mem); below it they spill to disk in batches and stay correct.
+-- tests/calls_shapes.rs proves both shapes return the same rows.
+--@include parts/history_domains.sql
+, leg_files AS NOT MATERIALIZED (
+    -- Every call recording by the leg it belongs to, (domain_id, uuid) unique. Not
+    -- materialized: the planner then knows that, and hashes it for both joins below.
+    -- array_agg without ORDER BY lets it aggregate by hash; `rec` orders the few legs that
+    -- have more than one file.
+    SELECT leg_file.domain_id, leg_file.uuid, array_agg(leg_file.id) AS ids
+    FROM storage.files leg_file
+    WHERE
+    --@include parts/call_recording_file.sql
+    GROUP BY leg_file.domain_id, leg_file.uuid
+), parents AS NOT MATERIALIZED (
+    SELECT DISTINCT h.parent_id FROM call_center.cc_calls_history h WHERE h.parent_id IS NOT NULL
+)
+SELECT
+--@include parts/calls_columns.sql
+FROM call_center.cc_calls_history c
+--@include parts/calls_joins.sql
+-- A leg's recordings are its own and its parent's (storage.files.uuid is text).
+LEFT JOIN leg_files own ON own.domain_id = c.domain_id AND own.uuid = c.id::text
+LEFT JOIN leg_files par ON par.domain_id = c.domain_id AND par.uuid = c.parent_id::text
+LEFT JOIN parents ON parents.parent_id = c.id
+CROSS JOIN LATERAL (
+    SELECT CASE
+        WHEN own.ids IS NULL AND par.ids IS NULL THEN NULL
+        WHEN par.ids IS NULL AND cardinality(own.ids) = 1 THEN own.ids
+        WHEN own.ids IS NULL AND cardinality(par.ids) = 1 THEN par.ids
+        ELSE ARRAY(SELECT file_id FROM unnest(own.ids || par.ids) file_id ORDER BY file_id)
+    END AS file_ids
+) rec
+CROSS JOIN LATERAL (
+    SELECT ((c.parent_id IS NULL OR c.blind_transfer IS NOT NULL)
+            AND parents.parent_id IS NOT NULL) AS has_children
+) kids
+WHERE true
+  --@include parts/history_domain_scan.sql
+  --@include parts/calls_filter.sql
+  AND ($35::text IS NULL OR c.ctid >= $35::text::tid)
+  AND ($36::text IS NULL OR c.ctid < $36::text::tid)

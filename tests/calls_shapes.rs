@@ -1,0 +1,191 @@
+//! The calls query's two shapes, per-row probes (queries/calls.sql) and set-wise hash joins
+//! (queries/calls_bulk.sql), return the same rows, cell for cell; `auto` reads bulk exports
+//! set-wise and narrow ones per row; `--work-mem` reaches the export's transaction.
+
+use webitel_export::datasets::ReadShape;
+use webitel_export::datasets::calls::{Calls, CallsArgs, choose_shape};
+use webitel_export::session::Session;
+
+use crate::support::{TestDb, assert_fails, parse_csv, run, run_ok};
+
+/// The export's header and its rows, sorted (the shapes may return rows in any order).
+fn export(db: &TestDb, shape: &str, filters: &[&str]) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut args = vec![
+        "calls",
+        "--database-url",
+        &db.url,
+        "-q",
+        "-f",
+        "csv",
+        "--shape",
+        shape,
+    ];
+    args.extend_from_slice(filters);
+    let (header, mut rows) = parse_csv(&run_ok(&args));
+    rows.sort();
+    (header, rows)
+}
+
+/// Exports `filters` in both shapes, asserts every cell equal, returns the rows.
+fn same_in_both_shapes(db: &TestDb, filters: &[&str]) -> (Vec<String>, Vec<Vec<String>>) {
+    let per_row = export(db, "per-row", filters);
+    let set_wise = export(db, "set-wise", filters);
+    assert_eq!(per_row.0, set_wise.0, "header, {filters:?}");
+    assert_eq!(per_row.1.len(), set_wise.1.len(), "row count, {filters:?}");
+    for (a, b) in per_row.1.iter().zip(&set_wise.1) {
+        assert_eq!(a, b, "the shapes differ on a leg, {filters:?}");
+    }
+    per_row
+}
+
+fn column<'r>(header: &[String], rows: &'r [Vec<String>], name: &str) -> Vec<&'r str> {
+    let i = header.iter().position(|h| h == name).expect(name);
+    rows.iter().map(|r| r[i].as_str()).collect()
+}
+
+/// Recordings the set-wise shape must treat as the probes do: a leg with files of its own and
+/// of its parent (ids interleaved, so only a sort orders them), a second file of a leg, a
+/// screen recording, a removed and a missing file, a file of the same uuid in another domain.
+const RECORDING_CASES: &str = "
+    INSERT INTO storage.files (id, domain_id, uuid, name, size, mime_type, instance, created_at,
+                               removed, not_exists, channel, properties) VALUES
+        (101, 1, '00000000-0000-0000-0000-000000000002', 'b1.mp3', 10, 'audio/mpeg', 's1', 0, NULL, NULL, 'call', '{}'),
+        (103, 1, '00000000-0000-0000-0000-000000000002', 'b2.mp3', 10, 'audio/mpeg', 's1', 0, NULL, NULL, NULL, '{}'),
+        (102, 1, '00000000-0000-0000-0000-000000000001', 'a2.mp3', 10, 'audio/mpeg', 's1', 0, NULL, NULL, 'call', '{}'),
+        (104, 1, '00000000-0000-0000-0000-000000000001', 'a3.mp4', 10, 'video/mp4', 's1', 0, NULL, NULL, 'screen', '{}'),
+        (105, 1, '00000000-0000-0000-0000-000000000001', 'a4.mp3', 10, 'audio/mpeg', 's1', 0, true, NULL, 'call', '{}'),
+        (106, 1, '00000000-0000-0000-0000-000000000001', 'a5.mp3', 10, 'audio/mpeg', 's1', 0, NULL, true, 'call', '{}'),
+        (107, 2, '00000000-0000-0000-0000-000000000001', 'x.mp3', 10, 'audio/mpeg', 's1', 0, NULL, NULL, 'call', '{}');";
+
+#[tokio::test]
+async fn both_shapes_return_the_same_legs_on_the_fixtures() {
+    let db = TestDb::with_fixtures(&["calls.sql", "recordings.sql"]).await;
+    db.execute(RECORDING_CASES).await;
+    let (header, rows) = same_in_both_shapes(&db, &[]);
+    let files = column(&header, &rows, "recording_file_ids");
+    // The child leg 2 of leg 1: its own two files and its parent's, in id order.
+    assert!(
+        files.iter().any(|f| f.contains("101") && f.contains("102")),
+        "no leg with its own and its parent's files: {files:?}"
+    );
+    assert!(!files.iter().any(|f| f.contains("104") || f.contains("105")));
+    assert!(column(&header, &rows, "has_children").contains(&"true"));
+    // Every filter that reads what the shapes compute differently (recordings, the parent).
+    for filters in [
+        &["--has-file"][..],
+        &["--no-file"],
+        &["--missed"],
+        &["--top-level"],
+        &["--has-transfer"],
+        &["--from", "2026-09-02", "--to", "2026-09-03"],
+        &["--domain", "2"],
+        &["--parallel", "2"],
+    ] {
+        let (_, rows) = same_in_both_shapes(&db, filters);
+        assert!(!rows.is_empty(), "{filters:?} selects no leg");
+    }
+}
+
+#[tokio::test]
+async fn both_shapes_return_the_same_legs_on_demo_data() {
+    let db = TestDb::seeded(20_000, 5).await;
+    let (header, rows) = same_in_both_shapes(&db, &[]);
+    assert_eq!(rows.len(), 20_000);
+    let children = column(&header, &rows, "has_children");
+    assert!(children.iter().filter(|c| **c == "true").count() > 1000);
+    let files = column(&header, &rows, "recording_file_ids");
+    assert!(files.iter().filter(|f| !f.is_empty()).count() > 1000);
+    same_in_both_shapes(&db, &["--from", "2026-09-10", "--to", "2026-09-12"]);
+    same_in_both_shapes(&db, &["--has-file", "--direction", "inbound"]);
+    // A work_mem so small that every hash of the set-wise shape spills to disk in batches.
+    same_in_both_shapes(&db, &["--work-mem", "64kB", "--parallel", "2"]);
+}
+
+/// The shape `auto` picks for a `calls` command line.
+async fn auto_shape(db: &TestDb, flags: &[&str]) -> ReadShape {
+    let mut argv = vec!["calls"];
+    argv.extend_from_slice(flags);
+    #[derive(clap::Parser)]
+    struct Line {
+        #[command(flatten)]
+        args: CallsArgs,
+    }
+    let line = <Line as clap::Parser>::try_parse_from(argv).expect("flags parse");
+    let filter = line.args.to_filter().expect("a valid filter");
+    let mut session = Session::open(&db.conn_args(), &[]).await.expect("session");
+    let level = session.level::<Calls>().expect("level");
+    let shape = choose_shape(session.db(), level, &filter)
+        .await
+        .expect("shape");
+    session.close().await;
+    shape
+}
+
+#[tokio::test]
+async fn auto_reads_the_whole_table_and_long_windows_set_wise_and_a_day_per_row() {
+    // The demo's legs span September 2026.
+    let db = TestDb::seeded(3000, 2).await;
+    assert_eq!(auto_shape(&db, &[]).await, ReadShape::SetWise);
+    assert_eq!(
+        auto_shape(&db, &["--domain", "1"]).await,
+        ReadShape::SetWise
+    );
+    let month_half = ["--from", "2026-09-01", "--to", "2026-09-16"];
+    assert_eq!(auto_shape(&db, &month_half).await, ReadShape::SetWise);
+    let day = ["--stored-from", "2026-09-10", "--stored-to", "2026-09-11"];
+    assert_eq!(auto_shape(&db, &day).await, ReadShape::PerRow);
+    let both = [
+        "--from",
+        "2026-09-01",
+        "--stored-from",
+        "2026-09-10",
+        "--stored-to",
+        "2026-09-11",
+    ];
+    assert_eq!(
+        auto_shape(&db, &both).await,
+        ReadShape::PerRow,
+        "the tighter window"
+    );
+    let one_leg = ["--id", "00000000-0000-0000-0000-000000000001"];
+    assert_eq!(auto_shape(&db, &one_leg).await, ReadShape::PerRow);
+    // An empty history has nothing to gain from either; a window is read per row.
+    let empty = TestDb::new().await;
+    assert_eq!(auto_shape(&empty, &day).await, ReadShape::PerRow);
+}
+
+#[tokio::test]
+async fn work_mem_reaches_the_export_transaction_and_is_bounded() {
+    let db = TestDb::new().await;
+    let show = |args: webitel_export::source::ConnArgs| async move {
+        let mut session = Session::open(&args, &[]).await.expect("session");
+        let row: (String, String) = sqlx::query_as(
+            "SELECT current_setting('work_mem'), current_setting('hash_mem_multiplier')",
+        )
+        .fetch_one(session.db())
+        .await
+        .unwrap();
+        session.close().await;
+        row
+    };
+    assert_eq!(show(db.conn_args()).await, ("64MB".into(), "2".into()));
+    let mut args = db.conn_args();
+    args.work_mem = Some("256MB".parse().unwrap());
+    assert_eq!(show(args.clone()).await.0, "256MB");
+    args.work_mem = Some("0".parse().unwrap());
+    let server_default = show(args).await.0;
+    assert_eq!(server_default, "4MB", "0 keeps the server's setting");
+    for bad in ["2GB", "lots", "10", "1TB", "12kB"] {
+        let out = run(&[
+            "calls",
+            "--database-url",
+            &db.url,
+            "--work-mem",
+            bad,
+            "-o",
+            "/dev/null",
+        ]);
+        let err = assert_fails(&out, 2);
+        assert!(err.contains("--work-mem"), "{bad}: {err}");
+    }
+}
