@@ -29,6 +29,7 @@
 SELECT
 --@include parts/calls_columns.sql
 FROM call_center.cc_calls_history c
+LEFT JOIN call_center.cc_calls_history p ON p.id = c.parent_id AND p.domain_id = c.domain_id
 --@include parts/calls_joins.sql
 --@include parts/leg_recordings.sql
 CROSS JOIN LATERAL (

@@ -283,8 +283,9 @@ async fn an_empty_result_is_a_valid_file_with_header_and_schema() {
     assert_eq!(std::fs::read_to_string(&jsonl).unwrap(), "");
 }
 
-/// A bulk export read over several connections (block slices of one shared snapshot) gives
-/// exactly the rows and values of the one-connection export, in CSV and in Parquet.
+/// A bulk export read over several connections (block slices of one shared snapshot, in the
+/// per-row shape) gives exactly the rows and values of the one-connection export, in CSV and
+/// in Parquet.
 #[tokio::test]
 async fn parallel_block_slices_give_the_same_rows_as_one_connection() {
     let db = TestDb::seeded(20_000, 11).await;
@@ -295,6 +296,8 @@ async fn parallel_block_slices_give_the_same_rows_as_one_connection() {
             "calls",
             "--database-url",
             &db.url,
+            "--shape",
+            "per-row",
             "--parallel",
             parallel,
             "-o",

@@ -27,6 +27,15 @@ WITH RECURSIVE history_domains(id) AS (
     GROUP BY leg_file.domain_id, leg_file.uuid
 ), parents AS NOT MATERIALIZED (
     SELECT DISTINCT h.parent_id FROM call_center.cc_calls_history h WHERE h.parent_id IS NOT NULL
+), parent_legs AS NOT MATERIALIZED (
+    -- The legs that have children, with their own recordings: what a child leg reads of its
+    -- parent. A hash of these is smaller than one of every leg, and brings the parent's files
+    -- with the parent (one probe per child leg instead of two).
+    SELECT pl.id, pl.domain_id, pl.bridged_id, pl.bridged_at, parent_files.ids
+    FROM call_center.cc_calls_history pl
+    LEFT JOIN leg_files parent_files
+        ON parent_files.domain_id = pl.domain_id AND parent_files.uuid = pl.id::text
+    WHERE pl.id IN (SELECT parents.parent_id FROM parents)
 )
 SELECT
     c.id::text                                   AS "id!",
@@ -116,7 +125,7 @@ SELECT
     NULLIF(regexp_replace(att.description::text, '^[\r\n\t ]*|[\r\n\t ]*$', '', 'g'), '')
                                                  AS "agent_description?"
 FROM call_center.cc_calls_history c
-LEFT JOIN call_center.cc_calls_history p ON p.id = c.parent_id AND p.domain_id = c.domain_id
+LEFT JOIN parent_legs p ON p.id = c.parent_id AND p.domain_id = c.domain_id
 LEFT JOIN call_center.cc_queue q ON q.id = c.queue_id
 LEFT JOIN call_center.cc_member_attempt_history att ON att.id = c.attempt_id
 LEFT JOIN call_center.cc_agent a ON a.id = att.agent_id
@@ -129,14 +138,13 @@ CROSS JOIN LATERAL (
 ) d
 -- A leg's recordings are its own and its parent's (storage.files.uuid is text).
 LEFT JOIN leg_files own ON own.domain_id = c.domain_id AND own.uuid = c.id::text
-LEFT JOIN leg_files par ON par.domain_id = c.domain_id AND par.uuid = c.parent_id::text
 LEFT JOIN parents ON parents.parent_id = c.id
 CROSS JOIN LATERAL (
     SELECT CASE
-        WHEN own.ids IS NULL AND par.ids IS NULL THEN NULL
-        WHEN par.ids IS NULL AND cardinality(own.ids) = 1 THEN own.ids
-        WHEN own.ids IS NULL AND cardinality(par.ids) = 1 THEN par.ids
-        ELSE ARRAY(SELECT file_id FROM unnest(own.ids || par.ids) file_id ORDER BY file_id)
+        WHEN own.ids IS NULL AND p.ids IS NULL THEN NULL
+        WHEN p.ids IS NULL AND cardinality(own.ids) = 1 THEN own.ids
+        WHEN own.ids IS NULL AND cardinality(p.ids) = 1 THEN p.ids
+        ELSE ARRAY(SELECT file_id FROM unnest(own.ids || p.ids) file_id ORDER BY file_id)
     END AS file_ids
 ) rec
 CROSS JOIN LATERAL (

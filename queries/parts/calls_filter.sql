@@ -1,7 +1,7 @@
 -- The calls filter: SearchHistoryCall's conditions on a leg `c` (with its parent `p`, its
 -- duration `d` and its recordings `rec`), parameters $2..$34 of calls.sql in that order
 -- ($1, the domain list, is applied by each query where its index needs it). Included by
--- calls.sql and recordings.sql; see queries/README.md.
+-- calls.sql, calls_bulk.sql and recordings.sql.
 AND ($2::timestamptz IS NULL OR c.created_at >= $2)
 AND ($3::timestamptz IS NULL OR c.created_at < $3)
 AND ($4::timestamptz IS NULL OR c.stored_at >= $4)

@@ -1,6 +1,5 @@
--- The joins of a call leg `c` that calls_columns.sql reads: its parent `p`, queue, attempt,
--- agent, team, users, gateway, and its duration `d`.
-LEFT JOIN call_center.cc_calls_history p ON p.id = c.parent_id AND p.domain_id = c.domain_id
+-- The joins of a call leg `c` that calls_columns.sql reads besides its parent `p` (each shape
+-- joins that its own way): queue, attempt, agent, team, users, gateway, and its duration `d`.
 LEFT JOIN call_center.cc_queue q ON q.id = c.queue_id
 LEFT JOIN call_center.cc_member_attempt_history att ON att.id = c.attempt_id
 LEFT JOIN call_center.cc_agent a ON a.id = att.agent_id
