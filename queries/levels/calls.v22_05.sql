@@ -121,7 +121,15 @@ SELECT
     NULLIF(regexp_replace(att.description::text, '^[\r\n\t ]*|[\r\n\t ]*$', '', 'g'), '')
                                                  AS "agent_description?"
 FROM call_center.cc_calls_history c
-LEFT JOIN call_center.cc_calls_history p ON p.id = c.parent_id AND p.domain_id = c.domain_id
+-- The parent by its primary key, one probe per child leg. LIMIT 1 (the key is unique) keeps
+-- the lateral from being flattened into a join the planner may hash over the whole history:
+-- a restated week's read scanned all of it.
+LEFT JOIN LATERAL (
+    SELECT parent.bridged_id, parent.bridged_at
+    FROM call_center.cc_calls_history parent
+    WHERE parent.id = c.parent_id AND parent.domain_id = c.domain_id
+    LIMIT 1
+) p ON true
 LEFT JOIN call_center.cc_queue q ON q.id = c.queue_id
 LEFT JOIN call_center.cc_member_attempt_history att ON att.id = c.attempt_id
 LEFT JOIN call_center.cc_agent a ON a.id = att.agent_id
