@@ -6,8 +6,8 @@
 //! memory stayed in fragmented arenas, and the fragmentation grew over a long run (measured
 //! with `mallinfo2` per batch: free heap 6–7 MiB in the first million rows, 8–10 MiB later,
 //! even with the mmap threshold pinned and `malloc_trim` every 8,192 rows). jemalloc serves
-//! each size class from its own slabs, and with a short decay delay purges dirty pages soon
-//! after they are free, so what stays resident follows what is live.
+//! each size class from its own slabs, and with no decay delay purges dirty pages as soon as
+//! they are free, so what stays resident follows what is live.
 //!
 //! jemalloc replaces `malloc` for the whole process, not only for Rust code: zstd's contexts,
 //! one per Parquet column, are allocated by C code.
@@ -21,11 +21,11 @@ use tikv_jemalloc_sys as _;
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 /// jemalloc's options, read before `main` from this symbol: freed pages are returned to the
-/// system 300 ms after they are freed (`dirty_decay_ms:300`) instead of over the default 10
-/// seconds, during which a few batches' worth of freed pages would count in the resident set.
-/// Not at once (`0`): then every batch's pages were returned and faulted back in, an madvise
-/// per few rows, and a million-leg Parquet export spent 2.7 s of system time on it (0.6 s at
-/// 300 ms, for 7 MiB more resident: bench/README.md).
+/// system immediately (`*_decay_ms:0`) instead of over the default 10 seconds, during which a
+/// few batches' worth of freed pages would count in the resident set.
+/// A decay of 300 ms was tried: it saved a million-leg Parquet export 2 s of system time
+/// (pages returned and faulted back in) but not wall time (the server is the bottleneck), and
+/// a restated nightly run, with its open part files, peaked at 87 MiB instead of 59.
 /// jemalloc declares it `const char *malloc_conf`: a pointer to a NUL-terminated string, here
 /// a reference to the first byte of one.
 #[cfg(unix)]
@@ -33,7 +33,7 @@ static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 #[unsafe(export_name = "malloc_conf")]
 static MALLOC_CONF: &u8 = &MALLOC_CONF_TEXT[0];
 #[cfg(unix)]
-static MALLOC_CONF_TEXT: [u8; 36] = *b"dirty_decay_ms:300,muzzy_decay_ms:0\0";
+static MALLOC_CONF_TEXT: [u8; 34] = *b"dirty_decay_ms:0,muzzy_decay_ms:0\0";
 
 #[cfg(all(test, unix))]
 mod tests {
@@ -58,8 +58,8 @@ mod tests {
     }
 
     #[test]
-    fn jemalloc_returns_freed_pages_soon() {
-        assert_eq!(jemalloc_setting(c"opt.dirty_decay_ms"), 300);
+    fn jemalloc_returns_freed_pages_at_once() {
+        assert_eq!(jemalloc_setting(c"opt.dirty_decay_ms"), 0);
         assert_eq!(jemalloc_setting(c"opt.muzzy_decay_ms"), 0);
     }
 
