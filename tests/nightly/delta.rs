@@ -317,3 +317,60 @@ async fn checkpoints_follow_the_interval_and_columns_carry_comments() {
         "{comment:?}"
     );
 }
+
+/// Files a commit removed stay for `[delta] retention` (time travel reaches them) and are
+/// deleted by the first run after it: a removal aged past the retention (its log entry's
+/// deletionTimestamp moved 8 days back) goes, the run's own removal stays.
+#[tokio::test]
+async fn removed_files_are_deleted_once_the_retention_has_passed() {
+    let db = TestDb::with_fixture("agents.sql").await;
+    let lake = Lake::new("", "[[jobs]]\ndataset = \"agents\"\nformat = \"delta\"\n");
+    let table = lake.root.join("agents");
+    lake.run(&db);
+    let first = active_files(&table, Some(0)).await;
+    lake.run(&db);
+    let second = active_files(&table, Some(1)).await;
+    assert!(
+        first.iter().all(|f| table.join(f).exists()),
+        "kept for time travel"
+    );
+    assert_eq!(
+        rows_at(&table, Some(0)).await.len(),
+        rows_at(&table, None).await.len()
+    );
+    // Version 1 removed the first run's files: move its removal 8 days into the past.
+    let commit = table.join("_delta_log/00000000000000000001.json");
+    let eight_days_ms = 8 * 24 * 3600 * 1000_i64;
+    let aged: Vec<String> = std::fs::read_to_string(&commit)
+        .unwrap()
+        .lines()
+        .map(|line| {
+            let mut action: serde_json::Value = serde_json::from_str(line).unwrap();
+            if let Some(at) = action["remove"]["deletionTimestamp"].as_i64() {
+                action["remove"]["deletionTimestamp"] = (at - eight_days_ms).into();
+            }
+            action.to_string()
+        })
+        .collect();
+    assert!(aged.iter().any(|l| l.contains("\"remove\"")), "{aged:?}");
+    std::fs::write(&commit, aged.join("\n") + "\n").unwrap();
+    lake.run(&db);
+    // The run's commit (2), then the vacuum's own two (VACUUM START, VACUUM END).
+    assert_eq!(version(&table).await, 4);
+    let vacuum_end =
+        std::fs::read_to_string(table.join("_delta_log/00000000000000000004.json")).unwrap();
+    assert!(vacuum_end.contains("VACUUM END"), "{vacuum_end}");
+    assert!(
+        first.iter().all(|f| !table.join(f).exists()),
+        "removed 8 days ago, retention 7d: deleted"
+    );
+    assert!(
+        second.iter().all(|f| table.join(f).exists()),
+        "removed by this run: kept"
+    );
+    assert_eq!(
+        rows_at(&table, Some(1)).await.len(),
+        rows_at(&table, None).await.len(),
+        "time travel to the previous night still reads"
+    );
+}
