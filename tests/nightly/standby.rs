@@ -236,3 +236,61 @@ async fn a_first_run_waits_for_the_open_transactions_instead_of_holding() {
         "every leg exactly once"
     );
 }
+
+/// With `restate = "7d"` on a standby: a leg of a restated day not yet replayed is in neither
+/// read of the run (both are bounded by the replayed snapshot), and the next run after replay
+/// exports it once; the restated days then hold every leg once.
+#[tokio::test]
+async fn a_restated_run_on_a_standby_exports_a_late_replayed_leg_once() {
+    let pair = Pair::start().await;
+    let url = pair.standby_url();
+    let jobs = "[[jobs]]\ndataset = \"calls\"\nformat = \"csv\"\nrestate = \"7d\"\n";
+    let lake = Lake::new("safety_lag = \"0s\"", jobs);
+    let yesterday = (chrono::Utc::now() - chrono::Duration::hours(20)).to_rfc3339();
+    exec(
+        &mut pair.primary().await,
+        &leg_sql(911, &yesterday, "now()"),
+    )
+    .await;
+    pair.wait_replayed().await;
+    run_ok(&lake.args_for(&url));
+    assert!(
+        ids(&lake.csv_rows("calls"))
+            .iter()
+            .any(|id| id.ends_with("911"))
+    );
+
+    pair.on_standby("SELECT pg_wal_replay_pause()").await;
+    exec(
+        &mut pair.primary().await,
+        &leg_sql(912, &yesterday, "now()"),
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    run_ok(&lake.args_for(&url));
+    let exported = ids(&lake.csv_rows("calls"));
+    assert!(
+        !exported.iter().any(|id| id.ends_with("912")),
+        "not replayed yet"
+    );
+    assert!(
+        exported.iter().any(|id| id.ends_with("911")),
+        "its day restated, still there"
+    );
+
+    pair.on_standby("SELECT pg_wal_replay_resume()").await;
+    pair.wait_replayed().await;
+    run_ok(&lake.args_for(&url));
+    let manifest = lake.manifests().pop().unwrap();
+    assert!(
+        manifest["jobs"][0]["restated"]
+            .as_array()
+            .is_some_and(|d| !d.is_empty()),
+        "{manifest}"
+    );
+    assert_eq!(
+        ids(&lake.csv_rows("calls")),
+        pair.all_leg_ids().await,
+        "every leg exactly once"
+    );
+}
