@@ -1,15 +1,17 @@
--- Call legs, the set-wise shape for bulk exports (the whole table, long windows, the parallel
--- block slices): the columns, parameters ($1..$36) and rows of calls.sql, with each leg's
--- recordings and children found by hash joins over sets built once, instead of calls.sql's
--- index probes per leg. On 1M legs the probes cost ~10 µs a leg (8 s for the recordings,
--- 2 s for has_children); here the recordings are one aggregate of storage.files and the
--- children one DISTINCT of the parent_id index. The hashes want work_mem (set per transaction,
--- --work-mem); below it they spill to disk in batches and stay correct.
+-- Call legs, the set-wise shape for bulk exports (the whole table, long windows; read on one
+-- connection, as block slices would build every hash again): the columns, parameters
+-- ($1..$36) and rows of calls.sql, with each leg's recordings and children found by hash
+-- joins over sets built once instead of calls.sql's index probes per leg. On 1M legs the
+-- probes cost ~10 µs a leg (8 s for the recordings, 2 s for has_children); here the
+-- recordings are one aggregate of storage.files, the children one DISTINCT of the parent_id
+-- index, and a child leg finds its parent, with the parent's recordings, in one hash of the
+-- legs that have children. The hashes want work_mem (set per transaction, --work-mem); below
+-- it they spill to disk in batches and stay correct.
 -- tests/calls_shapes.rs proves both shapes return the same rows.
 --@include parts/history_domains.sql
 , leg_files AS NOT MATERIALIZED (
     -- Every call recording by the leg it belongs to, (domain_id, uuid) unique. Not
-    -- materialized: the planner then knows that, and hashes it for both joins below.
+    -- materialized: the planner then knows that, and hashes it for both joins that read it.
     -- array_agg without ORDER BY lets it aggregate by hash; `rec` orders the few legs that
     -- have more than one file.
     SELECT leg_file.domain_id, leg_file.uuid, array_agg(leg_file.id) AS ids
