@@ -6,41 +6,12 @@ use webitel_export::datasets::ReadShape;
 use webitel_export::datasets::calls::{Calls, CallsArgs, choose_shape};
 use webitel_export::session::Session;
 
-use crate::support::{TestDb, assert_fails, parse_csv, run, run_ok};
+use crate::support::shapes::{self, column};
+use crate::support::{TestDb, assert_fails, run};
 
-/// The export's header and its rows, sorted (the shapes may return rows in any order).
-fn export(db: &TestDb, shape: &str, filters: &[&str]) -> (Vec<String>, Vec<Vec<String>>) {
-    let mut args = vec![
-        "calls",
-        "--database-url",
-        &db.url,
-        "-q",
-        "-f",
-        "csv",
-        "--shape",
-        shape,
-    ];
-    args.extend_from_slice(filters);
-    let (header, mut rows) = parse_csv(&run_ok(&args));
-    rows.sort();
-    (header, rows)
-}
-
-/// Exports `filters` in both shapes, asserts every cell equal, returns the rows.
+/// Exports calls with `filters` in both shapes, asserts every cell equal, returns the rows.
 fn same_in_both_shapes(db: &TestDb, filters: &[&str]) -> (Vec<String>, Vec<Vec<String>>) {
-    let per_row = export(db, "per-row", filters);
-    let set_wise = export(db, "set-wise", filters);
-    assert_eq!(per_row.0, set_wise.0, "header, {filters:?}");
-    assert_eq!(per_row.1.len(), set_wise.1.len(), "row count, {filters:?}");
-    for (a, b) in per_row.1.iter().zip(&set_wise.1) {
-        assert_eq!(a, b, "the shapes differ on a leg, {filters:?}");
-    }
-    per_row
-}
-
-fn column<'r>(header: &[String], rows: &'r [Vec<String>], name: &str) -> Vec<&'r str> {
-    let i = header.iter().position(|h| h == name).expect(name);
-    rows.iter().map(|r| r[i].as_str()).collect()
+    shapes::same_in_both_shapes(db, "calls", filters)
 }
 
 /// Recordings the set-wise shape must treat as the probes do: a leg with files of its own and

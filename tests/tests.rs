@@ -16,6 +16,7 @@ mod calls_filters;
 mod calls_shapes;
 mod check;
 mod conversations;
+mod conversations_shapes;
 mod datasets;
 mod demo;
 mod docs;

@@ -19,7 +19,11 @@ WITH RECURSIVE history_domains(id) AS (
     WHERE d.id IS NOT NULL
 )
 , roots AS MATERIALIZED (
-    SELECT c.id, c.domain_id
+    -- The root leg's own columns are read by the set-wise shape.
+    SELECT c.id, c.domain_id, c.direction, c.from_number, c.destination, c.to_number,
+           c.created_at, c.stored_at, c.cause, c.hangup_by,
+           c.amd_ai_result AS amd_ai_result,
+           c.hide_missed AS hide_missed, c.user_id, c.bridged_at, c.queue_id
     FROM call_center.cc_calls_history c
     WHERE c.parent_id IS NULL AND c.transfer_from IS NULL
       AND c.redial_id IS NULL
@@ -33,7 +37,8 @@ WITH RECURSIVE history_domains(id) AS (
       AND ($4::timestamptz IS NULL OR c.stored_at >= $4)
       AND ($5::timestamptz IS NULL OR c.stored_at < $5)
       AND ($6::text[] IS NULL OR c.direction = ANY ($6))
-), linked(root_id, id) AS (
+)
+, linked(root_id, id) AS (
     SELECT r.id, r.id FROM roots r
     UNION
     SELECT l.root_id, n.id
@@ -43,10 +48,18 @@ WITH RECURSIVE history_domains(id) AS (
         UNION ALL
         SELECT next.id FROM call_center.cc_calls_history next WHERE next.transfer_from = l.id
     ) n
-), redialed(root_id, id) AS (
+)
+, redialed(root_id, id) AS (
+    -- The callbacks are few (none on Webitel's own data) and have no index: one pass over
+    -- the history finds them, and their set is hashed (sorting every leg by redial_id to
+    -- merge them with the conversations' legs cost more than the pass).
     SELECT l.root_id, redial.id
-    FROM linked l
-    JOIN call_center.cc_calls_history redial ON redial.redial_id = l.id
+    -- (Before v24.02 no leg is a callback; NULLIF(h.id, h.id) is a NULL of the ids' type,
+    -- varchar before v23.05, uuid after.)
+    FROM (SELECT h.id, h.redial_id AS redial_id
+          FROM call_center.cc_calls_history h
+          WHERE h.redial_id IS NOT NULL) redial
+    JOIN linked l ON l.id = redial.redial_id
     UNION
     SELECT r.root_id, n.id
     FROM redialed r
@@ -59,13 +72,17 @@ WITH RECURSIVE history_domains(id) AS (
     SELECT f.root_id, l.id, l.created_at, l.bridged_at, l.hangup_at, l.talk_sec, l.hold_sec,
            l.user_id, l.queue_id, l.cause, l.transfer_to, l.blind_transfer,
            l.redial_id AS redial_id, l.params ->> 'sip_id' AS sip_id
-    FROM (SELECT * FROM linked UNION SELECT * FROM redialed) f
+    -- linked and redialed are each without duplicates (UNION); a callback leg linked as well
+    -- is taken once (an anti-join of the few callbacks, not a sort of every leg).
+    FROM (SELECT * FROM linked
+          UNION ALL
+          SELECT * FROM redialed r
+          WHERE NOT EXISTS (SELECT 1 FROM linked l WHERE l.root_id = r.root_id AND l.id = r.id)) f
     JOIN call_center.cc_calls_history l ON l.id = f.id
-), fam AS (
+)
+, fam AS (
     SELECT root_id,
-           array_agg(id::text) AS ids,
-           array_agg(sip_id) FILTER (WHERE sip_id IS NOT NULL) AS sip_ids,
-           count(*)::int8 AS legs,
+           count(id)::int8 AS legs,
            max(hangup_at) AS ended_at,
            -- The customer's talk: their leg's (the root's, and a callback's), as the call
            -- history gives it; agent-to-agent consultation time is not customer talk.
@@ -77,10 +94,13 @@ WITH RECURSIVE history_domains(id) AS (
            count(*) FILTER (WHERE blind_transfer IS NOT NULL)::int8 AS blind_transfers,
            array_agg(id) FILTER (WHERE transfer_to IS NOT NULL) AS transferring_ids,
            array_agg(transfer_to) FILTER (WHERE transfer_to IS NOT NULL) AS transfer_targets,
-           count(*) FILTER (WHERE redial_id IS NOT NULL)::int8 AS redials
+           count(*) FILTER (WHERE redial_id IS NOT NULL)::int8 AS redials,
+           array_agg(id::text) AS ids,
+           array_agg(sip_id) FILTER (WHERE sip_id IS NOT NULL) AS sip_ids
     FROM legs
     GROUP BY root_id
-), first_queue AS (
+)
+, first_queue AS (
     -- The first leg, in time, that waited in a queue.
     SELECT DISTINCT ON (root_id) root_id, queue_id
     FROM legs WHERE queue_id IS NOT NULL

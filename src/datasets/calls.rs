@@ -14,7 +14,8 @@ use crate::levels::sql::calls as sql;
 use crate::levels::sql::calls_bulk as sql_bulk;
 use crate::timearg::Window;
 
-use super::{BlockSlice, Dataset, Incremental, ReadShape, Windowed, list};
+use super::shape::{self, LegTime};
+use super::{BlockSlice, Dataset, Incremental, ReadShape, Windowed};
 
 mod bind;
 mod filter;
@@ -206,60 +207,14 @@ pub async fn choose_shape(
     if !(f.ids.is_empty() && f.parent_ids.is_empty() && f.dependency_ids.is_empty()) {
         return Ok(ReadShape::PerRow);
     }
-    if f.is_bulk() {
-        return Ok(ReadShape::SetWise);
-    }
-    let span =
-        crate::levels::sql::calls_history_span::query!(db, level, HistorySpan, (list(&f.domains)))
-            .try_next()
-            .await
-            .map_err(|e| Error::database("reading the span of cc_calls_history", e))?;
-    // No legs in the domains read: nothing to build sets of.
-    let Some(span) = span.filter(|s| s.created_first.is_some()) else {
-        return Ok(ReadShape::PerRow);
-    };
-    let created = (span.created_first, span.created_last);
-    let stored = (span.stored_first, span.stored_last);
     // Legs are answered shortly after they are created: the answered window is measured
     // against the created span.
-    let share = [
-        (&f.created, created),
-        (&f.stored, stored),
-        (&f.answered, created),
-    ]
-    .into_iter()
-    .map(|(window, span)| window_share(window, span))
-    .fold(1.0, f64::min);
-    Ok(if share >= SET_WISE_SHARE {
-        ReadShape::SetWise
-    } else {
-        ReadShape::PerRow
-    })
-}
-
-/// The first and last `created_at` and `stored_at` of the legs of the domains read.
-struct HistorySpan {
-    created_first: Option<DateTime<Utc>>,
-    created_last: Option<DateTime<Utc>>,
-    stored_first: Option<DateTime<Utc>>,
-    stored_last: Option<DateTime<Utc>>,
-}
-
-/// The share of `[first, last]` that `window` covers: 1 for an open window or an empty span.
-fn window_share(
-    window: &Window,
-    (first, last): (Option<DateTime<Utc>>, Option<DateTime<Utc>>),
-) -> f64 {
-    let (Some(first), Some(last)) = (first, last) else {
-        return 1.0;
-    };
-    if *window == Window::default() || last <= first {
-        return 1.0;
-    }
-    let from = window.from.map_or(first, |t| t.max(first));
-    let to = window.to.map_or(last, |t| t.min(last));
-    let covered = (to - from).num_milliseconds().max(0) as f64;
-    covered / (last - first).num_milliseconds() as f64
+    let windows = [
+        (&f.created, LegTime::Created),
+        (&f.stored, LegTime::Stored),
+        (&f.answered, LegTime::Created),
+    ];
+    shape::by_history_share(db, level, &f.domains, &windows, SET_WISE_SHARE).await
 }
 
 /// Slices smaller than this many blocks (8 KiB each, so 4 MiB) are not worth another connection.

@@ -13,6 +13,7 @@ pub mod members;
 pub mod qa_scores;
 pub mod queues;
 pub mod recordings;
+pub mod shape;
 pub mod transcripts;
 
 use chrono::{DateTime, Utc};

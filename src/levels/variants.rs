@@ -41,6 +41,30 @@ const PARTS: &[(&str, &str)] = &[
         include_str!("../../queries/parts/leg_recordings.sql"),
     ),
     (
+        "parts/conversation_roots.sql",
+        include_str!("../../queries/parts/conversation_roots.sql"),
+    ),
+    (
+        "parts/conversation_legs.sql",
+        include_str!("../../queries/parts/conversation_legs.sql"),
+    ),
+    (
+        "parts/conversation_columns.sql",
+        include_str!("../../queries/parts/conversation_columns.sql"),
+    ),
+    (
+        "parts/conversation_figures.sql",
+        include_str!("../../queries/parts/conversation_figures.sql"),
+    ),
+    (
+        "parts/conversation_firsts.sql",
+        include_str!("../../queries/parts/conversation_firsts.sql"),
+    ),
+    (
+        "parts/conversation_joins.sql",
+        include_str!("../../queries/parts/conversation_joins.sql"),
+    ),
+    (
         "parts/call_recording_file.sql",
         include_str!("../../queries/parts/call_recording_file.sql"),
     ),

@@ -13,6 +13,7 @@
 #![allow(dead_code)]
 
 pub mod proxy;
+pub mod shapes;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

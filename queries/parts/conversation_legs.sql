@@ -1,0 +1,34 @@
+-- After `linked` (the legs reachable from each root through parent_id and transfer_from):
+-- the callbacks (redial_id) and their legs, and every leg's figures, for both shapes of the
+-- conversations query.
+, redialed(root_id, id) AS (
+    -- The callbacks are few (none on Webitel's own data) and have no index: one pass over
+    -- the history finds them, and their set is hashed (sorting every leg by redial_id to
+    -- merge them with the conversations' legs cost more than the pass).
+    SELECT l.root_id, redial.id
+    -- (Before v24.02 no leg is a callback; NULLIF(h.id, h.id) is a NULL of the ids' type,
+    -- varchar before v23.05, uuid after.)
+    FROM (SELECT h.id, h.redial_id/*v24.02|NULLIF(h.id, h.id)*/ AS redial_id
+          FROM call_center.cc_calls_history h
+          WHERE h.redial_id/*v24.02|NULL*/ IS NOT NULL) redial
+    JOIN linked l ON l.id = redial.redial_id
+    UNION
+    SELECT r.root_id, n.id
+    FROM redialed r
+    CROSS JOIN LATERAL (
+        SELECT child.id FROM call_center.cc_calls_history child WHERE child.parent_id = r.id
+        UNION ALL
+        SELECT next.id FROM call_center.cc_calls_history next WHERE next.transfer_from = r.id
+    ) n
+), legs AS MATERIALIZED (
+    SELECT f.root_id, l.id, l.created_at, l.bridged_at, l.hangup_at, l.talk_sec, l.hold_sec,
+           l.user_id, l.queue_id, l.cause, l.transfer_to, l.blind_transfer,
+           l.redial_id/*v24.02|NULL::uuid*/ AS redial_id, l.params ->> 'sip_id' AS sip_id
+    -- linked and redialed are each without duplicates (UNION); a callback leg linked as well
+    -- is taken once (an anti-join of the few callbacks, not a sort of every leg).
+    FROM (SELECT * FROM linked
+          UNION ALL
+          SELECT * FROM redialed r
+          WHERE NOT EXISTS (SELECT 1 FROM linked l WHERE l.root_id = r.root_id AND l.id = r.id)) f
+    JOIN call_center.cc_calls_history l ON l.id = f.id
+)
