@@ -68,16 +68,20 @@ WITH RECURSIVE history_domains(id) AS (
         UNION ALL
         SELECT next.id FROM call_center.cc_calls_history next WHERE next.transfer_from = r.id
     ) n
-), legs AS MATERIALIZED (
+), leg_ids AS (
+    -- linked and redialed are each without duplicates (UNION); a callback leg linked as well
+    -- is taken once (an anti-join of the few callbacks, not a sort of every leg).
+    SELECT * FROM linked
+    UNION ALL
+    SELECT * FROM redialed r
+    WHERE NOT EXISTS (SELECT 1 FROM linked l WHERE l.root_id = r.root_id AND l.id = r.id)
+), legs AS (
+    -- Materialized where it is read more than once (the per-row shape's aggregates); the
+    -- set-wise shape reads it once, as it is joined.
     SELECT f.root_id, l.id, l.created_at, l.bridged_at, l.hangup_at, l.talk_sec, l.hold_sec,
            l.user_id, l.queue_id, l.cause, l.transfer_to, l.blind_transfer,
            l.redial_id AS redial_id, l.params ->> 'sip_id' AS sip_id
-    -- linked and redialed are each without duplicates (UNION); a callback leg linked as well
-    -- is taken once (an anti-join of the few callbacks, not a sort of every leg).
-    FROM (SELECT * FROM linked
-          UNION ALL
-          SELECT * FROM redialed r
-          WHERE NOT EXISTS (SELECT 1 FROM linked l WHERE l.root_id = r.root_id AND l.id = r.id)) f
+    FROM leg_ids f
     JOIN call_center.cc_calls_history l ON l.id = f.id
 )
 , fam AS (

@@ -116,7 +116,7 @@ pub struct ConversationsArgs {
     /// How the query finds each conversation's legs, ratings, transcripts, recordings and
     /// statistics: per-row (index probes per leg and per conversation), set-wise (hash joins
     /// over sets built once), or auto: set-wise for the whole history and windows covering
-    /// 20 % or more of it, per-row otherwise.
+    /// 15 % or more of it, per-row otherwise.
     #[arg(long, value_enum, value_name = "SHAPE", default_value_t = ReadShape::Auto,
           help_heading = "Performance")]
     pub shape: ReadShape,
@@ -151,10 +151,11 @@ pub fn rows<'c>(
 
 /// From this share of the history's time span on, a window is read set-wise. The set-wise
 /// shape pays fixed passes over the history (the legs that continue another, the legs'
-/// columns) and over the ratings, transcripts, recordings and statistics; the per-row shape
-/// pays ~40 µs a conversation. Measured on the demo's 1M legs over 27 days: see
-/// bench/results.md.
-const SET_WISE_SHARE: f64 = 0.2;
+/// columns) and over the recordings and statistics; the per-row shape pays ~40 µs a
+/// conversation. Measured on the demo's 1M legs over 27 days: 3 days 3.1 s per row, 4.1 s
+/// set-wise; 5 days 5.6 / 4.6 s; the whole history 23.5 / 11.5 s: they break even near 4
+/// days, 15 %.
+const SET_WISE_SHARE: f64 = 0.15;
 
 /// The shape an export wants: set-wise for the whole history, and for windows (on the root's
 /// created_at or stored_at) covering at least [`SET_WISE_SHARE`] of its span; per row for
