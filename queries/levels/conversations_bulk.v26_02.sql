@@ -3,8 +3,8 @@
 -- columns, parameters ($1..$7) and rows of conversations.sql, with the legs of each root and
 -- each conversation's ratings, transcripts, recordings, statistics and names found by joins
 -- over sets read once, instead of index probes per leg (the recursion) and per conversation
--- (the lookups), and every figure of a conversation taken in one aggregate. On the demo's
--- 1M legs: 12.6 s instead of 23.5 s; 5M legs: 66 s instead of 160 s (bench/results.md).
+-- (the lookups), and every figure of a conversation taken in one aggregate. The demo's whole
+-- history, 5M legs: 62 s instead of 140 s (bench/derived.md).
 -- tests/conversations_shapes.rs proves both shapes return the same rows.
 -- Parameters (NULL = any): $1 domain ids  $2/$3 root created_at [from, to)
 --  $4/$5 root stored_at [from, to)  $6 root directions  $7 answered (true) / not (false)
