@@ -1,6 +1,7 @@
 -- The time span the call history covers, over the domains an export reads ($1, or every
--- domain): the first and last created_at and stored_at. calls.rs compares a window with it to
--- choose the query's shape. Each bound is one probe of a domain-led index per domain.
+-- domain): the first and last created_at and stored_at. datasets/shape.rs compares a window with
+-- it to choose a query's shape (calls, conversations). Each bound is one probe of a domain-led
+-- index per domain.
 --@include parts/history_domains.sql
 SELECT
     min(span.created_first) AS created_first,
