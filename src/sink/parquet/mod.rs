@@ -33,7 +33,10 @@ use columns::{ColumnBuilder, UuidsAs, arrow_schema_of};
 use spill::SpillPages;
 
 /// Rows per Arrow batch: large enough to amortize per-batch work, small enough to stay in cache.
-const BATCH_ROWS: usize = 8192;
+/// A batch exists twice while it is encoded (the finished arrays and their pages), and an active
+/// part of every open partition encodes its own: 8,192-row batches put ~9 MiB more on the peak
+/// of a 21-day calls run (70 vs 61 MiB on 5M legs) for 0.4 % smaller files.
+const BATCH_ROWS: usize = 4096;
 
 pub struct ParquetSink<W: Write + Send> {
     writer: ArrowWriter<W>,
