@@ -255,8 +255,8 @@ SELECT
     CASE WHEN t.n = 1 THEN jsonb_build_object(
         'lang', (ARRAY['uk', 'uk', 'en', 'pl'])[1 + t.r % 4],
         'city', (ARRAY['Київ', 'Львів', 'Одеса', 'Харків', 'Дніпро'])[1 + (t.r >> 2) % 5],
-        'customer', (ARRAY['Олена Шевченко', 'Андрій Мельник', 'Ірина "Іра" Бондар',
-                           'Сергій, Ткаченко', 'Наталія Кравець'])[1 + (t.r >> 4) % 5],
+        'customer', (ARRAY['Галина Шевчук', 'Тарас Мельничук', 'Ірина "Іра" Бондар',
+                           'Сергій, Ткаченко', 'Наталка Кравчук'])[1 + (t.r >> 4) % 5],
         'order_id', 'ORD-' || t.f)
     END,
     CASE WHEN t.bridge_s IS NOT NULL AND t.n = 1 THEN jsonb_build_object(

@@ -151,7 +151,7 @@ mod tests {
                     prop_assert!(!e.one_line().contains('\n'));
                 }
                 let _ = cmd.conn.validate();
-                let _ = cmd.output.to_options(&cmd.conn);
+                let _ = cmd.output.to_options::<crate::datasets::calls::CallRow>(&cmd.conn, "calls");
             }
         }
 

@@ -7,15 +7,18 @@
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures_util::{Stream, StreamExt};
 
 use crate::error::{Error, Result};
+use crate::pseudonym::{Personal, PseudonymKey};
 use crate::record::Record;
 use crate::sink::publish::{Destination, OutputWriter};
 use crate::sink::{Compression, Format, Profile, Sink, SinkOptions};
 use crate::source::ConnArgs;
+use crate::view::{View, ViewRequest};
 
 /// A batch of rows between the reader and the encoder holds at most this many rows or this
 /// many raw value bytes, whichever comes first, and at most `CHANNEL_BATCHES` wait: rows in
@@ -54,6 +57,54 @@ pub struct OutputArgs {
     /// No progress line and no summary on stderr.
     #[arg(short, long)]
     pub quiet: bool,
+    #[command(flatten)]
+    pub view: ViewArgs,
+}
+
+/// What of each row is written: columns, variables, pseudonyms (docs/privacy.md).
+#[derive(clap::Args, Clone, Debug, Default)]
+#[command(next_help_heading = "Columns and personal data")]
+pub struct ViewArgs {
+    /// Only these columns, in this order (comma-separated; `var_<name>` places a variable
+    /// column). `webitel-export schema DATASET` lists a dataset's columns.
+    #[arg(long, value_name = "A,B,…", value_delimiter = ',')]
+    pub columns: Vec<String>,
+    /// Leave these columns out (comma-separated).
+    #[arg(long, value_name = "A,B,…", value_delimiter = ',')]
+    pub exclude_columns: Vec<String>,
+    /// Add one text column per call variable, named `var_<name>` (comma-separated names as
+    /// stored, e.g. "Ціль,paid"); NULL where a row has no such variable.
+    #[arg(long, value_name = "NAME,…", value_delimiter = ',')]
+    pub variable_columns: Vec<String>,
+    /// Replace phone numbers and SIP addresses (numbers) and customers' names (names) by keyed
+    /// tokens, and drop free text (text): transcripts, notes, comments, variables.
+    #[arg(long, value_enum, value_name = "CLASS,…", value_delimiter = ',')]
+    pub pseudonymize: Vec<Personal>,
+    /// The pseudonym key: a file of at least 32 random bytes, readable by its owner only.
+    #[arg(long, value_name = "PATH")]
+    pub pseudonym_key_file: Option<PathBuf>,
+}
+
+impl ViewArgs {
+    /// The request, with the key read when pseudonyms are asked for.
+    pub fn to_request(&self) -> Result<ViewRequest> {
+        let key = match (&self.pseudonym_key_file, self.pseudonymize.is_empty()) {
+            (Some(path), false) => Some(PseudonymKey::load(path)?),
+            (Some(_), true) => {
+                return Err(Error::input(
+                    "--pseudonym-key-file is given but --pseudonymize names no class",
+                ));
+            }
+            (None, _) => None,
+        };
+        Ok(ViewRequest {
+            columns: self.columns.clone(),
+            exclude: self.exclude_columns.clone(),
+            variables: self.variable_columns.clone(),
+            pseudonymize: self.pseudonymize.clone(),
+            key,
+        })
+    }
 }
 
 /// Where and how to write one export.
@@ -67,8 +118,9 @@ pub struct ExportOptions {
 }
 
 impl OutputArgs {
-    /// The options of one export; `conn` gives the stall timeout.
-    pub fn to_options(&self, conn: &ConnArgs) -> Result<ExportOptions> {
+    /// The options of one export of rows of `R` (the dataset `dataset`); `conn` gives the
+    /// stall timeout.
+    pub fn to_options<R: Record>(&self, conn: &ConnArgs, dataset: &str) -> Result<ExportOptions> {
         let format = self
             .format
             .or_else(|| self.output.as_deref().and_then(Format::from_path))
@@ -86,6 +138,11 @@ impl OutputArgs {
                 compression: self.compression,
                 excel: self.excel,
                 profile: self.profile,
+                view: Some(Arc::new(View::resolve(
+                    dataset,
+                    R::COLUMNS,
+                    &self.view.to_request()?,
+                )?)),
                 ..SinkOptions::default()
             },
             quiet: self.quiet,

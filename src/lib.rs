@@ -14,6 +14,7 @@ pub mod job;
 pub mod levels;
 pub mod memory;
 pub mod pg_server;
+pub mod pseudonym;
 pub mod record;
 pub mod registry;
 pub mod reports;
@@ -21,5 +22,6 @@ pub mod session;
 pub mod sink;
 pub mod source;
 pub mod timearg;
+pub mod view;
 
 pub use error::{Error, Result};

@@ -61,6 +61,8 @@ pub struct Column {
     pub nullable: bool,
     /// Meaning, source column and formula (Markdown).
     pub doc: &'static str,
+    /// The personal data the column holds, which `--pseudonymize` replaces or drops.
+    pub personal: Option<crate::pseudonym::Personal>,
 }
 
 /// One cell of a row, borrowed from the row it belongs to.
@@ -193,7 +195,7 @@ pub trait Record: Send + 'static {
     /// The dataset's columns, in output order.
     const COLUMNS: &'static [Column];
     /// Calls `f` once per column, in [`Record::COLUMNS`] order.
-    fn cells<F: FnMut(Cell<'_>)>(&self, f: F);
+    fn cells<'a, F: FnMut(Cell<'a>)>(&'a self, f: F);
 
     /// The raw bytes of the row's values ([`Cell::raw_len`] summed).
     fn raw_len(&self) -> usize {
@@ -205,14 +207,16 @@ pub trait Record: Send + 'static {
 
 /// Declares a dataset row: the struct `query_file_as!` fills and its [`Record`] impl.
 ///
-/// Each field is `/// doc` lines, then `name: RustType => Kind,`. The doc lines document the
-/// column in `docs/datasets.md`; the field order is the output column order.
+/// Each field is `/// doc` lines, then `name: RustType => Kind,` or, for a column holding
+/// personal data, `name: RustType => Kind as Numbers,` (or `Names`, `Text`: see
+/// [`crate::pseudonym::Personal`]). The doc lines document the column in `docs/datasets.md`;
+/// the field order is the output column order.
 #[macro_export]
 macro_rules! record {
     (
         $(#[$meta:meta])*
         pub struct $name:ident {
-            $( $(#[doc = $doc:literal])+ $field:ident : $ty:ty => $kind:ident, )+
+            $( $(#[doc = $doc:literal])+ $field:ident : $ty:ty => $kind:ident $(as $personal:ident)?, )+
         }
     ) => {
         $(#[$meta])*
@@ -228,12 +232,15 @@ macro_rules! record {
                     kind: $crate::record::Kind::$kind,
                     nullable: <$ty as $crate::record::AsCell>::NULLABLE,
                     doc: concat!($($doc, "\n"),+),
+                    personal: $crate::record!(@personal $($personal)?),
                 }, )+
             ];
 
-            fn cells<F: FnMut($crate::record::Cell<'_>)>(&self, mut f: F) {
+            fn cells<'a, F: FnMut($crate::record::Cell<'a>)>(&'a self, mut f: F) {
                 $( f($crate::record::AsCell::as_cell(&self.$field)); )+
             }
         }
     };
+    (@personal) => { None };
+    (@personal $class:ident) => { Some($crate::pseudonym::Personal::$class) };
 }

@@ -38,7 +38,7 @@ impl<D: Dataset> ExportCommand<D> {
     pub async fn run(&self) -> Result<Summary> {
         let filter = D::filter(&self.filters)?;
         self.conn.validate()?;
-        let options = self.output.to_options(&self.conn)?;
+        let options = self.output.to_options::<D::Row>(&self.conn, D::NAME)?;
         crate::session::export::<D>(&self.conn, &filter, &self.extra, options).await
     }
 }

@@ -25,7 +25,7 @@ crate::record! {
         /// When the call was created. `cc_calls_history.created_at`.
         call_created_at: Option<DateTime<Utc>> => Timestamp,
         /// The note. `note`.
-        note: String => Text,
+        note: String => Text as Text,
         /// Start of the marked part of the recording, seconds. `start_sec`.
         start_sec: i32 => Int32,
         /// End of the marked part of the recording, seconds. `end_sec`.

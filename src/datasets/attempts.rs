@@ -30,7 +30,7 @@ crate::record! {
         /// Dialer member. `member_id`.
         member_id: Option<i64> => Int64,
         /// The member's name, else the name in the attempt's destination. `cc_member.name`.
-        member_name: Option<String> => Text,
+        member_name: Option<String> => Text as Names,
         /// Agent that handled the attempt. `agent_id`.
         agent_id: Option<i32> => Int32,
         /// That agent's user `coalesce(name, username)`.
@@ -42,9 +42,9 @@ crate::record! {
         /// call, chat, task… `channel`.
         channel: Option<String> => Text,
         /// The communication dialed ({destination, type, name…}). `destination` jsonb.
-        destination: Option<String> => Json,
+        destination: Option<String> => Json as Numbers,
         /// Caller id used. `display`.
-        display: Option<String> => Text,
+        display: Option<String> => Text as Numbers,
         /// Attempt sequence number for the member. `seq`.
         seq: i32 => Int32,
         /// Attempt created / entered the queue. `joined_at`.
@@ -68,11 +68,11 @@ crate::record! {
         /// Outcome (success, failed, abandoned, cancel… or a custom status). `result`.
         result: String => Text,
         /// Free text reported by the agent or flow. `description`.
-        description: Option<String> => Text,
+        description: Option<String> => Text as Text,
         /// Attempt variables (`variables` jsonb, v24.04+).
-        variables: Option<String> => Json,
+        variables: Option<String> => Json as Text,
         /// Post-call form data. `form_fields` jsonb.
-        form_fields: Option<String> => Json,
+        form_fields: Option<String> => Json as Text,
         /// The customer's leg (`cc_calls_history.id`). `member_call_id`.
         member_call_id: Option<String> => Uuid,
         /// The agent's leg. `agent_call_id`.

@@ -36,7 +36,7 @@ crate::record! {
         /// the leg its parent was bridged to: the parent's `bridged_id` (as the engine's view).
         transfer_to: Option<String> => Uuid,
         /// Last blind-transfer destination number. `blind_transfer`.
-        blind_transfer: Option<String> => Text,
+        blind_transfer: Option<String> => Text as Numbers,
         /// Tenant (`directory.wbt_domain.dc`). `domain_id`.
         domain_id: i64 => Int64,
         /// `inbound` or `outbound`. `direction`.
@@ -44,17 +44,17 @@ crate::record! {
         /// Caller endpoint type: `user`, `gateway` or `dest`. `from_type`.
         from_type: Option<String> => Text,
         /// Caller number. `from_number`.
-        from_number: Option<String> => Text,
+        from_number: Option<String> => Text as Numbers,
         /// Caller display name. `from_name`.
-        from_name: Option<String> => Text,
+        from_name: Option<String> => Text as Names,
         /// Callee endpoint type. `to_type`.
         to_type: Option<String> => Text,
         /// Callee number. `to_number`.
-        to_number: Option<String> => Text,
+        to_number: Option<String> => Text as Numbers,
         /// Callee display name. `to_name`.
-        to_name: Option<String> => Text,
+        to_name: Option<String> => Text as Names,
         /// Dialed number / destination. `destination`.
-        destination: Option<String> => Text,
+        destination: Option<String> => Text as Numbers,
         /// Leg start (ringing). `created_at`.
         created_at: DateTime<Utc> => Timestamp,
         /// Leg answered. `answered_at`.
@@ -120,7 +120,7 @@ crate::record! {
         /// Answering-machine detection: `coalesce(amd_result, amd_ai_result)`.
         amd_result: Option<String> => Text,
         /// Call variables (`payload` jsonb).
-        variables: Option<String> => Json,
+        variables: Option<String> => Json as Text,
         /// Whether other legs have this leg as parent (top-level or blind-transferred legs only).
         has_children: bool => Bool,
         /// `storage.files.id` of the recordings of this leg or its parent, ascending: the files
@@ -129,7 +129,7 @@ crate::record! {
         /// Seconds in queue: attempt bridged ? `bridged_at − joined_at` : `leaving_at − joined_at`.
         queue_wait_sec: Option<i32> => Int32,
         /// The attempt's `description`, trimmed; empty when there is none.
-        agent_description: Option<String> => Text,
+        agent_description: Option<String> => Text as Text,
     }
 }
 

@@ -29,7 +29,7 @@ crate::record! {
         direction: Option<String> => Text,
         /// The customer: the root's `from_number` when inbound, else its `destination`
         /// (or `to_number`).
-        customer_number: Option<String> => Text,
+        customer_number: Option<String> => Text as Numbers,
         /// The root's `created_at`.
         started_at: DateTime<Utc> => Timestamp,
         /// `max(hangup_at)` over the conversation's legs.

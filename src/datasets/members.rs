@@ -30,14 +30,14 @@ crate::record! {
         /// The bucket's name. `cc_bucket.name`.
         bucket_name: Option<String> => Text,
         /// The member's name. `name`.
-        name: String => Text,
+        name: String => Text as Names,
         /// Priority in the queue. `priority`.
         priority: i32 => Int32,
         /// The numbers or addresses to try, each with type, priority and state
         /// (`communications` jsonb).
-        communications: Option<String> => Json,
+        communications: Option<String> => Json as Numbers,
         /// The member's variables (`variables` jsonb).
-        variables: Option<String> => Json,
+        variables: Option<String> => Json as Text,
         /// Attempts made so far. `attempts`.
         attempts: i32 => Int32,
         /// When the member finished (no more attempts). `stop_at`.

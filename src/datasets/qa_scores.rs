@@ -39,7 +39,7 @@ crate::record! {
         /// The answer to each question of the form (`answers` jsonb).
         answers: Option<String> => Json,
         /// The scorer's comment. `comment`.
-        comment: Option<String> => Text,
+        comment: Option<String> => Text as Text,
         /// When the rating was made. `created_at`.
         created_at: DateTime<Utc> => Timestamp,
         /// The scorer's user id. `created_by`.

@@ -64,9 +64,9 @@ crate::record! {
         /// The leg's direction.
         direction: Option<String> => Text,
         /// The leg's caller number.
-        from_number: Option<String> => Text,
+        from_number: Option<String> => Text as Numbers,
         /// The leg's callee number.
-        to_number: Option<String> => Text,
+        to_number: Option<String> => Text as Numbers,
         /// The leg's queue name.
         queue_name: Option<String> => Text,
         /// The agent that handled the leg's attempt.

@@ -29,10 +29,10 @@ crate::record! {
         /// Language of the transcript (`none` when unknown). `locale`.
         locale: String => Text,
         /// The whole text. `transcript`.
-        transcript: String => Text,
+        transcript: String => Text as Text,
         /// Phrases with their channel, start and end (`phrases` jsonb; nested objects in JSON
         /// Lines).
-        phrases: Option<String> => Json,
+        phrases: Option<String> => Json as Text,
         /// The recording's channels (`channels` jsonb).
         channels: Option<String> => Json,
         /// The speech-to-text profile. `profile_id`.

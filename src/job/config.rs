@@ -14,10 +14,12 @@ use toml::Spanned;
 
 use crate::datasets::Incremental;
 use crate::error::{Error, Result};
+use crate::pseudonym::{Personal, PseudonymKey};
 use crate::record::{Column, Kind};
 use crate::registry::{self, DatasetInfo, JobFilter};
 use crate::sink::{Format, Profile};
 use crate::timearg::{parse_duration, parse_instant, parse_tz};
+use crate::view::{SharedView, View, ViewRequest};
 
 /// The file as written.
 #[derive(Deserialize)]
@@ -41,6 +43,10 @@ struct RawConfig {
     pushgateway: Option<String>,
     #[serde(default)]
     delta: RawDelta,
+    /// Classes of personal data pseudonymized in every job (a job's own list replaces it).
+    #[serde(default)]
+    pseudonymize: Vec<Personal>,
+    pseudonym_key_file: Option<PathBuf>,
     jobs: Vec<Spanned<RawJob>>,
 }
 
@@ -116,6 +122,15 @@ struct RawJob {
     filters: Vec<String>,
     /// recordings only: also copy the files into the root.
     archive: Option<ArchiveConfig>,
+    /// Only these columns, in this order.
+    #[serde(default)]
+    columns: Vec<String>,
+    #[serde(default)]
+    exclude_columns: Vec<String>,
+    #[serde(default)]
+    variable_columns: Vec<String>,
+    /// Replaces the run's `pseudonymize` for this job (`[]`: none).
+    pseudonymize: Option<Vec<Personal>>,
 }
 
 fn default_format() -> JobFormat {
@@ -201,6 +216,18 @@ pub struct Job {
     pub source: JobFilter,
     /// A recordings job's file archive (`[jobs.archive]`).
     pub archive: Option<ArchiveConfig>,
+    /// The columns the job writes and how (`None`: the dataset's own, untouched).
+    pub view: Option<SharedView>,
+}
+
+impl Job {
+    /// The columns of the job's files.
+    pub fn columns(&self) -> &[Column] {
+        match &self.view {
+            Some(view) => view.columns(),
+            None => self.source.info().columns,
+        }
+    }
 }
 
 impl Config {
@@ -234,10 +261,11 @@ impl Config {
         if raw.jobs.is_empty() {
             return Err(general("no [[jobs]]: nothing to run".into()));
         }
+        let key = pseudonym_key(&raw).map_err(|e| general(e.one_line()))?;
         let mut jobs = Vec::new();
         for spanned in raw.jobs {
             let where_ = at(Some(spanned.span()));
-            let job = check_job(spanned.into_inner(), tz)
+            let job = check_job(spanned.into_inner(), tz, &raw.pseudonymize, key.as_ref())
                 .map_err(|message| Error::input(format!("{where_}: {message}")))?;
             if jobs.iter().any(|j: &Job| j.name == job.name) {
                 return Err(Error::input(format!(
@@ -324,7 +352,55 @@ fn split_root(
     }
 }
 
-fn check_job(raw: RawJob, tz: Tz) -> std::result::Result<Job, String> {
+/// The pseudonym key, read when some job pseudonymizes.
+fn pseudonym_key(raw: &RawConfig) -> Result<Option<PseudonymKey>> {
+    let wanted = !raw.pseudonymize.is_empty()
+        || raw.jobs.iter().any(|j| {
+            j.get_ref()
+                .pseudonymize
+                .as_ref()
+                .is_some_and(|c| !c.is_empty())
+        });
+    match (&raw.pseudonym_key_file, wanted) {
+        (Some(path), true) => PseudonymKey::load(path).map(Some),
+        (None, true) => Err(Error::input(
+            "pseudonymize is set but pseudonym_key_file is not",
+        )),
+        (_, false) => Ok(None),
+    }
+}
+
+/// A job's view of its dataset's rows, from its `columns`, `exclude_columns`,
+/// `variable_columns` and `pseudonymize` (or the run's).
+fn job_view(
+    raw: &RawJob,
+    info: &DatasetInfo,
+    run_pseudonymize: &[Personal],
+    key: Option<&PseudonymKey>,
+) -> std::result::Result<Option<SharedView>, String> {
+    let request = ViewRequest {
+        columns: raw.columns.clone(),
+        exclude: raw.exclude_columns.clone(),
+        variables: raw.variable_columns.clone(),
+        pseudonymize: raw
+            .pseudonymize
+            .clone()
+            .unwrap_or_else(|| run_pseudonymize.to_vec()),
+        key: key.cloned(),
+    };
+    if request.is_empty() {
+        return Ok(None);
+    }
+    let view = View::resolve(info.name, info.columns, &request).map_err(|e| e.one_line())?;
+    Ok(Some(std::sync::Arc::new(view)))
+}
+
+fn check_job(
+    raw: RawJob,
+    tz: Tz,
+    run_pseudonymize: &[Personal],
+    key: Option<&PseudonymKey>,
+) -> std::result::Result<Job, String> {
     let source = JobFilter::parse(&raw.dataset, &raw.filters, tz).ok_or_else(|| {
         format!(
             "unknown dataset '{}': expected one of {}",
@@ -363,6 +439,7 @@ fn check_job(raw: RawJob, tz: Tz) -> std::result::Result<Job, String> {
     if raw.profile == Profile::Excel && format != Format::Csv {
         return Err("profile = \"excel\" needs format = \"csv\"".to_string());
     }
+    let view = job_view(&raw, info, run_pseudonymize, key)?;
     Ok(Job {
         name,
         mode,
@@ -374,6 +451,7 @@ fn check_job(raw: RawJob, tz: Tz) -> std::result::Result<Job, String> {
         table,
         source,
         archive: raw.archive,
+        view,
     })
 }
 

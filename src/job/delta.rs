@@ -190,7 +190,7 @@ impl Tables {
                 .with_log_store(table.log_store())
                 .with_table_name(name.as_str())
                 .with_comment(commit.job.source.info().about)
-                .with_columns(schema(commit.job.source.info().columns).fields().cloned())
+                .with_columns(schema(commit.job.columns()).fields().cloned())
                 .with_partition_columns([PARTITION_COLUMN])
                 .with_configuration_property(
                     TableProperty::CheckpointInterval,
@@ -253,7 +253,7 @@ impl Tables {
             .filter(|f| f.name() != PARTITION_COLUMN)
             .map(|f| (f.name().clone(), f.data_type().clone()))
             .collect();
-        let want: Vec<(String, DataType)> = schema(job.source.info().columns)
+        let want: Vec<(String, DataType)> = schema(job.columns())
             .fields()
             .filter(|f| f.name() != PARTITION_COLUMN)
             .map(|f| (f.name().clone(), f.data_type().clone()))

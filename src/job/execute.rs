@@ -119,7 +119,7 @@ pub(super) async fn run_job(
         bytes: files.iter().map(|f| f.bytes).sum(),
         files: files.len(),
         seconds: started.elapsed().as_secs_f64(),
-        schema_fingerprint: fingerprint(job.source.info().columns),
+        schema_fingerprint: fingerprint(job.columns()),
         archive: None,
     };
     Ok((report, files))
@@ -260,6 +260,7 @@ fn part_writer<R: Record>(job: &Job, target: &Target<'_>) -> PartWriter<R> {
         row_group_bytes: 16 << 20,
         // Parts are staged on the root's disk (or the work_dir): their pages spill there too.
         spill_dir: Some(target.staging.to_path_buf()),
+        view: job.view.clone(),
         ..SinkOptions::default()
     };
     PartWriter::<R>::new(

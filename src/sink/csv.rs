@@ -12,6 +12,7 @@ use std::io::Write;
 
 use crate::error::Result;
 use crate::record::{Cell, Record};
+use crate::view::SharedView;
 
 use super::{Profile, SinkOptions, drain, push_timestamp};
 
@@ -24,10 +25,11 @@ pub struct CsvSink<W: Write> {
     excel: bool,
     /// Excel profile: numbers Excel would mangle (phones, leading zeros) written as text.
     numbers_as_text: bool,
+    view: SharedView,
 }
 
 impl<W: Write> CsvSink<W> {
-    pub fn new<R: Record>(out: W, options: &SinkOptions) -> Result<Self> {
+    pub fn new(out: W, options: &SinkOptions, view: SharedView) -> Result<Self> {
         let for_excel = options.profile == Profile::Excel;
         let excel = options.excel || for_excel;
         // Excel in the locales Webitel serves (uk, ru, de…) splits CSV on `;`.
@@ -40,11 +42,12 @@ impl<W: Write> CsvSink<W> {
             delimiter,
             excel,
             numbers_as_text: for_excel,
+            view: view.clone(),
         };
         if excel {
             sink.buf.extend_from_slice("\u{feff}".as_bytes());
         }
-        for (i, column) in R::COLUMNS.iter().enumerate() {
+        for (i, column) in view.columns().iter().enumerate() {
             sink.separator(i);
             sink.push_text(column.name);
         }
@@ -55,7 +58,8 @@ impl<W: Write> CsvSink<W> {
     pub fn write_rows<R: Record>(&mut self, rows: &[R]) -> Result<()> {
         for row in rows {
             let mut i = 0;
-            row.cells(|cell| {
+            let view = self.view.clone();
+            view.cells(row, |cell| {
                 self.separator(i);
                 self.push_cell(cell);
                 i += 1;
@@ -205,7 +209,8 @@ mod tests {
             excel,
             ..SinkOptions::default()
         };
-        let mut sink = CsvSink::new::<Sample>(Vec::new(), &options).unwrap();
+        let mut sink =
+            CsvSink::new(Vec::new(), &options, crate::view::identity_of::<Sample>()).unwrap();
         sink.write_rows(rows).unwrap();
         String::from_utf8(sink.finish().unwrap()).unwrap()
     }
@@ -245,7 +250,8 @@ mod tests {
             profile: Profile::Excel,
             ..SinkOptions::default()
         };
-        let mut sink = CsvSink::new::<Sample>(Vec::new(), &options).unwrap();
+        let mut sink =
+            CsvSink::new(Vec::new(), &options, crate::view::identity_of::<Sample>()).unwrap();
         sink.write_rows(&[Sample {
             a: Some("+380501112233".into()),
             b: Some(7),

@@ -7,6 +7,7 @@ use std::io::Write;
 
 use crate::error::Result;
 use crate::record::{Cell, Kind, Record};
+use crate::view::SharedView;
 
 use super::{drain, push_timestamp};
 
@@ -16,11 +17,13 @@ pub struct JsonlSink<W: Write> {
     /// `"name":` for every column, encoded once.
     keys: Vec<Vec<u8>>,
     kinds: Vec<Kind>,
+    view: SharedView,
 }
 
 impl<W: Write> JsonlSink<W> {
-    pub fn new<R: Record>(out: W) -> Self {
-        let keys = R::COLUMNS
+    pub fn new(out: W, view: SharedView) -> Self {
+        let keys = view
+            .columns()
             .iter()
             .map(|c| {
                 let mut key = Vec::new();
@@ -33,7 +36,8 @@ impl<W: Write> JsonlSink<W> {
             out,
             buf: Vec::with_capacity(super::TEXT_CHUNK * 2),
             keys,
-            kinds: R::COLUMNS.iter().map(|c| c.kind).collect(),
+            kinds: view.columns().iter().map(|c| c.kind).collect(),
+            view,
         }
     }
 
@@ -41,7 +45,8 @@ impl<W: Write> JsonlSink<W> {
         for row in rows {
             self.buf.push(b'{');
             let mut i = 0;
-            row.cells(|cell| {
+            let view = self.view.clone();
+            view.cells(row, |cell| {
                 if i > 0 {
                     self.buf.push(b',');
                 }
@@ -132,7 +137,7 @@ mod tests {
 
     #[test]
     fn rows_parse_back_as_json() {
-        let mut sink = JsonlSink::new::<Sample>(Vec::new());
+        let mut sink = JsonlSink::new(Vec::new(), crate::view::identity_of::<Sample>());
         sink.write_rows(&[
             Sample {
                 id: "a\"b".into(),

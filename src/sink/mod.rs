@@ -18,6 +18,7 @@ use chrono::{DateTime, Datelike, Timelike, Utc};
 
 use crate::error::{Error, Result};
 use crate::record::Record;
+use crate::view::SharedView;
 
 /// Output file format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -94,6 +95,8 @@ pub struct SinkOptions {
     /// CSV for Excel (`--excel`): byte-order mark, formula cells neutralized.
     pub excel: bool,
     pub profile: Profile,
+    /// The columns written and how (`None`: the dataset's own, untouched).
+    pub view: Option<SharedView>,
 }
 
 impl Default for SinkOptions {
@@ -108,6 +111,7 @@ impl Default for SinkOptions {
             spill_dir: None,
             excel: false,
             profile: Profile::Plain,
+            view: None,
         }
     }
 }
@@ -124,10 +128,19 @@ pub enum Sink<W: Write + Send> {
 impl<W: Write + Send> Sink<W> {
     /// Starts a sink for rows of `R` (writes the CSV header or the Parquet magic).
     pub fn new<R: Record>(writer: W, options: &SinkOptions) -> Result<Self> {
+        let view = match &options.view {
+            Some(view) if view.fits::<R>() => view.clone(),
+            Some(_) => {
+                return Err(Error::Other(
+                    "a column view was applied to another dataset's rows".into(),
+                ));
+            }
+            None => crate::view::identity_of::<R>(),
+        };
         Ok(match options.format {
-            Format::Csv => Sink::Csv(csv::CsvSink::new::<R>(writer, options)?),
-            Format::Jsonl => Sink::Jsonl(jsonl::JsonlSink::new::<R>(writer)),
-            Format::Parquet => Sink::Parquet(parquet::ParquetSink::new::<R>(writer, options)?),
+            Format::Csv => Sink::Csv(csv::CsvSink::new(writer, options, view)?),
+            Format::Jsonl => Sink::Jsonl(jsonl::JsonlSink::new(writer, view)),
+            Format::Parquet => Sink::Parquet(parquet::ParquetSink::new(writer, options, view)?),
         })
     }
 

@@ -23,6 +23,7 @@ use parquet::file::properties::{EnabledStatistics, WriterProperties};
 
 use crate::error::{Error, Result};
 use crate::record::{Kind, Record};
+use crate::view::SharedView;
 
 use super::{Compression, SinkOptions};
 
@@ -48,12 +49,13 @@ pub struct ParquetSink<W: Write + Send> {
     group_bytes: usize,
     row_group_rows: usize,
     row_group_bytes: usize,
+    view: SharedView,
 }
 
 impl<W: Write + Send> ParquetSink<W> {
-    pub fn new<R: Record>(out: W, options: &SinkOptions) -> Result<Self> {
+    pub fn new(out: W, options: &SinkOptions, view: SharedView) -> Result<Self> {
         let uuids = UuidsAs::for_profile(options.profile);
-        let schema = arrow_schema_of(R::COLUMNS, uuids);
+        let schema = arrow_schema_of(view.columns(), uuids);
         let mut props = WriterProperties::builder()
             .set_compression(codec(options.compression))
             // Each column buffers up to one dictionary page plus one data page: with ~50
@@ -77,7 +79,7 @@ impl<W: Write + Send> ParquetSink<W> {
                 "webitel_export.version".to_string(),
                 env!("CARGO_PKG_VERSION").to_string(),
             )]));
-        for column in R::COLUMNS {
+        for column in view.columns() {
             // Ids, instants and JSON documents are nearly unique: a dictionary only costs memory
             // before the writer gives up on it. Names, causes, directions keep theirs.
             if matches!(column.kind, Kind::Uuid | Kind::Json | Kind::Timestamp) {
@@ -92,7 +94,8 @@ impl<W: Write + Send> ParquetSink<W> {
             .map_err(encode_error)?;
         Ok(ParquetSink {
             writer,
-            builders: R::COLUMNS
+            builders: view
+                .columns()
                 .iter()
                 .map(|c| ColumnBuilder::new(c.kind, uuids))
                 .collect(),
@@ -102,20 +105,19 @@ impl<W: Write + Send> ParquetSink<W> {
             group_bytes: 0,
             row_group_rows: options.row_group_rows,
             row_group_bytes: options.row_group_bytes,
+            view,
         })
     }
 
     pub fn write_rows<R: Record>(&mut self, rows: &[R]) -> Result<()> {
         for row in rows {
             let mut i = 0;
-            row.cells(|cell| {
+            let view = self.view.clone();
+            let columns = view.columns();
+            view.cells(row, |cell| {
                 // A row type whose field does not match its declared kind is a bug; every test
                 // export (debug build) checks it.
-                debug_assert!(
-                    cell.fits(R::COLUMNS[i].kind),
-                    "column {}",
-                    R::COLUMNS[i].name
-                );
+                debug_assert!(cell.fits(columns[i].kind), "column {}", columns[i].name);
                 self.group_bytes += cell.raw_len();
                 self.builders[i].append(cell);
                 i += 1;
@@ -239,7 +241,12 @@ mod tests {
     fn several_spilled_row_groups_read_back_as_written() {
         let dir = tempfile::tempdir().unwrap();
         let rows: Vec<Sample> = (0..10_000).map(sample).collect();
-        let mut sink = ParquetSink::new::<Sample>(Vec::new(), &options(3_000, dir.path())).unwrap();
+        let mut sink = ParquetSink::new(
+            Vec::new(),
+            &options(3_000, dir.path()),
+            crate::view::identity_of::<Sample>(),
+        )
+        .unwrap();
         for chunk in rows.chunks(700) {
             sink.write_rows(chunk).unwrap();
         }
@@ -266,7 +273,12 @@ mod tests {
     fn an_unusable_spill_directory_fails_the_write() {
         let missing = Path::new("/nonexistent/webitel-export-spill");
         let rows: Vec<Sample> = (0..100).map(sample).collect();
-        let mut sink = ParquetSink::new::<Sample>(Vec::new(), &options(10, missing)).unwrap();
+        let mut sink = ParquetSink::new(
+            Vec::new(),
+            &options(10, missing),
+            crate::view::identity_of::<Sample>(),
+        )
+        .unwrap();
         let written = sink
             .write_rows(&rows)
             .and_then(|()| sink.finish().map(drop));
