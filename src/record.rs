@@ -65,6 +65,13 @@ pub struct Column {
     pub personal: Option<crate::pseudonym::Personal>,
 }
 
+impl Column {
+    /// The column's documentation on one line: what the files carry as its description.
+    pub fn description(&self) -> String {
+        self.doc.split_whitespace().collect::<Vec<_>>().join(" ")
+    }
+}
+
 /// One cell of a row, borrowed from the row it belongs to.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Cell<'a> {

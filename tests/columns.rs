@@ -133,6 +133,35 @@ async fn parquet_carries_the_chosen_columns_with_their_types() {
         names,
         ["id", "created_at", "bill_sec", "var_Ціль_міста", "var_city"]
     );
+    // The data dictionary travels in the file: one key per column (DuckDB's
+    // parquet_kv_metadata), and in the Arrow schema's field metadata (pyarrow, Polars).
+    let kv: std::collections::HashMap<&str, &str> = reader
+        .metadata()
+        .file_metadata()
+        .key_value_metadata()
+        .unwrap()
+        .iter()
+        .map(|kv| (kv.key.as_str(), kv.value.as_deref().unwrap_or("")))
+        .collect();
+    let bill = CallRow::COLUMNS
+        .iter()
+        .find(|c| c.name == "bill_sec")
+        .unwrap();
+    assert_eq!(kv["description:bill_sec"], bill.description());
+    assert!(kv["description:var_city"].contains("`city`"), "{kv:?}");
+    assert!(
+        !kv.contains_key("description:from_number"),
+        "only the chosen columns"
+    );
+    let arrow = parquet::arrow::parquet_to_arrow_schema(
+        schema.as_ref(),
+        reader.metadata().file_metadata().key_value_metadata(),
+    )
+    .unwrap();
+    assert_eq!(
+        arrow.field_with_name("bill_sec").unwrap().metadata()["description"],
+        bill.description()
+    );
     let types: Vec<_> = schema.columns().iter().map(|c| c.physical_type()).collect();
     use parquet::basic::Type;
     assert_eq!(

@@ -22,7 +22,8 @@ use sqlx::PgConnection;
 
 use crate::error::Result;
 use crate::levels::Level;
-use crate::record::{Column, Record};
+use crate::pseudonym::Personal;
+use crate::record::{Column, Kind, Record};
 use crate::timearg::{Window, Zone};
 
 /// A call's direction, as `cc_calls_history.direction` holds it (the only values Webitel's
@@ -316,7 +317,21 @@ pub fn column_table(columns: &[Column]) -> String {
     let mut out =
         String::from("| column | type | null | meaning, source and formula |\n|---|---|---|---|\n");
     for c in columns {
-        let doc = c.doc.split_whitespace().collect::<Vec<_>>().join(" ");
+        let mut doc = c.description();
+        doc.push_str(match (c.personal, c.kind) {
+            (Some(Personal::Text), Kind::Json) => {
+                " *`--pseudonymize`: dropped under `text`; numbers and `name` members tokenized \
+                 under `numbers`, `names`.*"
+            }
+            (Some(Personal::Text), _) => " *`--pseudonymize text` drops it.*",
+            (Some(Personal::Numbers), Kind::Json) => {
+                " *`--pseudonymize`: numbers and `name` members tokenized under `numbers`, \
+                 `names`.*"
+            }
+            (Some(Personal::Numbers), _) => " *`--pseudonymize numbers` tokenizes it.*",
+            (Some(Personal::Names), _) => " *`--pseudonymize names` tokenizes it.*",
+            (None, _) => "",
+        });
         let null = if c.nullable { "yes" } else { "no" };
         out.push_str(&format!(
             "| `{}` | {} | {} | {} |\n",

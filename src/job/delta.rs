@@ -350,7 +350,7 @@ pub fn schema(columns: &[Column]) -> StructType {
     let fields = columns.iter().map(|c| {
         StructField::new(c.name, data_type(c.kind), c.nullable).with_metadata([(
             "comment".to_string(),
-            MetadataValue::String(c.doc.trim().to_string()),
+            MetadataValue::String(c.description()),
         )])
     });
     let partition = StructField::new(PARTITION_COLUMN, DataType::DATE, true).with_metadata([(

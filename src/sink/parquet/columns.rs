@@ -33,6 +33,9 @@ impl UuidsAs {
     }
 }
 
+/// The key of a column's description in its Arrow field metadata.
+pub(super) const DESCRIPTION: &str = "description";
+
 /// The Arrow schema of a dataset; the Parquet schema follows from it:
 /// Text/Uuid → STRING (Uuid → UUID with the duckdb profile), Json → STRING + JSON logical
 /// type, Timestamp → TIMESTAMP(MICROS, UTC), lists → LIST. Columns are OPTIONAL or REQUIRED
@@ -40,15 +43,21 @@ impl UuidsAs {
 pub(super) fn arrow_schema_of(columns: &[Column], uuids: UuidsAs) -> SchemaRef {
     let fields: Vec<Field> = columns
         .iter()
-        .map(|c| match c.kind {
-            Kind::Json => {
-                Field::new(c.name, DataType::Utf8, c.nullable).with_extension_type(Json::default())
-            }
-            Kind::Uuid if uuids == UuidsAs::Logical => {
-                Field::new(c.name, DataType::FixedSizeBinary(16), c.nullable)
-                    .with_extension_type(Uuid)
-            }
-            kind => Field::new(c.name, data_type(kind), c.nullable),
+        .map(|c| {
+            let field = match c.kind {
+                Kind::Json => Field::new(c.name, DataType::Utf8, c.nullable)
+                    .with_extension_type(Json::default()),
+                Kind::Uuid if uuids == UuidsAs::Logical => {
+                    Field::new(c.name, DataType::FixedSizeBinary(16), c.nullable)
+                        .with_extension_type(Uuid)
+                }
+                kind => Field::new(c.name, data_type(kind), c.nullable),
+            };
+            // Arrow readers (pyarrow, Polars) show it as the field's metadata, beside the
+            // extension type's keys.
+            let mut metadata = field.metadata().clone();
+            metadata.insert(DESCRIPTION.to_string(), c.description());
+            field.with_metadata(metadata)
         })
         .collect();
     Arc::new(Schema::new(fields))

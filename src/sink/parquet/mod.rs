@@ -75,10 +75,7 @@ impl<W: Write + Send> ParquetSink<W> {
             .set_statistics_enabled(EnabledStatistics::Chunk)
             .set_offset_index_disabled(true)
             .set_created_by(concat!("webitel-export ", env!("CARGO_PKG_VERSION")).to_string())
-            .set_key_value_metadata(Some(vec![KeyValue::new(
-                "webitel_export.version".to_string(),
-                env!("CARGO_PKG_VERSION").to_string(),
-            )]));
+            .set_key_value_metadata(Some(file_metadata(view.columns())));
         for column in view.columns() {
             // Ids, instants and JSON documents are nearly unique: a dictionary only costs memory
             // before the writer gives up on it. Names, causes, directions keep theirs.
@@ -171,6 +168,19 @@ impl<W: Write + Send> ParquetSink<W> {
         self.pending = 0;
         self.writer.write(&batch).map_err(encode_error)
     }
+}
+
+/// The file's key-value metadata: the tool's version and, under `description:<column>`, each
+/// column's description (the data dictionary, readable with DuckDB's `parquet_kv_metadata`).
+fn file_metadata(columns: &[crate::record::Column]) -> Vec<KeyValue> {
+    let version = KeyValue::new(
+        "webitel_export.version".to_string(),
+        env!("CARGO_PKG_VERSION").to_string(),
+    );
+    let described = columns
+        .iter()
+        .map(|c| KeyValue::new(format!("description:{}", c.name), c.description()));
+    std::iter::once(version).chain(described).collect()
 }
 
 fn codec(compression: Compression) -> Codec {
