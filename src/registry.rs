@@ -38,7 +38,8 @@ impl<D: Dataset> ExportCommand<D> {
     pub async fn run(&self) -> Result<Summary> {
         let filter = D::filter(&self.filters)?;
         self.conn.validate()?;
-        let options = self.output.to_options::<D::Row>(&self.conn, D::NAME)?;
+        let mut options = self.output.to_options::<D::Row>(&self.conn, D::NAME)?;
+        options.sink.tz = D::time_zone(&self.filters);
         crate::session::export::<D>(&self.conn, &filter, &self.extra, options).await
     }
 }

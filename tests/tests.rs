@@ -39,3 +39,4 @@ mod reports;
 mod schema_gaps;
 mod security;
 mod signals;
+mod xlsx;

@@ -188,6 +188,9 @@ impl Dataset for AgentStates {
     fn filter(args: &AgentStatesArgs) -> Result<AgentStatesFilter> {
         args.to_filter()
     }
+    fn time_zone(args: &Self::Args) -> chrono_tz::Tz {
+        args.window.tz.0
+    }
     fn domains(filter: &AgentStatesFilter) -> &[i64] {
         &filter.args.window.domains
     }

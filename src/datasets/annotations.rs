@@ -134,6 +134,9 @@ impl Dataset for Annotations {
             updated,
         })
     }
+    fn time_zone(args: &Self::Args) -> chrono_tz::Tz {
+        args.window.base.tz.0
+    }
     fn domains(filter: &AnnotationsFilter) -> &[i64] {
         &filter.args.window.base.domains
     }

@@ -210,6 +210,9 @@ impl Dataset for Attempts {
     fn filter(args: &AttemptsArgs) -> Result<AttemptsFilter> {
         args.to_filter()
     }
+    fn time_zone(args: &Self::Args) -> chrono_tz::Tz {
+        args.window.tz.0
+    }
     fn domains(filter: &AttemptsFilter) -> &[i64] {
         &filter.args.window.domains
     }

@@ -136,6 +136,9 @@ impl Dataset for CallQuality {
             created,
         })
     }
+    fn time_zone(args: &Self::Args) -> chrono_tz::Tz {
+        args.window.tz.0
+    }
     fn domains(filter: &CallQualityFilter) -> &[i64] {
         &filter.args.window.domains
     }

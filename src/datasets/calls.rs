@@ -334,6 +334,9 @@ impl Dataset for Calls {
     fn filter(args: &CallsArgs) -> Result<CallsFilter> {
         args.to_filter()
     }
+    fn time_zone(args: &Self::Args) -> chrono_tz::Tz {
+        args.window.tz.0
+    }
     fn domains(filter: &CallsFilter) -> &[i64] {
         &filter.domains
     }

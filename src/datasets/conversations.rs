@@ -255,6 +255,9 @@ impl Dataset for Conversations {
             )?,
         })
     }
+    fn time_zone(args: &Self::Args) -> chrono_tz::Tz {
+        args.window.tz.0
+    }
     fn domains(filter: &ConversationsFilter) -> &[i64] {
         &filter.args.window.domains
     }

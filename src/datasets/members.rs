@@ -140,6 +140,9 @@ impl Dataset for Members {
             created,
         })
     }
+    fn time_zone(args: &Self::Args) -> chrono_tz::Tz {
+        args.window.tz.0
+    }
     fn domains(filter: &MembersFilter) -> &[i64] {
         &filter.args.window.domains
     }

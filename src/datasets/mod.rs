@@ -146,6 +146,11 @@ pub trait Dataset: Sized + 'static {
     fn filter(args: &Self::Args) -> Result<Self::Filter>;
     /// The `--domain` values (checked against the database's domains).
     fn domains(filter: &Self::Filter) -> &[i64];
+    /// The `--tz` of the command, which an Excel workbook shows date-times in (UTC for a
+    /// dataset without one).
+    fn time_zone(_args: &Self::Args) -> chrono_tz::Tz {
+        chrono_tz::UTC
+    }
     /// The rows matching `filter`, streamed from `db` inside the caller's snapshot.
     fn rows<'c>(
         db: &'c mut PgConnection,

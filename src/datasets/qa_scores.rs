@@ -148,6 +148,9 @@ impl Dataset for QaScores {
             updated,
         })
     }
+    fn time_zone(args: &Self::Args) -> chrono_tz::Tz {
+        args.window.base.tz.0
+    }
     fn domains(filter: &QaScoresFilter) -> &[i64] {
         &filter.args.window.base.domains
     }

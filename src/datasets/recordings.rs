@@ -189,6 +189,9 @@ impl Dataset for Recordings {
     fn filter(args: &RecordingsArgs) -> Result<RecordingsFilter> {
         RecordingsFilter::new(args)
     }
+    fn time_zone(args: &Self::Args) -> chrono_tz::Tz {
+        args.calls.window.tz.0
+    }
     fn domains(filter: &RecordingsFilter) -> &[i64] {
         &filter.calls.domains
     }

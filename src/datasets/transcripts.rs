@@ -127,6 +127,9 @@ impl Dataset for Transcripts {
             created,
         })
     }
+    fn time_zone(args: &Self::Args) -> chrono_tz::Tz {
+        args.window.tz.0
+    }
     fn domains(filter: &TranscriptsFilter) -> &[i64] {
         &filter.args.window.domains
     }

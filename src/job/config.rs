@@ -154,6 +154,8 @@ enum JobFormat {
     Csv,
     /// Parquet files in a Delta Lake table.
     Delta,
+    /// Excel workbooks.
+    Xlsx,
 }
 
 /// A checked configuration.
@@ -421,6 +423,7 @@ fn check_job(
         JobFormat::Parquet => (Format::Parquet, Table::Files),
         JobFormat::Csv => (Format::Csv, Table::Files),
         JobFormat::Delta => (Format::Parquet, Table::Delta),
+        JobFormat::Xlsx => (Format::Xlsx, Table::Files),
     };
     if table == Table::Delta && raw.profile == Profile::Duckdb {
         return Err(

@@ -261,6 +261,7 @@ fn part_writer<R: Record>(job: &Job, target: &Target<'_>) -> PartWriter<R> {
         // Parts are staged on the root's disk (or the work_dir): their pages spill there too.
         spill_dir: Some(target.staging.to_path_buf()),
         view: job.view.clone(),
+        tz: target.config.tz,
         ..SinkOptions::default()
     };
     PartWriter::<R>::new(

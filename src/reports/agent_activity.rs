@@ -158,6 +158,9 @@ impl Dataset for AgentActivity {
     fn filter(args: &AgentActivityArgs) -> Result<Self::Filter> {
         ReportFilter::new(args)
     }
+    fn time_zone(args: &Self::Args) -> chrono_tz::Tz {
+        args.window.base.tz.0
+    }
     fn domains(filter: &Self::Filter) -> &[i64] {
         &filter.args.window.base.domains
     }

@@ -168,6 +168,9 @@ impl Dataset for QueueActivity {
     fn filter(args: &QueueActivityArgs) -> Result<Self::Filter> {
         ReportFilter::new(args)
     }
+    fn time_zone(args: &Self::Args) -> chrono_tz::Tz {
+        args.window.base.tz.0
+    }
     fn domains(filter: &Self::Filter) -> &[i64] {
         &filter.args.window.base.domains
     }

@@ -10,6 +10,7 @@ pub mod object;
 pub mod parquet;
 pub mod place;
 pub mod publish;
+pub mod xlsx;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -29,6 +30,8 @@ pub enum Format {
     Parquet,
     /// One JSON object per line, keys = column names.
     Jsonl,
+    /// Excel workbook: header row frozen with an autofilter, date-times in --tz, ids as text.
+    Xlsx,
 }
 
 impl Format {
@@ -39,6 +42,7 @@ impl Format {
             "csv" => Some(Format::Csv),
             "parquet" | "pq" => Some(Format::Parquet),
             "jsonl" | "ndjson" => Some(Format::Jsonl),
+            "xlsx" => Some(Format::Xlsx),
             _ => None,
         }
     }
@@ -48,6 +52,7 @@ impl Format {
             Format::Csv => "csv",
             Format::Parquet => "parquet",
             Format::Jsonl => "jsonl",
+            Format::Xlsx => "xlsx",
         }
     }
 }
@@ -97,6 +102,10 @@ pub struct SinkOptions {
     pub profile: Profile,
     /// The columns written and how (`None`: the dataset's own, untouched).
     pub view: Option<SharedView>,
+    /// The time zone Excel date-times are shown in (Excel has none).
+    pub tz: chrono_tz::Tz,
+    /// Rows per worksheet, the header included (Excel's limit; lower in tests).
+    pub sheet_rows: u32,
 }
 
 impl Default for SinkOptions {
@@ -112,6 +121,8 @@ impl Default for SinkOptions {
             excel: false,
             profile: Profile::Plain,
             view: None,
+            tz: chrono_tz::UTC,
+            sheet_rows: xlsx::MAX_SHEET_ROWS,
         }
     }
 }
@@ -123,6 +134,7 @@ pub enum Sink<W: Write + Send> {
     Csv(csv::CsvSink<W>),
     Jsonl(jsonl::JsonlSink<W>),
     Parquet(parquet::ParquetSink<W>),
+    Xlsx(xlsx::XlsxSink<W>),
 }
 
 impl<W: Write + Send> Sink<W> {
@@ -141,6 +153,7 @@ impl<W: Write + Send> Sink<W> {
             Format::Csv => Sink::Csv(csv::CsvSink::new(writer, options, view)?),
             Format::Jsonl => Sink::Jsonl(jsonl::JsonlSink::new(writer, view)),
             Format::Parquet => Sink::Parquet(parquet::ParquetSink::new(writer, options, view)?),
+            Format::Xlsx => Sink::Xlsx(xlsx::XlsxSink::new(writer, options, view)?),
         })
     }
 
@@ -149,6 +162,7 @@ impl<W: Write + Send> Sink<W> {
             Sink::Csv(s) => s.write_rows(rows),
             Sink::Jsonl(s) => s.write_rows(rows),
             Sink::Parquet(s) => s.write_rows(rows),
+            Sink::Xlsx(s) => s.write_rows(rows),
         }
     }
 
@@ -157,7 +171,7 @@ impl<W: Write + Send> Sink<W> {
     pub fn park(&mut self) -> Result<()> {
         match self {
             Sink::Parquet(s) => s.park(),
-            Sink::Csv(_) | Sink::Jsonl(_) => Ok(()),
+            Sink::Csv(_) | Sink::Jsonl(_) | Sink::Xlsx(_) => Ok(()),
         }
     }
 
@@ -167,6 +181,7 @@ impl<W: Write + Send> Sink<W> {
             Sink::Csv(s) => s.finish(),
             Sink::Jsonl(s) => s.finish(),
             Sink::Parquet(s) => s.finish(),
+            Sink::Xlsx(s) => s.finish(),
         }
     }
 }
