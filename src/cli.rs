@@ -45,12 +45,54 @@ pub enum Command {
     Report(ReportCommand),
     /// Run everything on an embedded demo database: seed, export calls, clean up.
     Demo(DemoArgs),
-    /// Print docs/datasets.md (every column: type, nullability, source, formula).
-    #[command(hide = true)]
-    DatasetDocs,
+    /// The data dictionary: every column of a dataset or report with its type, nullability,
+    /// the Webitel release that fills it, its personal-data class and its description (all
+    /// datasets: docs/datasets.md).
+    Schema(SchemaArgs),
     /// Print the man page or a shell's completions (for packages).
     #[command(hide = true, subcommand)]
     Generate(Generate),
+}
+
+/// `webitel-export schema [DATASET] [--format markdown|json]`.
+#[derive(clap::Args)]
+pub struct SchemaArgs {
+    /// A dataset or report (default: every dataset, as docs/datasets.md).
+    pub dataset: Option<String>,
+    #[arg(long, value_enum, default_value = "markdown")]
+    pub format: SchemaFormat,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum SchemaFormat {
+    Markdown,
+    Json,
+}
+
+impl SchemaArgs {
+    /// The text to print, or exit 2 for an unknown dataset.
+    pub fn render(&self) -> crate::error::Result<String> {
+        use crate::registry;
+        let Some(name) = &self.dataset else {
+            return Ok(match self.format {
+                SchemaFormat::Markdown => registry::render_dataset_docs(),
+                SchemaFormat::Json => {
+                    let all: Vec<String> = registry::all().map(registry::schema_json).collect();
+                    format!("[\n{}\n]\n", all.join(",\n"))
+                }
+            });
+        };
+        let info = registry::find(name).ok_or_else(|| {
+            crate::error::Error::input(format!(
+                "unknown dataset '{name}': expected one of {}",
+                registry::names()
+            ))
+        })?;
+        Ok(match self.format {
+            SchemaFormat::Markdown => registry::schema_markdown(info),
+            SchemaFormat::Json => format!("{}\n", registry::schema_json(info)),
+        })
+    }
 }
 
 /// What `webitel-export generate` prints.

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use webitel_export::cli::{Cli, Command};
 use webitel_export::error::{self, Error, exit};
-use webitel_export::{check, demo, job, registry};
+use webitel_export::{check, demo, job};
 
 fn main() -> ExitCode {
     // ring for every TLS client of the process (PostgreSQL, S3, Pushgateway): rustls cannot
@@ -59,8 +59,8 @@ async fn run(cli: Cli) -> Result<(), Error> {
             };
         }
         Command::Demo(args) => return demo::run(&args).await,
-        Command::DatasetDocs => {
-            print!("{}", registry::render_dataset_docs());
+        Command::Schema(args) => {
+            print!("{}", args.render()?);
             return Ok(());
         }
         Command::Generate(what) => {

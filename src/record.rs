@@ -63,6 +63,10 @@ pub struct Column {
     pub doc: &'static str,
     /// The personal data the column holds, which `--pseudonymize` replaces or drops.
     pub personal: Option<crate::pseudonym::Personal>,
+    /// The Webitel release whose tables first fill the column, where that is later than the
+    /// dataset's table and not a column of the same name (`"v26.02"`; see
+    /// `registry::column_release`).
+    pub since: Option<&'static str>,
 }
 
 impl Column {
@@ -216,14 +220,15 @@ pub trait Record: Send + 'static {
 ///
 /// Each field is `/// doc` lines, then `name: RustType => Kind,` or, for a column holding
 /// personal data, `name: RustType => Kind as Numbers,` (or `Names`, `Text`: see
-/// [`crate::pseudonym::Personal`]). The doc lines document the column in `docs/datasets.md`;
+/// [`crate::pseudonym::Personal`]); a derived column that a later Webitel release fills adds
+/// `since "v26.02"` at the end. The doc lines document the column in `docs/datasets.md`;
 /// the field order is the output column order.
 #[macro_export]
 macro_rules! record {
     (
         $(#[$meta:meta])*
         pub struct $name:ident {
-            $( $(#[doc = $doc:literal])+ $field:ident : $ty:ty => $kind:ident $(as $personal:ident)?, )+
+            $( $(#[doc = $doc:literal])+ $field:ident : $ty:ty => $kind:ident $(as $personal:ident)? $(since $since:literal)?, )+
         }
     ) => {
         $(#[$meta])*
@@ -240,6 +245,7 @@ macro_rules! record {
                     nullable: <$ty as $crate::record::AsCell>::NULLABLE,
                     doc: concat!($($doc, "\n"),+),
                     personal: $crate::record!(@personal $($personal)?),
+                    since: $crate::record!(@since $($since)?),
                 }, )+
             ];
 
@@ -250,4 +256,6 @@ macro_rules! record {
     };
     (@personal) => { None };
     (@personal $class:ident) => { Some($crate::pseudonym::Personal::$class) };
+    (@since) => { None };
+    (@since $release:literal) => { Some($release) };
 }

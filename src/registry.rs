@@ -243,13 +243,74 @@ pub fn render_dataset_docs() -> String {
          CSV; lists are Parquet LIST and JSON arrays in CSV; `uuid (text)` is the canonical text form.\n",
     );
     for dataset in DATASETS {
-        out.push_str(&format!(
-            "\n## {}\n\nSource: `{}`.\n\n",
-            dataset.name, dataset.source
-        ));
-        out.push_str(&datasets::column_table(dataset.columns));
+        out.push('\n');
+        out.push_str(&schema_markdown(dataset));
     }
     out
+}
+
+/// The Webitel release from which a column of `info` has values: the release the column names
+/// (`since` in its declaration), else the release whose query marker reads a column of that
+/// name (older releases read NULL there), else the release of the dataset's table.
+pub fn column_release(info: &DatasetInfo, column: &Column) -> Level {
+    if let Some(release) = column.since {
+        return release.parse().unwrap_or(info.since);
+    }
+    let degraded = crate::levels::degraded_columns(info.query, info.since).unwrap_or_default();
+    degraded
+        .iter()
+        .filter_map(|entry| {
+            // `amd_ai_result (v22.12)`
+            let (name, release) = entry.split_once(" (")?;
+            (name == column.name).then(|| release.trim_end_matches(')').parse().ok())?
+        })
+        .max()
+        .unwrap_or(info.since)
+        .max(info.since)
+}
+
+fn releases(info: &DatasetInfo) -> Vec<Level> {
+    info.columns
+        .iter()
+        .map(|c| column_release(info, c))
+        .collect()
+}
+
+/// `webitel-export schema DATASET`: the dataset's heading, source and column table (the
+/// sections of docs/datasets.md).
+pub fn schema_markdown(info: &DatasetInfo) -> String {
+    format!(
+        "## {}\n\nSource: `{}`.\n\n{}",
+        info.name,
+        info.source,
+        datasets::column_table(info.columns, &releases(info))
+    )
+}
+
+/// `webitel-export schema DATASET --format json`: one object per column.
+pub fn schema_json(info: &DatasetInfo) -> String {
+    let columns: Vec<serde_json::Value> = info
+        .columns
+        .iter()
+        .zip(releases(info))
+        .map(|(c, release)| {
+            serde_json::json!({
+                "name": c.name,
+                "type": c.kind.doc_name(),
+                "nullable": c.nullable,
+                "since": release.to_string(),
+                "personal": c.personal.map(crate::pseudonym::Personal::name),
+                "description": c.description(),
+            })
+        })
+        .collect();
+    let schema = serde_json::json!({
+        "dataset": info.name,
+        "source": info.source,
+        "since": info.since.to_string(),
+        "columns": columns,
+    });
+    serde_json::to_string_pretty(&schema).expect("JSON values serialize")
 }
 
 /// Replaces each generated column table of docs/reports.md (between `<!-- columns: NAME -->`
@@ -259,7 +320,10 @@ pub fn render_report_docs(current: &str) -> String {
     let mut out = current.to_string();
     for report in REPORTS {
         let open = format!("<!-- columns: {} -->", report.name);
-        let table = format!("\n{}", datasets::column_table(report.columns));
+        let table = format!(
+            "\n{}",
+            datasets::column_table(report.columns, &releases(report))
+        );
         out = fill_between(&out, &open, "<!-- end columns -->", &table);
     }
     out

@@ -341,6 +341,7 @@ fn variable_columns(
                     .into_boxed_str(),
                 ),
                 personal: None,
+                since: None,
             },
             name.clone(),
         ));

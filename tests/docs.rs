@@ -232,3 +232,59 @@ fn man_pages_and_completions_cover_every_command() {
         );
     }
 }
+
+/// `webitel-export schema`: the data dictionary, per dataset, in Markdown (the sections of
+/// docs/datasets.md) and JSON, with the release that fills each column.
+#[test]
+fn schema_prints_every_column_with_its_release_and_class() {
+    use crate::support::{assert_fails, run, run_ok};
+    let whole = run_ok(&["schema"]);
+    let docs =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/datasets.md")).unwrap();
+    assert_eq!(whole, docs, "docs/datasets.md is what `schema` prints");
+    let conversations = run_ok(&["schema", "conversations"]);
+    assert!(
+        docs.contains(&conversations),
+        "a dataset's section of docs/datasets.md"
+    );
+
+    let json: serde_json::Value =
+        serde_json::from_str(&run_ok(&["schema", "annotations", "--format", "json"])).unwrap();
+    let info = webitel_export::registry::find("annotations").unwrap();
+    let columns = json["columns"].as_array().unwrap();
+    assert_eq!(columns.len(), info.columns.len());
+    let column = |name: &str| columns.iter().find(|c| c["name"] == name).unwrap().clone();
+    assert_eq!(
+        column("file_id")["since"],
+        "v26.04",
+        "a column Webitel added later"
+    );
+    assert_eq!(column("call_id")["since"], "v22.05");
+    assert_eq!(column("note")["personal"], "text");
+    assert_eq!(column("note")["type"], "text");
+    assert!(
+        column("note")["description"]
+            .as_str()
+            .unwrap()
+            .contains("note")
+    );
+
+    let every: serde_json::Value =
+        serde_json::from_str(&run_ok(&["schema", "--format", "json"])).unwrap();
+    let mos = every
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["dataset"] == "conversations")
+        .unwrap()["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "mos_min")
+        .unwrap()["since"]
+        .clone();
+    assert_eq!(mos, "v26.02", "a derived column's declared release");
+
+    let unknown = run(&["schema", "no-such"]);
+    assert!(assert_fails(&unknown, 2).contains("unknown dataset"));
+}

@@ -79,13 +79,13 @@ crate::record! {
         final_cause: Option<String> => Text,
         /// Average `score_required` of the QA ratings of any of its legs
         /// (`cc_audit_rate`, v23.05+).
-        qa_score: Option<f64> => Float64,
+        qa_score: Option<f64> => Float64 since "v23.05",
         /// A transcript exists for any of its legs (`storage.file_transcript`).
         has_transcript: bool => Bool,
         /// The call recordings of its legs (`storage.files` as `recordings` lists them).
         recording_file_ids: Option<Vec<i64>> => Int64List,
         /// Lowest `mos_min` over its legs' media statistics (`cc_calls_media_stats`, v26.02+).
-        mos_min: Option<f64> => Float64,
+        mos_min: Option<f64> => Float64 since "v26.02",
     }
 }
 

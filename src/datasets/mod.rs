@@ -317,34 +317,40 @@ pub fn parse_flags<A: clap::Args>(name: &str, flags: &[String]) -> std::result::
         .map_err(|e| format!("{name} filters: {}", crate::error::clap_one_line(&e)))
 }
 
-/// A Markdown table of columns: name, type, nullability, meaning.
-pub fn column_table(columns: &[Column]) -> String {
-    let mut out =
-        String::from("| column | type | null | meaning, source and formula |\n|---|---|---|---|\n");
-    for c in columns {
-        let mut doc = c.description();
-        doc.push_str(match (c.personal, c.kind) {
-            (Some(Personal::Text), Kind::Json) => {
-                " *`--pseudonymize`: dropped under `text`; numbers and `name` members tokenized \
-                 under `numbers`, `names`.*"
-            }
-            (Some(Personal::Text), _) => " *`--pseudonymize text` drops it.*",
-            (Some(Personal::Numbers), Kind::Json) => {
-                " *`--pseudonymize`: numbers and `name` members tokenized under `numbers`, \
-                 `names`.*"
-            }
-            (Some(Personal::Numbers), _) => " *`--pseudonymize numbers` tokenizes it.*",
-            (Some(Personal::Names), _) => " *`--pseudonymize names` tokenizes it.*",
-            (None, _) => "",
-        });
+/// A Markdown table of columns: name, type, nullability, the Webitel release that fills it
+/// (`releases`, one per column), meaning.
+pub fn column_table(columns: &[Column], releases: &[Level]) -> String {
+    let mut out = String::from(
+        "| column | type | null | since | meaning, source and formula |\n|---|---|---|---|---|\n",
+    );
+    for (c, release) in columns.iter().zip(releases) {
+        let doc = format!("{}{}", c.description(), personal_note(c));
         let null = if c.nullable { "yes" } else { "no" };
         out.push_str(&format!(
-            "| `{}` | {} | {} | {} |\n",
+            "| `{}` | {} | {} | {} | {} |\n",
             c.name,
             c.kind.doc_name(),
             null,
+            release,
             doc.replace('|', "\\|")
         ));
     }
     out
+}
+
+/// What `--pseudonymize` does to a column, as a sentence for the docs (empty for none).
+pub fn personal_note(c: &Column) -> &'static str {
+    match (c.personal, c.kind) {
+        (Some(Personal::Text), Kind::Json) => {
+            " *`--pseudonymize`: dropped under `text`; numbers and `name` members tokenized \
+             under `numbers`, `names`.*"
+        }
+        (Some(Personal::Text), _) => " *`--pseudonymize text` drops it.*",
+        (Some(Personal::Numbers), Kind::Json) => {
+            " *`--pseudonymize`: numbers and `name` members tokenized under `numbers`, `names`.*"
+        }
+        (Some(Personal::Numbers), _) => " *`--pseudonymize numbers` tokenizes it.*",
+        (Some(Personal::Names), _) => " *`--pseudonymize names` tokenizes it.*",
+        (None, _) => "",
+    }
 }
