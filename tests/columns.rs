@@ -243,3 +243,82 @@ async fn an_unknown_column_is_a_usage_error_naming_the_columns() {
     ]);
     assert_fails(&none_left, 2);
 }
+
+#[tokio::test]
+async fn a_nightly_job_writes_its_chosen_columns_and_keeps_its_delta_table_to_them() {
+    let db = TestDb::with_fixture("calls.sql").await;
+    let dir = out_dir();
+    let root = dir.path().join("lake");
+    let config = dir.path().join("run.toml");
+    let write_config = |columns: &str| {
+        std::fs::write(
+            &config,
+            format!(
+                "root = {root:?}\n\
+                 [[jobs]]\ndataset = \"calls\"\nformat = \"delta\"\ncolumns = [{columns}]\n\
+                 variable_columns = [\"city\"]\n\
+                 [[jobs]]\nname = \"calls-files\"\ndataset = \"calls\"\n\
+                 exclude_columns = [\"variables\", \"tags\"]\n"
+            ),
+        )
+        .unwrap();
+    };
+    write_config("\"id\", \"created_at\", \"bill_sec\"");
+    let args = [
+        "run",
+        "--config",
+        path_str(&config),
+        "--database-url",
+        &db.url,
+        "-q",
+    ];
+    run_ok(&args);
+
+    // The Delta table's schema: the chosen columns, the variable column, the partition; each
+    // with its description as the column comment.
+    let log =
+        std::fs::read_to_string(root.join("calls/_delta_log/00000000000000000000.json")).unwrap();
+    let meta = log
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .find(|a| a.get("metaData").is_some())
+        .unwrap();
+    let schema: serde_json::Value =
+        serde_json::from_str(meta["metaData"]["schemaString"].as_str().unwrap()).unwrap();
+    let names: Vec<&str> = schema["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["id", "created_at", "bill_sec", "var_city", "date"]);
+    assert!(
+        schema["fields"][3]["metadata"]["comment"]
+            .as_str()
+            .unwrap()
+            .contains("`city`")
+    );
+
+    // The Hive job: every column but the excluded ones.
+    let day = root.join("calls-files/date=2026-09-01");
+    let part = files_in(&day)
+        .into_iter()
+        .find(|f| f.starts_with("part-"))
+        .unwrap();
+    let reader = SerializedFileReader::new(File::open(day.join(part)).unwrap()).unwrap();
+    let fields = reader.metadata().file_metadata().schema_descr_ptr();
+    let written: Vec<&str> = fields
+        .root_schema()
+        .get_fields()
+        .iter()
+        .map(|f| f.name())
+        .collect();
+    assert_eq!(written.len(), CallRow::COLUMNS.len() - 2);
+    assert!(!written.contains(&"variables") && !written.contains(&"tags"));
+
+    // Other columns next night: the table is not appended to with files of another shape.
+    write_config("\"id\", \"created_at\"");
+    let out = run(&args);
+    let line = assert_fails(&out, 2);
+    assert!(line.contains("other columns"), "{line}");
+}

@@ -243,8 +243,8 @@ impl Tables {
         Ok(done.version())
     }
 
-    /// A table whose columns are not this version's (another release of the tool wrote it)
-    /// is not appended to with different files.
+    /// A table whose columns are not the job's (another release of the tool wrote it, or the
+    /// job's `columns` / `variable_columns` changed) is not appended to with different files.
     fn check_schema(&self, table: &DeltaTable, job: &Job) -> Result<()> {
         let snapshot = table.snapshot().map_err(|e| self.fail(&job.name, e))?;
         let have: Vec<(String, DataType)> = snapshot
