@@ -118,7 +118,23 @@ const CASES: &[(&[&str], &str)] = &[
         "--min-talk",
     ),
     // Formats, enums, conflicting flags.
-    (&["calls", "--format", "xlsx"], "xlsx"),
+    (&["calls", "--format", "xls"], "xls"),
+    (&["calls", "--columns", "id,nope"], "nope"),
+    (&["calls", "--exclude-columns", "nope"], "nope"),
+    (
+        &["agents", "--variable-columns", "x"],
+        "no variables column",
+    ),
+    (
+        &["calls", "--pseudonymize", "numbers"],
+        "--pseudonym-key-file",
+    ),
+    (&["calls", "--pseudonymize", "phones"], "phones"),
+    (
+        &["calls", "--pseudonym-key-file", "/nonexistent/key"],
+        "--pseudonymize",
+    ),
+    (&["calls", "--format", "xlsx", "--excel"], "--excel"),
     (&["calls", "--compression", "lz4"], "lz4"),
     (&["calls", "--direction", "sideways"], "sideways"),
     (&["agent-states", "--kind", "mood"], "mood"),
@@ -184,8 +200,16 @@ fn invalid_config_files_are_one_line_exit_2() {
             "phones",
         ),
         (
-            "root = \"/tmp/x\"\n[[jobs]]\ndataset = \"calls\"\nformat = \"xlsx\"\n",
-            "xlsx",
+            "root = \"/tmp/x\"\n[[jobs]]\ndataset = \"calls\"\nformat = \"xls\"\n",
+            "xls",
+        ),
+        (
+            "root = \"/tmp/x\"\n[[jobs]]\ndataset = \"calls\"\ncolumns = [\"nope\"]\n",
+            "nope",
+        ),
+        (
+            "root = \"/tmp/x\"\npseudonymize = [\"numbers\"]\n[[jobs]]\ndataset = \"calls\"\n",
+            "pseudonym_key_file",
         ),
         (
             "root = \"/tmp/x\"\n[[jobs]]\ndataset = \"calls\"\nfilters = [\"--from\", \"later\"]\n",

@@ -56,7 +56,7 @@ async fn bad_input_is_one_line_exit_2_and_leaves_the_old_file() {
         (vec!["--var", "=x"], "--var"),
         (vec!["--user", "abc"], "--user"),
         (vec!["--id", "not-a-uuid"], "--id"),
-        (vec!["--format", "xlsx"], "xlsx"),
+        (vec!["--format", "xls"], "xls"),
         (vec!["--direction", "sideways"], "sideways"),
         (vec!["--has-file", "--no-file"], "--no-file"),
         (vec!["--min-talk", "10", "--max-talk", "5"], "--min-talk"),

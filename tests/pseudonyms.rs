@@ -114,14 +114,7 @@ async fn no_clear_number_name_or_note_reaches_any_output_file() {
         ),
     )
     .unwrap();
-    run_ok(&[
-        "run",
-        "--config",
-        path_str(&config),
-        "--database-url",
-        &db.url,
-        "-q",
-    ]);
+    run_config(&config, &db);
 
     let finder = AhoCorasick::new(&clear).unwrap();
     let mut files = Vec::new();

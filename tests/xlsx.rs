@@ -135,14 +135,7 @@ async fn a_nightly_job_writes_workbooks() {
         format!("root = {root:?}\ntime_zone = \"Europe/Kyiv\"\n[[jobs]]\ndataset = \"calls\"\nformat = \"xlsx\"\n"),
     )
     .unwrap();
-    run_ok(&[
-        "run",
-        "--config",
-        path_str(&config),
-        "--database-url",
-        &db.url,
-        "-q",
-    ]);
+    run_config(&config, &db);
     let day = root.join("calls").join("date=2026-09-01");
     let parts: Vec<String> = files_in(&day)
         .into_iter()

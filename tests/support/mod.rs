@@ -301,6 +301,18 @@ pub fn run(args: &[&str]) -> Output {
         .expect("run webitel-export")
 }
 
+/// `webitel-export run --config CONFIG --database-url … -q`, asserted to succeed.
+pub fn run_config(config: &Path, db: &TestDb) -> String {
+    run_ok(&[
+        "run",
+        "--config",
+        path_str(config),
+        "--database-url",
+        &db.url,
+        "-q",
+    ])
+}
+
 /// Runs the binary and asserts it succeeded; returns stdout.
 pub fn run_ok(args: &[&str]) -> String {
     let out = run(args);
