@@ -10,6 +10,7 @@
 -- legs. A callback of a callback is not followed.
 -- Parameters (NULL = any): $1 domain ids  $2/$3 root created_at [from, to)
 --  $4/$5 root stored_at [from, to)  $6 root directions  $7 answered (true) / not (false)
+--  $8 read the root leg's variables
 --@include parts/history_domains.sql
 --@include parts/conversation_roots.sql
 , linked(root_id, id) AS (
@@ -48,7 +49,11 @@ SELECT
         ORDER BY f.id), '{}')                    AS "recording_file_ids?",
     (SELECT min(ms.mos_min)
      FROM call_center.cc_calls_media_stats ms
-     WHERE ms.sip_id = ANY (fam.sip_ids))/*v26.02|NULL::float8*/ AS "mos_min?"
+     WHERE ms.sip_id = ANY (fam.sip_ids))/*v26.02|NULL::float8*/ AS "mos_min?",
+    -- The root leg's variables, read only when the export writes them ($8: one probe of the
+    -- primary key per conversation).
+    CASE WHEN $8::bool THEN (SELECT h.payload FROM call_center.cc_calls_history h
+                             WHERE h.id = c.id) END::text AS "variables?"
 --@include parts/conversation_joins.sql
 WHERE ($7::bool IS NULL OR (answer.bridged_at IS NOT NULL) = $7)
 ORDER BY c.created_at, c.id

@@ -1,5 +1,5 @@
 -- Conversations, the set-wise shape for bulk exports (the whole history, long windows): the
--- columns, parameters ($1..$7) and rows of conversations.sql, with the legs of each root and
+-- columns, parameters ($1..$8) and rows of conversations.sql, with the legs of each root and
 -- each conversation's ratings, transcripts, recordings, statistics and names found by joins
 -- over sets read once, instead of index probes per leg (the recursion) and per conversation
 -- (the lookups), and every figure of a conversation taken in one aggregate. The demo's whole
@@ -7,6 +7,7 @@
 -- tests/conversations_shapes.rs proves both shapes return the same rows.
 -- Parameters (NULL = any): $1 domain ids  $2/$3 root created_at [from, to)
 --  $4/$5 root stored_at [from, to)  $6 root directions  $7 answered (true) / not (false)
+--  $8 read the root leg's variables
 --@include parts/history_domains.sql
 --@include parts/conversation_roots.sql
 , edges AS MATERIALIZED (
@@ -155,7 +156,11 @@ SELECT
     (CASE WHEN cardinality(fam.file_ids) > 1
           THEN ARRAY(SELECT file_id FROM unnest(fam.file_ids) file_id ORDER BY file_id)
           ELSE fam.file_ids END)                 AS "recording_file_ids?",
-    fam.mos_min                                  AS "mos_min?"
+    fam.mos_min                                  AS "mos_min?",
+    -- The root leg's variables, read only when the export writes them ($8: one probe of the
+    -- primary key per conversation).
+    CASE WHEN $8::bool THEN (SELECT h.payload FROM call_center.cc_calls_history h
+                             WHERE h.id = c.id) END::text AS "variables?"
 FROM fam
 -- The names conversations.sql's columns read: the root leg `c` (a root has no parent) and its
 -- queue `q`, the first queued leg and its queue `fq`, the answer, who answered (`u`, `a`) and

@@ -36,10 +36,13 @@ pub struct ExportCommand<D: Dataset> {
 impl<D: Dataset> ExportCommand<D> {
     /// Checks everything that can be checked offline, then exports.
     pub async fn run(&self) -> Result<Summary> {
-        let filter = D::filter(&self.filters)?;
+        let mut filter = D::filter(&self.filters)?;
         self.conn.validate()?;
         let mut options = self.output.to_options::<D::Row>(&self.conn, D::NAME)?;
         options.sink.tz = D::time_zone(&self.filters);
+        if let Some(view) = &options.sink.view {
+            D::narrow(&mut filter, view);
+        }
         crate::session::export::<D>(&self.conn, &filter, &self.extra, options).await
     }
 }
@@ -164,6 +167,14 @@ macro_rules! registry {
                     }
                 )+
                 None
+            }
+
+            /// Leaves out of the job's read what its files do not hold ([`Dataset::narrow`]).
+            pub fn narrow(&mut self, view: &crate::view::View) {
+                match self {
+                    $(JobFilter::$dv(f) => <$dt as Dataset>::narrow(f, view),)+
+                    $(JobFilter::$rv(f) => <$rt as Dataset>::narrow(f, view),)+
+                }
             }
 
             /// Runs `visitor` with the job's dataset type and filter.

@@ -203,6 +203,17 @@ impl View {
         &self.columns
     }
 
+    /// Whether writing this view reads the dataset's column `name` (written itself, or the
+    /// `variables` that variable columns come from).
+    pub fn reads(&self, name: &str) -> bool {
+        self.sources.iter().any(|s| match s {
+            Source::Cell { index, treat } => {
+                self.base[*index].name == name && *treat != Treat::Drop
+            }
+            Source::Variable { .. } => name == "variables",
+        })
+    }
+
     /// Whether this view was made for rows of `R` (the same columns; a constant slice has no
     /// fixed address to compare).
     pub fn fits<R: Record>(&self) -> bool {

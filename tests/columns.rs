@@ -322,3 +322,36 @@ async fn a_nightly_job_writes_its_chosen_columns_and_keeps_its_delta_table_to_th
     let line = assert_fails(&out, 2);
     assert!(line.contains("other columns"), "{line}");
 }
+
+#[tokio::test]
+async fn conversations_take_their_root_legs_variables() {
+    let db = TestDb::with_fixture("calls.sql").await;
+    for shape in ["per-row", "set-wise"] {
+        let out = run_ok(&[
+            "conversations",
+            "--database-url",
+            &db.url,
+            "-q",
+            "--shape",
+            shape,
+            "--columns",
+            "conversation_id,variables",
+            "--variable-columns",
+            "city,lang",
+        ]);
+        let (header, rows) = parse_csv(&out);
+        assert_eq!(
+            header,
+            ["conversation_id", "variables", "var_city", "var_lang"]
+        );
+        let first = rows
+            .iter()
+            .find(|r| r[0] == FIRST)
+            .expect("the first call's conversation");
+        let variables: serde_json::Value = serde_json::from_str(&first[1]).unwrap();
+        assert_eq!(variables["city"], "Київ", "{shape}");
+        assert_eq!(first[2..], ["Київ", "uk"], "{shape}");
+        let missed = rows.iter().find(|r| r[0] == MISSED).unwrap();
+        assert_eq!(missed[2..], ["", "en"], "{shape}");
+    }
+}

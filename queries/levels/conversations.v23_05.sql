@@ -11,6 +11,7 @@
 -- legs. A callback of a callback is not followed.
 -- Parameters (NULL = any): $1 domain ids  $2/$3 root created_at [from, to)
 --  $4/$5 root stored_at [from, to)  $6 root directions  $7 answered (true) / not (false)
+--  $8 read the root leg's variables
 WITH RECURSIVE history_domains(id) AS (
     SELECT min(h.domain_id) FROM call_center.cc_calls_history h
     UNION ALL
@@ -179,7 +180,11 @@ SELECT
           AND f.removed IS NOT TRUE AND f.not_exists IS NOT TRUE
           AND (NULL::varchar IS NULL OR NULL::varchar = 'call')
         ORDER BY f.id), '{}')                    AS "recording_file_ids?",
-    NULL::float8 AS "mos_min?"
+    NULL::float8 AS "mos_min?",
+    -- The root leg's variables, read only when the export writes them ($8: one probe of the
+    -- primary key per conversation).
+    CASE WHEN $8::bool THEN (SELECT h.payload FROM call_center.cc_calls_history h
+                             WHERE h.id = c.id) END::text AS "variables?"
 FROM roots
 JOIN call_center.cc_calls_history c ON c.id = roots.id AND c.domain_id = roots.domain_id
 JOIN fam ON fam.root_id = roots.id

@@ -13,6 +13,7 @@ use crate::levels::Level;
 use crate::levels::sql::conversations as sql;
 use crate::levels::sql::conversations_bulk as sql_bulk;
 use crate::timearg::Window;
+use crate::view::View;
 
 use super::shape::{self, LegTime};
 use super::{Dataset, Direction, Incremental, NoFlags, ReadShape, WindowArgs, Windowed, list};
@@ -86,6 +87,9 @@ crate::record! {
         recording_file_ids: Option<Vec<i64>> => Int64List,
         /// Lowest `mos_min` over its legs' media statistics (`cc_calls_media_stats`, v26.02+).
         mos_min: Option<f64> => Float64 since "v26.02",
+        /// The root leg's call variables (`cc_calls_history.payload` jsonb), as `calls`
+        /// exports them; read only when the export writes them (or variables as columns).
+        variables: Option<String> => Json as Text,
     }
 }
 
@@ -128,6 +132,8 @@ pub struct ConversationsFilter {
     pub args: ConversationsArgs,
     pub created: Window,
     pub stored: Window,
+    /// Whether the export writes `variables` (itself, or variables as columns).
+    pub with_variables: bool,
 }
 
 /// The conversations matching `f`, streamed from `db` (inside the caller's snapshot), read in
@@ -197,6 +203,7 @@ fn read<'c>(
                     f.stored.to,
                     list(&directions),
                     answered,
+                    f.with_variables,
                 )
             )
         };
@@ -253,10 +260,14 @@ impl Dataset for Conversations {
                 ("--stored-from", &args.stored_from),
                 ("--stored-to", &args.stored_to),
             )?,
+            with_variables: true,
         })
     }
     fn time_zone(args: &Self::Args) -> chrono_tz::Tz {
         args.window.tz.0
+    }
+    fn narrow(filter: &mut ConversationsFilter, view: &View) {
+        filter.with_variables = view.reads("variables");
     }
     fn domains(filter: &ConversationsFilter) -> &[i64] {
         &filter.args.window.domains
@@ -267,5 +278,42 @@ impl Dataset for Conversations {
         filter: &ConversationsFilter,
     ) -> BoxStream<'c, Result<ConversationRow>> {
         rows(db, level, filter)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::Record;
+    use crate::view::ViewRequest;
+
+    fn narrowed(request: ViewRequest) -> bool {
+        let args = ConversationsArgs::default();
+        let mut filter = Conversations::filter(&args).unwrap();
+        assert!(
+            filter.with_variables,
+            "an export of every column reads them"
+        );
+        let view = View::resolve("conversations", ConversationRow::COLUMNS, &request).unwrap();
+        Conversations::narrow(&mut filter, &view);
+        filter.with_variables
+    }
+
+    #[test]
+    fn variables_are_read_only_when_written() {
+        let columns = |names: &[&str]| names.iter().map(|n| (*n).to_string()).collect();
+        assert!(!narrowed(ViewRequest {
+            exclude: columns(&["variables"]),
+            ..ViewRequest::default()
+        }));
+        assert!(!narrowed(ViewRequest {
+            columns: columns(&["conversation_id", "legs"]),
+            ..ViewRequest::default()
+        }));
+        assert!(narrowed(ViewRequest {
+            columns: columns(&["conversation_id"]),
+            variables: columns(&["lang"]),
+            ..ViewRequest::default()
+        }));
     }
 }

@@ -151,6 +151,9 @@ pub trait Dataset: Sized + 'static {
     fn time_zone(_args: &Self::Args) -> chrono_tz::Tz {
         chrono_tz::UTC
     }
+    /// Leaves out of the read what the export does not write (`view`: its columns), where
+    /// that saves the server work.
+    fn narrow(_filter: &mut Self::Filter, _view: &crate::view::View) {}
     /// The rows matching `filter`, streamed from `db` inside the caller's snapshot.
     fn rows<'c>(
         db: &'c mut PgConnection,

@@ -443,6 +443,10 @@ fn check_job(
         return Err("profile = \"excel\" needs format = \"csv\"".to_string());
     }
     let view = job_view(&raw, info, run_pseudonymize, key)?;
+    let mut source = source;
+    if let Some(view) = &view {
+        source.narrow(view);
+    }
     Ok(Job {
         name,
         mode,
