@@ -241,7 +241,10 @@ fn schema_prints_every_column_with_its_release_and_class() {
     let whole = run_ok(&["schema"]);
     let docs =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/datasets.md")).unwrap();
-    assert!(whole == docs, "docs/datasets.md is not what `schema` prints");
+    assert!(
+        whole == docs,
+        "docs/datasets.md is not what `schema` prints"
+    );
     let conversations = run_ok(&["schema", "conversations"]);
     assert!(
         docs.contains(&conversations),
