@@ -112,53 +112,7 @@ impl View {
             ));
         }
         let variables = variable_columns(dataset, base, &request.variables)?;
-        let available = |name: &str| {
-            base.iter()
-                .position(|c| c.name == name)
-                .map(Chosen::Base)
-                .or_else(|| {
-                    variables
-                        .iter()
-                        .position(|v| v.0.name == name)
-                        .map(Chosen::Variable)
-                })
-        };
-        let unknown = |name: &str| {
-            let mut names: Vec<&str> = base.iter().map(|c| c.name).collect();
-            names.extend(variables.iter().map(|v| v.0.name));
-            Error::input(format!(
-                "{dataset} has no column {name:?}; its columns: {}",
-                names.join(", ")
-            ))
-        };
-        let mut chosen = Vec::new();
-        if request.columns.is_empty() {
-            chosen.extend((0..base.len()).map(Chosen::Base));
-            chosen.extend((0..variables.len()).map(Chosen::Variable));
-        } else {
-            for name in &request.columns {
-                let column = available(name).ok_or_else(|| unknown(name))?;
-                if chosen.contains(&column) {
-                    return Err(Error::input(format!("--columns names {name:?} twice")));
-                }
-                chosen.push(column);
-            }
-            // Variables asked for but not placed by --columns go last.
-            for v in 0..variables.len() {
-                if !chosen.contains(&Chosen::Variable(v)) {
-                    chosen.push(Chosen::Variable(v));
-                }
-            }
-        }
-        for name in &request.exclude {
-            let column = available(name).ok_or_else(|| unknown(name))?;
-            chosen.retain(|c| *c != column);
-        }
-        if chosen.is_empty() {
-            return Err(Error::input(format!(
-                "no column of {dataset} is left to export"
-            )));
-        }
+        let chosen = choose(dataset, base, &variables, request)?;
         let tokenize_numbers = request.pseudonymize.contains(&Personal::Numbers);
         let mut view = View {
             base,
@@ -284,6 +238,64 @@ impl View {
     }
 }
 
+/// The view's columns, in order: `--columns` (or every column, then the variable columns),
+/// less `--exclude-columns`.
+fn choose(
+    dataset: &str,
+    base: &[Column],
+    variables: &[(Column, String)],
+    request: &ViewRequest,
+) -> Result<Vec<Chosen>> {
+    let available = |name: &str| {
+        base.iter()
+            .position(|c| c.name == name)
+            .map(Chosen::Base)
+            .or_else(|| {
+                variables
+                    .iter()
+                    .position(|v| v.0.name == name)
+                    .map(Chosen::Variable)
+            })
+    };
+    let unknown = |name: &str| {
+        let mut names: Vec<&str> = base.iter().map(|c| c.name).collect();
+        names.extend(variables.iter().map(|v| v.0.name));
+        Error::input(format!(
+            "{dataset} has no column {name:?}; its columns: {}",
+            names.join(", ")
+        ))
+    };
+    let mut chosen = Vec::new();
+    if request.columns.is_empty() {
+        chosen.extend((0..base.len()).map(Chosen::Base));
+        chosen.extend((0..variables.len()).map(Chosen::Variable));
+    } else {
+        for name in &request.columns {
+            let column = available(name).ok_or_else(|| unknown(name))?;
+            if chosen.contains(&column) {
+                return Err(Error::input(format!("--columns names {name:?} twice")));
+            }
+            chosen.push(column);
+        }
+        // Variables asked for but not placed by --columns go last.
+        for v in 0..variables.len() {
+            if !chosen.contains(&Chosen::Variable(v)) {
+                chosen.push(Chosen::Variable(v));
+            }
+        }
+    }
+    for name in &request.exclude {
+        let column = available(name).ok_or_else(|| unknown(name))?;
+        chosen.retain(|c| *c != column);
+    }
+    if chosen.is_empty() {
+        return Err(Error::input(format!(
+            "no column of {dataset} is left to export"
+        )));
+    }
+    Ok(chosen)
+}
+
 /// A column of the view: one of the dataset's, or the n-th variable column.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Chosen {
@@ -384,4 +396,135 @@ pub type SharedView = Arc<View>;
 /// The untouched view of rows of `R`.
 pub fn identity_of<R: Record>() -> SharedView {
     Arc::new(View::identity(R::COLUMNS))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    crate::record! {
+        /// Test row.
+        pub struct Leg {
+            /// Id.
+            id: i64 => Int64,
+            /// Number.
+            number: Option<String> => Text as Numbers,
+            /// Note.
+            note: Option<String> => Text as Text,
+            /// Variables.
+            variables: Option<String> => Json as Text,
+        }
+    }
+
+    fn leg() -> Leg {
+        Leg {
+            id: 7,
+            number: Some("+380 67 123 45 67".into()),
+            note: Some("call back".into()),
+            variables: Some(r#"{"city": "Київ", "phone": "380671234567"}"#.into()),
+        }
+    }
+
+    fn cells(view: &View, row: &Leg) -> Vec<String> {
+        let mut out = Vec::new();
+        view.cells(row, |c| out.push(format!("{c:?}")));
+        out
+    }
+
+    fn names(strings: &[&str]) -> Vec<String> {
+        strings.iter().map(|s| (*s).to_string()).collect()
+    }
+
+    #[test]
+    fn no_request_is_the_identity() {
+        let view = View::resolve("legs", Leg::COLUMNS, &ViewRequest::default()).unwrap();
+        assert!(view.identity);
+        let same_order = ViewRequest {
+            columns: names(&["id", "number", "note", "variables"]),
+            ..ViewRequest::default()
+        };
+        assert!(
+            View::resolve("legs", Leg::COLUMNS, &same_order)
+                .unwrap()
+                .identity
+        );
+    }
+
+    #[test]
+    fn columns_in_the_order_given_then_the_variables() {
+        let request = ViewRequest {
+            columns: names(&["note", "id"]),
+            variables: names(&["city", "due date"]),
+            ..ViewRequest::default()
+        };
+        let view = View::resolve("legs", Leg::COLUMNS, &request).unwrap();
+        let out: Vec<&str> = view.columns().iter().map(|c| c.name).collect();
+        assert_eq!(out, ["note", "id", "var_city", "var_due_date"]);
+        assert_eq!(
+            cells(&view, &leg()),
+            [
+                r#"Text("call back")"#,
+                "Int64(7)",
+                r#"Text("Київ")"#,
+                "Null"
+            ]
+        );
+        assert!(view.reads("variables") && view.reads("note") && !view.reads("number"));
+    }
+
+    #[test]
+    fn classes_token_numbers_and_drop_text() {
+        let key = PseudonymKey::from_bytes(&[1; 32]).unwrap();
+        let token = key.token(Personal::Numbers, "380671234567");
+        let request = ViewRequest {
+            pseudonymize: vec![Personal::Numbers, Personal::Text],
+            key: Some(key),
+            variables: names(&["phone"]),
+            ..ViewRequest::default()
+        };
+        let view = View::resolve("legs", Leg::COLUMNS, &request).unwrap();
+        let out = cells(&view, &leg());
+        assert_eq!(
+            out[1],
+            format!("Text({token:?})"),
+            "one token for both spellings"
+        );
+        assert_eq!(out[2], "Null", "text dropped");
+        assert_eq!(out[3], "Null", "free-form variables dropped under text");
+        assert_eq!(
+            out[4],
+            format!("Text({token:?})"),
+            "a variable column keeps its token"
+        );
+        assert!(view.columns()[2].nullable);
+        assert!(!view.reads("note"));
+    }
+
+    #[test]
+    fn bad_requests_name_the_problem() {
+        let unknown = ViewRequest {
+            columns: names(&["id", "nope"]),
+            ..ViewRequest::default()
+        };
+        let e = View::resolve("legs", Leg::COLUMNS, &unknown).unwrap_err();
+        assert!(
+            e.one_line()
+                .contains("its columns: id, number, note, variables")
+        );
+        let nothing = ViewRequest {
+            exclude: names(&["id", "number", "note", "variables"]),
+            ..ViewRequest::default()
+        };
+        assert!(View::resolve("legs", Leg::COLUMNS, &nothing).is_err());
+        let clash = ViewRequest {
+            variables: names(&["a b", "a_b"]),
+            ..ViewRequest::default()
+        };
+        assert!(View::resolve("legs", Leg::COLUMNS, &clash).is_err());
+        let keyless = ViewRequest {
+            pseudonymize: vec![Personal::Names],
+            ..ViewRequest::default()
+        };
+        assert!(View::resolve("legs", Leg::COLUMNS, &keyless).is_err());
+    }
 }
