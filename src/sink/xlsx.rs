@@ -26,7 +26,7 @@ pub const MAX_SHEET_ROWS: u32 = 1_048_576;
 /// The most characters Excel keeps in a cell.
 const MAX_CELL_CHARS: usize = 32_767;
 /// Integers up to this magnitude are exact in Excel's doubles.
-const EXACT_INTEGER: i64 = 1 << 53;
+const EXACT_INTEGER: u64 = 1 << 53;
 
 pub struct XlsxSink<W: Write + Send> {
     out: W,
@@ -188,7 +188,7 @@ fn write_cell(
         Cell::Int32(v) if is_id(column) => {
             sheet.write_string(row, col, v.to_string())?;
         }
-        Cell::Int64(v) if is_id(column) || v.abs() > EXACT_INTEGER => {
+        Cell::Int64(v) if is_id(column) || v.unsigned_abs() > EXACT_INTEGER => {
             sheet.write_string(row, col, v.to_string())?;
         }
         Cell::Int32(v) => {
@@ -259,8 +259,8 @@ pub fn excel_serial(t: DateTime<Utc>, tz: Tz) -> f64 {
         .expect("a valid date");
     let micros = (local - epoch).num_microseconds().unwrap_or(0);
     #[allow(clippy::cast_precision_loss)]
-    let days = micros as f64 / 86_400_000_000.0;
-    days
+    let micros = micros as f64;
+    micros / 86_400_000_000.0
 }
 
 fn xlsx_error(e: rust_xlsxwriter::XlsxError) -> Error {
