@@ -358,8 +358,8 @@ fn variable_columns(
                 nullable: true,
                 doc: Box::leak(
                     format!(
-                        "The call variable `{name}` (from `variables`), as text; NULL where the \
-                         call has none.\n"
+                        "The variable `{name}` (from the row's `variables`), as text; NULL where the \
+                         row has none.\n"
                     )
                     .into_boxed_str(),
                 ),
