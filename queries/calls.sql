@@ -16,6 +16,9 @@
 --  $33 amd results (aliases expanded by the caller)       $34 has transfer (bool)
 --  $35/$36 a slice of the table's blocks, ctid in ['(from,0)', '(to,0)'), for exports read
 --  in parallel over several connections sharing one snapshot (PostgreSQL 14+ TID range scan)
+--  $37/$38/$39 what the export writes (`want`): the leg's recordings (or --has-file), its
+--  has_children, its attempt's columns; a part left out is not read (a constant false in a
+--  custom plan turns its probes or joins into empty one-time results)
 --
 -- Webitel indexes the time columns only behind domain_id ((domain_id, stored_at) and
 -- (domain_id, created_at)). A window without --domain therefore reads every domain the history
@@ -29,6 +32,7 @@
 SELECT
 --@include parts/calls_columns.sql
 FROM call_center.cc_calls_history c
+CROSS JOIN (SELECT $37::bool AS recordings, $38::bool AS children, $39::bool AS attempts) want
 -- The parent by its primary key, one probe per child leg. LIMIT 1 (the key is unique) keeps
 -- the lateral from being flattened into a join the planner may hash over the whole history:
 -- a restated week's read scanned all of it.
@@ -42,7 +46,7 @@ LEFT JOIN LATERAL (
 --@include parts/leg_recordings.sql
 CROSS JOIN LATERAL (
     -- One probe of the parent_id index per top-level or blind-transferred leg.
-    SELECT EXISTS (
+    SELECT want.children AND EXISTS (
         SELECT 1 FROM call_center.cc_calls_history child
         WHERE (c.parent_id IS NULL OR c.blind_transfer IS NOT NULL)
           AND child.parent_id = c.id

@@ -1,6 +1,6 @@
 -- Call legs, the set-wise shape for bulk exports (the whole table, long windows; read on one
 -- connection, as block slices would build every hash again): the columns, parameters
--- ($1..$36) and rows of calls.sql, with each leg's recordings and children found by hash
+-- ($1..$39) and rows of calls.sql, with each leg's recordings and children found by hash
 -- joins over sets built once instead of calls.sql's index probes per leg. On 1M legs the
 -- probes cost ~10 µs a leg (8 s for the recordings, 2 s for has_children); here the
 -- recordings are one aggregate of storage.files, the children one DISTINCT of the parent_id
@@ -16,7 +16,8 @@
     -- have more than one file.
     SELECT leg_file.domain_id, leg_file.uuid, array_agg(leg_file.id) AS ids
     FROM storage.files leg_file
-    WHERE
+    WHERE $37::bool
+    AND
     --@include parts/call_recording_file.sql
     GROUP BY leg_file.domain_id, leg_file.uuid
 ), parents AS NOT MATERIALIZED (
@@ -34,11 +35,12 @@
 SELECT
 --@include parts/calls_columns.sql
 FROM call_center.cc_calls_history c
+CROSS JOIN (SELECT $37::bool AS recordings, $38::bool AS children, $39::bool AS attempts) want
 LEFT JOIN parent_legs p ON p.id = c.parent_id AND p.domain_id = c.domain_id
 --@include parts/calls_joins.sql
 -- A leg's recordings are its own and its parent's (storage.files.uuid is text).
 LEFT JOIN leg_files own ON own.domain_id = c.domain_id AND own.uuid = c.id::text
-LEFT JOIN parents ON parents.parent_id = c.id
+LEFT JOIN parents ON parents.parent_id = c.id AND want.children
 CROSS JOIN LATERAL (
     SELECT CASE
         WHEN own.ids IS NULL AND p.ids IS NULL THEN NULL

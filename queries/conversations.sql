@@ -50,10 +50,8 @@ SELECT
     (SELECT min(ms.mos_min)
      FROM call_center.cc_calls_media_stats ms
      WHERE ms.sip_id = ANY (fam.sip_ids))/*v26.02|NULL::float8*/ AS "mos_min?",
-    -- The root leg's variables, read only when the export writes them ($8: one probe of the
-    -- primary key per conversation).
-    CASE WHEN $8::bool THEN (SELECT h.payload FROM call_center.cc_calls_history h
-                             WHERE h.id = c.id) END::text AS "variables?"
+    -- The root leg's variables (NULL unless $8: conversation_roots.sql).
+    roots.variables                              AS "variables?"
 --@include parts/conversation_joins.sql
 WHERE ($7::bool IS NULL OR (answer.bridged_at IS NOT NULL) = $7)
 ORDER BY c.created_at, c.id

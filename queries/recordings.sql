@@ -67,6 +67,7 @@ WHERE (f.channel/*v24.10|NULL::varchar*/ IS NULL OR f.channel/*v24.10|NULL::varc
         SELECT 1
         FROM call_center.cc_calls_history c
         LEFT JOIN call_center.cc_calls_history p ON p.id = c.parent_id AND p.domain_id = c.domain_id
+        CROSS JOIN (SELECT true AS recordings) want
         CROSS JOIN LATERAL (
             SELECT date_part('epoch', c.hangup_at - c.created_at)::int8 AS duration_sec
         ) d

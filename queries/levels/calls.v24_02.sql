@@ -17,6 +17,9 @@
 --  $33 amd results (aliases expanded by the caller)       $34 has transfer (bool)
 --  $35/$36 a slice of the table's blocks, ctid in ['(from,0)', '(to,0)'), for exports read
 --  in parallel over several connections sharing one snapshot (PostgreSQL 14+ TID range scan)
+--  $37/$38/$39 what the export writes (`want`): the leg's recordings (or --has-file), its
+--  has_children, its attempt's columns; a part left out is not read (a constant false in a
+--  custom plan turns its probes or joins into empty one-time results)
 --
 -- Webitel indexes the time columns only behind domain_id ((domain_id, stored_at) and
 -- (domain_id, created_at)). A window without --domain therefore reads every domain the history
@@ -121,6 +124,7 @@ SELECT
     NULLIF(regexp_replace(att.description::text, '^[\r\n\t ]*|[\r\n\t ]*$', '', 'g'), '')
                                                  AS "agent_description?"
 FROM call_center.cc_calls_history c
+CROSS JOIN (SELECT $37::bool AS recordings, $38::bool AS children, $39::bool AS attempts) want
 -- The parent by its primary key, one probe per child leg. LIMIT 1 (the key is unique) keeps
 -- the lateral from being flattened into a join the planner may hash over the whole history:
 -- a restated week's read scanned all of it.
@@ -131,7 +135,8 @@ LEFT JOIN LATERAL (
     LIMIT 1
 ) p ON true
 LEFT JOIN call_center.cc_queue q ON q.id = c.queue_id
-LEFT JOIN call_center.cc_member_attempt_history att ON att.id = c.attempt_id
+-- The attempt only where its columns are written (`want`, a FROM item of the including query).
+LEFT JOIN call_center.cc_member_attempt_history att ON att.id = c.attempt_id AND want.attempts
 LEFT JOIN call_center.cc_agent a ON a.id = att.agent_id
 LEFT JOIN directory.wbt_user agent_user ON agent_user.id = a.user_id
 LEFT JOIN call_center.cc_team t ON t.id = a.team_id
@@ -147,7 +152,8 @@ CROSS JOIN LATERAL (
     SELECT NULLIF(ARRAY(
         SELECT leg_file.id
         FROM storage.files leg_file
-        WHERE leg_file.domain_id = c.domain_id
+        WHERE want.recordings
+          AND leg_file.domain_id = c.domain_id
           AND leg_file.uuid IN (c.id::text, c.parent_id::text)
           AND
           (leg_file.removed IS NOT TRUE AND leg_file.not_exists IS NOT TRUE
@@ -156,7 +162,7 @@ CROSS JOIN LATERAL (
 ) rec
 CROSS JOIN LATERAL (
     -- One probe of the parent_id index per top-level or blind-transferred leg.
-    SELECT EXISTS (
+    SELECT want.children AND EXISTS (
         SELECT 1 FROM call_center.cc_calls_history child
         WHERE (c.parent_id IS NULL OR c.blind_transfer IS NOT NULL)
           AND child.parent_id = c.id

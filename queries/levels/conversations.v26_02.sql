@@ -24,7 +24,9 @@ WITH RECURSIVE history_domains(id) AS (
     SELECT c.id, c.domain_id, c.direction, c.from_number, c.destination, c.to_number,
            c.created_at, c.stored_at, c.cause, c.hangup_by,
            c.amd_ai_result AS amd_ai_result,
-           c.hide_missed AS hide_missed, c.user_id, c.bridged_at, c.queue_id
+           c.hide_missed AS hide_missed, c.user_id, c.bridged_at, c.queue_id,
+           -- The root leg's variables, read in this scan only when the export writes them ($8).
+           CASE WHEN $8::bool THEN c.payload::text END AS variables
     FROM call_center.cc_calls_history c
     WHERE c.parent_id IS NULL AND c.transfer_from IS NULL
       AND c.redial_id IS NULL
@@ -183,10 +185,8 @@ SELECT
     (SELECT min(ms.mos_min)
      FROM call_center.cc_calls_media_stats ms
      WHERE ms.sip_id = ANY (fam.sip_ids)) AS "mos_min?",
-    -- The root leg's variables, read only when the export writes them ($8: one probe of the
-    -- primary key per conversation).
-    CASE WHEN $8::bool THEN (SELECT h.payload FROM call_center.cc_calls_history h
-                             WHERE h.id = c.id) END::text AS "variables?"
+    -- The root leg's variables (NULL unless $8: conversation_roots.sql).
+    roots.variables                              AS "variables?"
 FROM roots
 JOIN call_center.cc_calls_history c ON c.id = roots.id AND c.domain_id = roots.domain_id
 JOIN fam ON fam.root_id = roots.id

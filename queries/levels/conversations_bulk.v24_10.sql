@@ -21,7 +21,9 @@ WITH RECURSIVE history_domains(id) AS (
     SELECT c.id, c.domain_id, c.direction, c.from_number, c.destination, c.to_number,
            c.created_at, c.stored_at, c.cause, c.hangup_by,
            c.amd_ai_result AS amd_ai_result,
-           c.hide_missed AS hide_missed, c.user_id, c.bridged_at, c.queue_id
+           c.hide_missed AS hide_missed, c.user_id, c.bridged_at, c.queue_id,
+           -- The root leg's variables, read in this scan only when the export writes them ($8).
+           CASE WHEN $8::bool THEN c.payload::text END AS variables
     FROM call_center.cc_calls_history c
     WHERE c.parent_id IS NULL AND c.transfer_from IS NULL
       AND c.redial_id IS NULL
@@ -136,14 +138,15 @@ WITH RECURSIVE history_domains(id) AS (
            false AS is_root, NULL::int8 AS domain_id, NULL::varchar AS direction,
            NULL::varchar AS from_number, NULL::varchar AS destination, NULL::varchar AS to_number,
            NULL::timestamptz AS stored_at, NULL::varchar AS hangup_by,
-           NULL::varchar AS amd_ai_result, NULL::bool AS hide_missed, NULL::int2 AS queue_type
+           NULL::varchar AS amd_ai_result, NULL::bool AS hide_missed, NULL::int2 AS queue_type,
+           NULL::text AS variables
     FROM ranked_legs
     UNION ALL
     SELECT leg_files.root_id,
            NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
            NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
            leg_files.id,
-           false, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+           false, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
     FROM (
         -- The legs' recordings first, by the leg (OFFSET 0 keeps this join apart: joined
         -- with the roots first, by domain alone, a narrow window multiplied every root by
@@ -166,7 +169,7 @@ WITH RECURSIVE history_domains(id) AS (
            NULL,
            true, roots.domain_id, roots.direction, roots.from_number, roots.destination,
            roots.to_number, roots.stored_at, roots.hangup_by, roots.amd_ai_result,
-           roots.hide_missed, q.type
+           roots.hide_missed, q.type, roots.variables
     FROM roots
     LEFT JOIN call_center.cc_queue q ON q.id = roots.queue_id
 ), fam AS (
@@ -218,7 +221,8 @@ WITH RECURSIVE history_domains(id) AS (
            max(user_id) FILTER (WHERE is_root) AS user_id,
            max(bridged_at) FILTER (WHERE is_root) AS bridged_at,
            max(queue_id) FILTER (WHERE is_root) AS queue_id,
-           max(queue_type) AS queue_type
+           max(queue_type) AS queue_type,
+           max(variables) AS variables
     FROM facts
     GROUP BY root_id
 )
@@ -276,10 +280,8 @@ SELECT
           THEN ARRAY(SELECT file_id FROM unnest(fam.file_ids) file_id ORDER BY file_id)
           ELSE fam.file_ids END)                 AS "recording_file_ids?",
     fam.mos_min                                  AS "mos_min?",
-    -- The root leg's variables, read only when the export writes them ($8: one probe of the
-    -- primary key per conversation).
-    CASE WHEN $8::bool THEN (SELECT h.payload FROM call_center.cc_calls_history h
-                             WHERE h.id = c.id) END::text AS "variables?"
+    -- The root leg's variables (NULL unless $8: conversation_roots.sql).
+    fam.variables                                AS "variables?"
 FROM fam
 -- The names conversations.sql's columns read: the root leg `c` (a root has no parent) and its
 -- queue `q`, the first queued leg and its queue `fq`, the answer, who answered (`u`, `a`) and

@@ -68,6 +68,7 @@ WHERE (NULL::varchar IS NULL OR NULL::varchar = 'call')
         SELECT 1
         FROM call_center.cc_calls_history c
         LEFT JOIN call_center.cc_calls_history p ON p.id = c.parent_id AND p.domain_id = c.domain_id
+        CROSS JOIN (SELECT true AS recordings) want
         CROSS JOIN LATERAL (
             SELECT date_part('epoch', c.hangup_at - c.created_at)::int8 AS duration_sec
         ) d
@@ -78,7 +79,8 @@ WHERE (NULL::varchar IS NULL OR NULL::varchar = 'call')
             SELECT NULLIF(ARRAY(
                 SELECT leg_file.id
                 FROM storage.files leg_file
-                WHERE leg_file.domain_id = c.domain_id
+                WHERE want.recordings
+                  AND leg_file.domain_id = c.domain_id
                   AND leg_file.uuid IN (c.id::text, c.parent_id::text)
                   AND
                   (leg_file.removed IS NOT TRUE AND leg_file.not_exists IS NOT TRUE

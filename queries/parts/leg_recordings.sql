@@ -1,5 +1,6 @@
 -- A leg's recordings: the ids of the call recordings (channel `call` or unset, not removed,
--- not missing) of leg `c` or of its parent, as the `rec` lateral with one column file_ids.
+-- not missing) of leg `c` or of its parent, as the `rec` lateral with one column file_ids;
+-- none unless `want.recordings` (a FROM item of the including query) is true.
 -- One definition for calls.recording_file_ids, --has-file and the recordings export.
 CROSS JOIN LATERAL (
     -- Recordings belong to a leg or to its parent (storage.files.uuid is text). An ARRAY()
@@ -8,7 +9,8 @@ CROSS JOIN LATERAL (
     SELECT NULLIF(ARRAY(
         SELECT leg_file.id
         FROM storage.files leg_file
-        WHERE leg_file.domain_id = c.domain_id
+        WHERE want.recordings
+          AND leg_file.domain_id = c.domain_id
           AND leg_file.uuid IN (c.id::text, c.parent_id::text)
           AND
           --@include parts/call_recording_file.sql

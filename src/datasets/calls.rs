@@ -13,6 +13,7 @@ use crate::levels::Level;
 use crate::levels::sql::calls as sql;
 use crate::levels::sql::calls_bulk as sql_bulk;
 use crate::timearg::Window;
+use crate::view::View;
 
 use super::shape::{self, LegTime};
 use super::{BlockSlice, Dataset, Incremental, ReadShape, Windowed};
@@ -173,6 +174,7 @@ fn read<'c>(
     shape: ReadShape,
 ) -> BoxStream<'c, Result<CallRow>> {
     let blocks = (slice.from.as_deref(), slice.to.as_deref());
+    let (recordings, reads) = (f.reads_recordings(), f.reads);
     let legs = if shape == ReadShape::SetWise {
         crate::query_with_calls_filter!(
             sql_bulk::query,
@@ -180,10 +182,29 @@ fn read<'c>(
             level,
             CallRow,
             f,
-            (blocks.0, blocks.1)
+            (
+                blocks.0,
+                blocks.1,
+                recordings,
+                reads.children,
+                reads.attempts
+            )
         )
     } else {
-        crate::query_with_calls_filter!(sql::query, db, level, CallRow, f, (blocks.0, blocks.1))
+        crate::query_with_calls_filter!(
+            sql::query,
+            db,
+            level,
+            CallRow,
+            f,
+            (
+                blocks.0,
+                blocks.1,
+                recordings,
+                reads.children,
+                reads.attempts
+            )
+        )
     };
     legs.map_err(|e| Error::database("reading calls", e))
         .boxed()
@@ -336,6 +357,9 @@ impl Dataset for Calls {
     }
     fn time_zone(args: &Self::Args) -> chrono_tz::Tz {
         args.window.tz.0
+    }
+    fn narrow(filter: &mut CallsFilter, view: &View) {
+        filter.reads = LegReads::of(view);
     }
     fn domains(filter: &CallsFilter) -> &[i64] {
         &filter.domains

@@ -155,6 +155,62 @@ pub struct CallsFilter {
     pub tags: Vec<String>,
     pub amd_results: Vec<String>,
     pub has_transfer: Option<bool>,
+    /// The derived parts of a leg the export writes ([`Dataset::narrow`](crate::datasets::Dataset::narrow)).
+    pub reads: LegReads,
+}
+
+/// The derived parts of a leg that cost a read of another table: each is read only when one
+/// of its columns is written (or, for recordings, `--has-file` filters by them).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LegReads {
+    /// `recording_file_ids`: storage.files, per leg or aggregated.
+    pub recordings: bool,
+    /// `has_children`: the parent_id index, per leg or as one set.
+    pub children: bool,
+    /// The attempt's columns (agent, team, attempt_result, queue_wait_sec,
+    /// agent_description, and the agent's user as user_id/user_name's fallback).
+    pub attempts: bool,
+}
+
+impl Default for LegReads {
+    fn default() -> Self {
+        LegReads {
+            recordings: true,
+            children: true,
+            attempts: true,
+        }
+    }
+}
+
+/// The columns read from the leg's attempt and the agent, team and user it leads to.
+pub const ATTEMPT_COLUMNS: [&str; 9] = [
+    "user_id",
+    "user_name",
+    "agent_id",
+    "agent_name",
+    "team_id",
+    "team_name",
+    "attempt_result",
+    "queue_wait_sec",
+    "agent_description",
+];
+
+impl LegReads {
+    /// What a view of the calls' columns writes.
+    pub fn of(view: &crate::view::View) -> LegReads {
+        LegReads {
+            recordings: view.reads("recording_file_ids"),
+            children: view.reads("has_children"),
+            attempts: ATTEMPT_COLUMNS.iter().any(|name| view.reads(name)),
+        }
+    }
+}
+
+impl CallsFilter {
+    /// Whether the query reads the leg's recordings: written, or filtered by (`--has-file`).
+    pub fn reads_recordings(&self) -> bool {
+        self.reads.recordings || self.has_file.is_some()
+    }
 }
 
 impl CallsArgs {
@@ -207,6 +263,7 @@ impl CallsArgs {
             tags: self.tags.clone(),
             amd_results: expand_amd_aliases(&self.amd_results),
             has_transfer: flag_pair(self.has_transfer, self.no_transfer),
+            reads: LegReads::default(),
         })
     }
 }
