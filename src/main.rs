@@ -91,9 +91,9 @@ fn fail(e: &Error, json: bool) -> ExitCode {
         None => e.one_line(),
     };
     if json {
-        eprintln!("{}", job::json_line("error", &message));
+        job::stderr_line("error", &job::json_line("error", &message));
     } else {
-        eprintln!("webitel-export: {message}");
+        job::stderr_line("error", &format!("webitel-export: {message}"));
     }
     ExitCode::from(e.exit_code())
 }
@@ -109,7 +109,12 @@ fn usage_error(e: clap::Error) -> ExitCode {
         let _ = e.print();
         return ExitCode::from(exit::INPUT);
     }
-    let message = error::clap_one_line(&e);
-    eprintln!("webitel-export: {message} (see --help)");
+    let message = format!("{} (see --help)", error::clap_one_line(&e));
+    // `--log-format json` keeps every line JSON, this one too.
+    if job::json_requested(std::env::args_os()) {
+        job::stderr_line("error", &job::json_line("error", &message));
+    } else {
+        job::stderr_line("error", &format!("webitel-export: {message}"));
+    }
     ExitCode::from(exit::INPUT)
 }

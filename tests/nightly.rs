@@ -594,7 +594,7 @@ async fn a_run_writes_its_metrics_whether_it_commits_or_fails() {
     };
     assert_eq!(value(&committed, "webitel_export_last_run_success"), 1.0);
     let legs = all_leg_ids(&db).await.len() as f64;
-    let job = "{job=\"calls\",dataset=\"calls\"}";
+    let job = "{export_job=\"calls\",dataset=\"calls\"}";
     assert_eq!(
         value(&committed, &format!("webitel_export_job_rows{job}")),
         legs
@@ -625,52 +625,12 @@ async fn a_run_writes_its_metrics_whether_it_commits_or_fails() {
     );
 }
 
-/// With `pushgateway`, the same metrics go to the gateway's group for this root; with
-/// `--log-format json` every stderr line is a JSON record, the failure too.
+/// With `--log-format json` every stderr line is a JSON record, the failure too (the
+/// Pushgateway itself: tests/metrics.rs, against the real one).
 #[tokio::test]
-async fn metrics_are_pushed_and_logs_can_be_json() {
-    use std::io::{Read, Write};
-    let gateway = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = gateway.local_addr().unwrap().port();
-    let received = std::thread::spawn(move || {
-        let (mut stream, _) = gateway.accept().unwrap();
-        stream
-            .set_read_timeout(Some(Duration::from_secs(5)))
-            .unwrap();
-        let mut request = Vec::new();
-        let mut buf = [0u8; 4096];
-        // Headers and body arrive in a few reads; stop when the body's length is in.
-        loop {
-            let n = stream.read(&mut buf).unwrap_or(0);
-            if n == 0 {
-                break;
-            }
-            request.extend_from_slice(&buf[..n]);
-            let text = String::from_utf8_lossy(&request);
-            if let Some((head, body)) = text.split_once("\r\n\r\n") {
-                let length = head
-                    .lines()
-                    .find_map(|l| {
-                        l.to_ascii_lowercase()
-                            .strip_prefix("content-length: ")
-                            .map(|v| v.trim().parse::<usize>().unwrap())
-                    })
-                    .unwrap_or(0);
-                if body.len() >= length {
-                    break;
-                }
-            }
-        }
-        stream
-            .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n")
-            .unwrap();
-        String::from_utf8(request).unwrap()
-    });
+async fn logs_can_be_json() {
     let db = TestDb::seeded(100, 22).await;
-    let lake = Lake::new(
-        &format!("pushgateway = \"http://127.0.0.1:{port}\""),
-        CALLS_CSV,
-    );
+    let lake = Lake::new("", CALLS_CSV);
     let out = run(&[
         "run",
         "--config",
@@ -696,16 +656,6 @@ async fn metrics_are_pushed_and_logs_can_be_json() {
         );
     }
     assert!(stderr.contains("files committed"), "{stderr}");
-    let request = received.join().unwrap();
-    assert!(
-        request.starts_with("PUT /metrics/job/webitel_export/instance/lake "),
-        "{request}"
-    );
-    assert!(
-        request.contains("webitel_export_last_run_success 1"),
-        "{request}"
-    );
-
     let out = run(&[
         "run",
         "--config",
@@ -723,4 +673,53 @@ async fn metrics_are_pushed_and_logs_can_be_json() {
         last["msg"].as_str().unwrap().contains("127.0.0.1"),
         "{last}"
     );
+
+    // A command line that does not parse: still one JSON line, when JSON was asked for.
+    let out = run(&[
+        "run",
+        "--config",
+        "x.toml",
+        "--log-format",
+        "json",
+        "--no-such-flag",
+    ]);
+    let err = assert_fails(&out, 2);
+    let record: serde_json::Value = serde_json::from_str(err.trim()).unwrap();
+    assert_eq!(record["level"], "error", "{err}");
+
+    // Under systemd, stderr is the journal (JOURNAL_STREAM names its device and inode): each
+    // line carries its syslog priority for journald, <3> for the failure, <6> for progress.
+    let journal = |url: &str, stream: Option<&str>| {
+        let file = tempfile::NamedTempFile::new().unwrap();
+        let meta = file.as_file().metadata().unwrap();
+        use std::os::unix::fs::MetadataExt;
+        let id = format!("{}:{}", meta.dev(), meta.ino());
+        let status = std::process::Command::new(env!("CARGO_BIN_EXE_webitel-export"))
+            .args([
+                "run",
+                "--config",
+                path_str(&lake.config),
+                "--database-url",
+                url,
+            ])
+            .args(["--log-format", "json"])
+            .env("JOURNAL_STREAM", stream.unwrap_or(&id))
+            .stderr(file.reopen().unwrap())
+            .status()
+            .unwrap();
+        (status.code(), std::fs::read_to_string(file.path()).unwrap())
+    };
+    let (code, text) = journal("postgres://postgres@127.0.0.1:1/webitel", None);
+    assert_eq!(code, Some(3));
+    let last = text.lines().last().unwrap();
+    assert!(
+        last.starts_with("<3>{") && last.contains("\"level\":\"error\""),
+        "{text}"
+    );
+    let (code, text) = journal(&db.url, None);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.lines().all(|l| l.starts_with("<6>{")), "{text}");
+    // Another stream's id: stderr is not the journal, no prefix.
+    let (_, text) = journal("postgres://postgres@127.0.0.1:1/webitel", Some("1:1"));
+    assert!(text.lines().last().unwrap().starts_with('{'), "{text}");
 }

@@ -26,6 +26,7 @@ mod formats;
 mod hostile;
 mod index_use;
 mod levels;
+mod metrics;
 mod nightly;
 mod object_storage;
 mod output_safety;

@@ -122,6 +122,10 @@ impl DatasetCheck {
 pub async fn run(args: &CheckArgs) -> Result<bool> {
     let wanted = selected(&args.datasets)?;
     args.conn.validate()?;
+    if let Some(config) = &args.config {
+        // What a run checks before it starts, without the database.
+        crate::job::config::Config::load(config)?.metrics.check()?;
+    }
     let mut session = Session::open(&args.conn, &[]).await?;
     let server = sqlx::query_file!("queries/check_server.sql")
         .fetch_one(session.db())

@@ -21,6 +21,8 @@ use crate::sink::{Format, Profile};
 use crate::timearg::{parse_duration, parse_instant, parse_tz};
 use crate::view::{SharedView, View, ViewRequest};
 
+pub use super::metrics::MetricsTarget;
+
 /// The file as written.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -41,6 +43,7 @@ struct RawConfig {
     storage: StorageConfig,
     metrics_file: Option<PathBuf>,
     pushgateway: Option<String>,
+    metrics_instance: Option<String>,
     #[serde(default)]
     delta: RawDelta,
     /// Classes of personal data pseudonymized in every job (a job's own list replaces it).
@@ -171,10 +174,8 @@ pub struct Config {
     pub max_file_bytes: u64,
     pub connection: ConnectionConfig,
     pub storage: StorageConfig,
-    /// The Prometheus text file every run rewrites (default `<root>/_state/metrics.prom`).
-    pub metrics_file: PathBuf,
-    /// A Pushgateway to push the same metrics to.
-    pub pushgateway: Option<String>,
+    /// Where every run's metrics go.
+    pub metrics: MetricsTarget,
     /// How Delta tables are kept (`[delta]`).
     pub delta: DeltaConfig,
     pub jobs: Vec<Job>,
@@ -278,13 +279,13 @@ impl Config {
             jobs.push(job);
         }
         let (root, object_root) = split_root(raw.root, raw.work_dir).map_err(general)?;
-        if let Some(url) = &raw.pushgateway
-            && !(url.starts_with("http://") || url.starts_with("https://"))
-        {
-            return Err(general(format!(
-                "pushgateway '{url}' is not an http:// or https:// URL"
-            )));
-        }
+        let metrics = metrics_target(
+            Some(&root),
+            raw.metrics_file,
+            raw.pushgateway,
+            raw.metrics_instance,
+        )
+        .map_err(general)?;
         let delta = check_delta(&raw.delta).map_err(general)?;
         if let Some(job) = jobs
             .iter()
@@ -300,10 +301,7 @@ impl Config {
         }
         Ok(Config {
             delta,
-            metrics_file: raw
-                .metrics_file
-                .unwrap_or_else(|| super::state::state_dir(&root).join("metrics.prom")),
-            pushgateway: raw.pushgateway,
+            metrics,
             root,
             object_root,
             tz,
@@ -315,6 +313,75 @@ impl Config {
             jobs,
         })
     }
+}
+
+/// The metrics keys of a config, read alone: where a run whose config is wrong still reports
+/// its failure.
+#[derive(Deserialize)]
+struct RawMetrics {
+    root: Option<PathBuf>,
+    work_dir: Option<PathBuf>,
+    metrics_file: Option<PathBuf>,
+    pushgateway: Option<String>,
+    metrics_instance: Option<String>,
+}
+
+impl MetricsTarget {
+    /// Where the metrics of a run whose config at `path` fails its checks go, if the file
+    /// is TOML that says (its metrics keys valid, the rest perhaps not).
+    pub fn salvage(path: &Path) -> Option<MetricsTarget> {
+        let text = std::fs::read_to_string(path).ok()?;
+        let raw: RawMetrics = toml::from_str(&text).ok()?;
+        let root = raw
+            .root
+            .and_then(|root| split_root(root, raw.work_dir).ok())
+            .map(|(root, _)| root);
+        metrics_target(
+            root.as_deref(),
+            raw.metrics_file,
+            raw.pushgateway,
+            raw.metrics_instance,
+        )
+        .ok()
+    }
+}
+
+/// The metrics keys, checked; the file defaults to `<root>/_state/metrics.prom`.
+fn metrics_target(
+    root: Option<&Path>,
+    file: Option<PathBuf>,
+    pushgateway: Option<String>,
+    instance: Option<String>,
+) -> std::result::Result<MetricsTarget, String> {
+    if let Some(url) = &pushgateway
+        && !(url.starts_with("http://") || url.starts_with("https://"))
+    {
+        return Err(format!(
+            "pushgateway '{url}' is not an http:// or https:// URL"
+        ));
+    }
+    let instance = match instance {
+        Some(name) if name.trim().is_empty() => {
+            return Err("metrics_instance is empty".into());
+        }
+        Some(name) => name,
+        // The host name tells the sites' pushes apart (a root's name is the same on each).
+        None => whoami::hostname().unwrap_or_else(|_| "localhost".into()),
+    };
+    let (file, named) = match (file, root) {
+        (Some(file), _) => (file, true),
+        (None, Some(root)) => (super::state::state_dir(root).join("metrics.prom"), false),
+        (None, None) => return Err("no root and no metrics_file".into()),
+    };
+    if file.as_os_str().is_empty() {
+        return Err("metrics_file is empty".into());
+    }
+    Ok(MetricsTarget {
+        file,
+        named,
+        pushgateway,
+        instance,
+    })
 }
 
 /// `"7d"`: a whole number of days from 1 to `max`.

@@ -24,7 +24,7 @@ mod sweep;
 use std::path::PathBuf;
 
 use crate::source::ConnArgs;
-pub use log::{LogFormat, json_line};
+pub use log::{LogFormat, json_line, json_requested, stderr_line};
 pub use run::run;
 
 /// `webitel-export run`.

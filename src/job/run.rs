@@ -1,6 +1,7 @@
 //! A run from start to end: the config, the lock, recovery, the session, the jobs, the commit
 //! and the metrics.
 
+use std::path::Path;
 use std::time::Instant;
 
 use chrono::Utc;
@@ -9,7 +10,7 @@ use super::RunArgs;
 use std::collections::BTreeMap;
 
 use super::commit::{self, DeltaCommits, Publish, Staging};
-use super::config::{Config, Table};
+use super::config::{Config, MetricsTarget, Table};
 use super::delta::{Commit as DeltaCommit, RunMark, Tables};
 use super::execute::{JobReport, RunContext};
 use super::jobs::Done;
@@ -28,22 +29,70 @@ use super::sweep;
 use crate::error::{Error, Result};
 use crate::session::Session;
 
-/// Runs every job of the configuration in one snapshot and publishes the result; then, for a
-/// run that held the lock, writes (and pushes) its metrics, whether it committed or failed.
+/// Runs every job of the configuration in one snapshot and publishes the result. Every exit
+/// once the config is read writes (and pushes) the metrics: a commit, a failure, a config
+/// that fails its checks, a lock another run holds. A dry run only reads: no output root,
+/// lock, recovery or metrics, but the metrics file is checked.
 pub async fn run(args: &RunArgs) -> Result<()> {
-    let config = Config::load(&args.config)?;
     let log = Log {
         quiet: args.quiet,
         format: args.log_format,
     };
+    let started = Instant::now();
+    let config = match Config::load(&args.config) {
+        Ok(config) => config,
+        Err(e) => {
+            if !args.dry_run
+                && let Some(target) = MetricsTarget::salvage(&args.config)
+            {
+                let outcome = metrics::Outcome::Failure {
+                    exit_code: e.exit_code(),
+                };
+                // The config's own error is the one to report.
+                let _ = record_metrics(&target, &outcome, started, log, true).await;
+            }
+            return Err(e);
+        }
+    };
+    if let Err(e) = config.metrics.check() {
+        if !args.dry_run {
+            // The file cannot be written; a Pushgateway still hears of the failure.
+            let outcome = metrics::Outcome::Failure {
+                exit_code: e.exit_code(),
+            };
+            let _ = record_metrics(&config.metrics, &outcome, started, log, false).await;
+        }
+        return Err(e);
+    }
     if args.dry_run {
-        // A dry run only reads: no output root, lock, recovery or metrics.
         let (publish, tables) = destination(&config)?;
         return execute(args, &config, (&publish, &tables), log)
             .await
             .map(drop);
     }
-    let (publish, tables) = destination(&config)?;
+    let result = run_locked(args, &config, log).await;
+    let outcome = match &result {
+        Ok(Some(done)) => metrics::Outcome::Success {
+            jobs: &done.reports,
+            state: &done.state,
+        },
+        Ok(None) => return Ok(()),
+        Err(e) => metrics::Outcome::Failure {
+            exit_code: e.exit_code(),
+        },
+    };
+    let recorded = record_metrics(&config.metrics, &outcome, started, log, true).await;
+    match (result, recorded) {
+        (Err(e), _) => Err(e),
+        // Committed, but the monitoring would not know: that fails the run.
+        (Ok(_), Err(e)) => Err(e),
+        (Ok(_), Ok(())) => Ok(()),
+    }
+}
+
+/// The run from its checks to its commit, under the lock.
+async fn run_locked(args: &RunArgs, config: &Config, log: Log) -> Result<Option<Committed>> {
+    let (publish, tables) = destination(config)?;
     // Before anything is written: each job's directory is what its format expects.
     for job in &config.jobs {
         tables.check_location(job).await?;
@@ -55,55 +104,37 @@ pub async fn run(args: &RunArgs) -> Result<()> {
         Publish::Object(object) => Some(object.lock(root).await?),
         Publish::Local => None,
     };
-    let started = Instant::now();
-    let result = execute(args, &config, (&publish, &tables), log).await;
-    let outcome = match &result {
-        Ok(Some(done)) => metrics::Outcome::Success {
-            jobs: &done.reports,
-            state: &done.state,
-        },
-        Ok(None) => return Ok(()),
-        Err(e) => metrics::Outcome::Failure {
-            exit_code: e.exit_code(),
-        },
-    };
-    record_metrics(&config, &outcome, started, log).await;
-    result.map(drop)
+    execute(args, config, (&publish, &tables), log).await
 }
 
-/// Writes the metrics file and pushes it; a failure here is a warning, not the run's outcome.
+/// Writes the metrics file (unless `to_file` is false: its place failed the check) and
+/// pushes it. The file failing is an error (the run's monitoring would be blind); a
+/// Pushgateway that cannot be reached is a warning (the file is written, and the gateway's own
+/// `up` series tells).
 async fn record_metrics(
-    config: &Config,
+    target: &MetricsTarget,
     outcome: &metrics::Outcome<'_>,
     started: Instant,
     log: Log,
-) {
-    let path = &config.metrics_file;
+    to_file: bool,
+) -> Result<()> {
+    let path = &target.file;
     let previous = std::fs::read_to_string(path).unwrap_or_default();
     let seconds = started.elapsed().as_secs_f64();
     let text = metrics::render(&previous, outcome, Utc::now(), seconds);
-    if let Err(e) = metrics::write(path, &text) {
+    // The default file lives in the root's state directory: a run that failed before the
+    // root was ever made (a first run's config error) has nowhere to write it, and makes none.
+    let written = if to_file && (target.named || path.parent().is_some_and(Path::is_dir)) {
+        metrics::write(path, &text)
+    } else {
+        Ok(())
+    };
+    if let Some(url) = &target.pushgateway
+        && let Err(e) = metrics::push(url, &target.instance, &text).await
+    {
         log.warn(&format!("metrics: {}", e.one_line()));
     }
-    if let Some(url) = &config.pushgateway {
-        let instance: String = config
-            .root
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default()
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || c == '-' {
-                    c
-                } else {
-                    '_'
-                }
-            })
-            .collect();
-        if let Err(e) = metrics::push(url, &instance, &text).await {
-            log.warn(&format!("metrics: {}", e.one_line()));
-        }
-    }
+    written
 }
 
 /// Where the run publishes, and the jobs' Delta tables there.

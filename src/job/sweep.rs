@@ -17,7 +17,7 @@ pub fn stale_temporaries(config: &Config) -> Result<usize> {
     removed += remove_temps_in(parent(&state), |dest| {
         Some(dest) == file_name(&state).as_deref()
     })?;
-    let metrics = &config.metrics_file;
+    let metrics = &config.metrics.file;
     removed += remove_temps_in(parent(metrics), |dest| {
         Some(dest) == file_name(metrics).as_deref()
     })?;

@@ -142,7 +142,7 @@ async fn the_archive_copies_verifies_resumes_and_lists_what_it_cannot_hold() {
     let metrics = std::fs::read_to_string(lake.root.join("_state/metrics.prom")).unwrap();
     for (outcome, n) in [("copied", 1), ("already_there", 2), ("not_archivable", 1)] {
         let line = format!(
-            "webitel_export_job_archive_files{{job=\"recordings\",dataset=\"recordings\",outcome=\"{outcome}\"}} {n}"
+            "webitel_export_job_archive_files{{export_job=\"recordings\",dataset=\"recordings\",outcome=\"{outcome}\"}} {n}"
         );
         assert!(metrics.contains(&line), "{line} in {metrics}");
     }
