@@ -156,6 +156,8 @@ impl ConnArgs {
         }
         if let Some(file) = &self.password_file {
             options = options.password(&read_password_file(file)?);
+        } else if let Some(password) = systemd_credential()? {
+            options = options.password(&password);
         }
         Ok(options)
     }
@@ -234,6 +236,29 @@ fn is_transient(e: &sqlx::Error) -> bool {
             Some("57P03" | "57P01" | "53300")
         ),
         _ => false,
+    }
+}
+
+/// The password systemd hands the packaged unit as the credential `pgpassword`
+/// (`LoadCredential=`), when there is one: an empty or missing credential (the unit's
+/// `SetCredential=` fallback when /etc/webitel-export/password does not exist) is no
+/// password, and ~/.pgpass, a client certificate or peer authentication take over.
+fn systemd_credential() -> Result<Option<String>> {
+    let Some(dir) = std::env::var_os("CREDENTIALS_DIRECTORY") else {
+        return Ok(None);
+    };
+    let path = std::path::Path::new(&dir).join("pgpassword");
+    match std::fs::read_to_string(&path) {
+        Ok(text) => Ok(text
+            .lines()
+            .next()
+            .filter(|l| !l.is_empty())
+            .map(str::to_string)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(Error::input(format!(
+            "the credential '{}' cannot be read: {e}",
+            path.display()
+        ))),
     }
 }
 

@@ -215,15 +215,56 @@ fn rust_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
 /// The man pages and completions the package ships come from the same clap definitions.
 #[test]
 fn man_pages_and_completions_cover_every_command() {
-    let man = crate::support::run_ok(&["generate", "man"]);
+    let dir = tempfile::tempdir().unwrap();
+    crate::support::run_ok(&["generate", "man", crate::support::path_str(dir.path())]);
+    let page = |name: &str| {
+        std::fs::read_to_string(dir.path().join(format!("{name}.1")))
+            .unwrap_or_else(|e| panic!("no man page {name}.1: {e}"))
+    };
+    // One page per command, as `man webitel-export-run` looks for it.
     for dataset in webitel_export::registry::DATASETS {
-        assert!(
-            man.contains(&format!(".TH webitel-export-{} 1", dataset.name)),
-            "no man page for {}",
-            dataset.name
-        );
+        let name = format!("webitel-export-{}", dataset.name);
+        assert!(page(&name).contains(&format!(".TH {name} 1")));
     }
-    assert!(man.contains(".TH webitel-export-run 1"));
+    assert!(page("webitel-export-run").contains(".TH webitel-export-run 1"));
+    assert!(page("webitel-export-report-agent-activity").contains("agent"));
+    assert!(page("webitel-export").contains("webitel\\-export\\-run(1)"));
+    // Bash completes subcommand options (the script run by bash, as bash-completion runs it).
+    let bash = crate::support::run_ok(&["generate", "completions", "bash"]);
+    let script = dir.path().join("webitel-export.bash");
+    std::fs::write(&script, bash).unwrap();
+    let offered = |words: &str| {
+        let out = std::process::Command::new("bash")
+            .args(["--norc", "--noprofile", "-c"])
+            .arg(
+                r#"source "$1"; shift
+                   f=$(complete -p webitel-export | sed -n 's/.*-F \([^ ]*\) .*/\1/p')
+                   COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); COMPREPLY=()
+                   "$f" webitel-export "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}"
+                   printf '%s\n' "${COMPREPLY[@]}""#,
+            )
+            .arg("bash")
+            .arg(&script)
+            .args(words.split(' '))
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout).unwrap()
+    };
+    assert!(
+        offered("webitel-export run --c")
+            .lines()
+            .any(|l| l == "--config")
+    );
+    assert!(
+        offered("webitel-export calls --stored-f")
+            .lines()
+            .any(|l| l == "--stored-from")
+    );
+    assert!(
+        offered("webitel-export report agent-activity --b")
+            .lines()
+            .any(|l| l == "--bucket")
+    );
     for shell in ["bash", "zsh", "fish"] {
         let text = crate::support::run_ok(&["generate", "completions", shell]);
         assert!(

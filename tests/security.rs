@@ -165,6 +165,32 @@ async fn password_file_and_pgpass_supply_the_password() {
         String::from_utf8_lossy(&out.stderr)
     );
 
+    // The packaged unit's systemd credential `pgpassword` ($CREDENTIALS_DIRECTORY); an empty
+    // one (the unit's fallback when /etc/webitel-export/password is missing) is no password.
+    let credentials = home.path().join("credentials");
+    std::fs::create_dir(&credentials).unwrap();
+    let with_credential = |password: &str| {
+        std::fs::write(credentials.join("pgpassword"), password).unwrap();
+        Command::new(env!("CARGO_BIN_EXE_webitel-export"))
+            .args(["agents", "--database-url", &bare, "-q"])
+            .env_remove("PGPASSWORD")
+            .env("HOME", home.path())
+            .env("CREDENTIALS_DIRECTORY", &credentials)
+            .output()
+            .unwrap()
+    };
+    let out = with_credential(&format!("{PASSWORD}\n"));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        with_credential("").status.code(),
+        Some(3),
+        "refused without one"
+    );
+
     // ~/.pgpass (mode 0600, as libpq requires).
     let pgpass = home.path().join(".pgpass");
     std::fs::write(
@@ -182,6 +208,10 @@ async fn password_file_and_pgpass_supply_the_password() {
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        with_credential("").status.success(),
+        "an empty credential leaves ~/.pgpass to answer"
     );
 }
 
