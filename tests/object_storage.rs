@@ -4,51 +4,32 @@
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use object_store::aws::AmazonS3Builder;
 use object_store::path::Path as ObjectPath;
 use object_store::{ObjectStore, ObjectStoreExt};
 
+use crate::support::daemon::Daemon;
 use crate::support::{PREVIOUS_EXPORT, TestDb, assert_fails, path_str};
 
 const BUCKET: &str = "exports";
 
-/// A moto S3 server on a free loopback port, stopped on drop.
+/// A moto S3 server on a free loopback port, stopped on drop, with the bucket made.
 struct S3Server {
-    child: Child,
-    port: u16,
+    daemon: Daemon,
 }
 
 impl S3Server {
     fn start() -> Option<S3Server> {
         let program = std::env::var("WEBITEL_TEST_MOTO_SERVER").unwrap_or("moto_server".into());
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = Command::new(&program)
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn();
-        let Ok(child) = child else {
-            eprintln!(
-                "skipped: no {program} (pip install 'moto[server]', or set WEBITEL_TEST_MOTO_SERVER)"
-            );
-            return None;
-        };
-        let server = S3Server { child, port };
-        let started = Instant::now();
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                started.elapsed() < Duration::from_secs(30),
-                "moto did not start"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        let daemon = Daemon::start(
+            &program,
+            &["-H", "127.0.0.1", "-p", "{port}"],
+            "pip install 'moto[server]', or set WEBITEL_TEST_MOTO_SERVER",
+        )?;
+        let server = S3Server { daemon };
         assert!(
             server
                 .http("PUT", &format!("/{BUCKET}"))
@@ -59,11 +40,11 @@ impl S3Server {
 
     /// One plain HTTP request (moto accepts unsigned ones); the whole response.
     fn http(&self, method: &str, path: &str) -> String {
-        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        let mut stream = TcpStream::connect(("127.0.0.1", self.daemon.port)).unwrap();
         write!(
             stream,
             "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
-            self.port
+            self.daemon.port
         )
         .unwrap();
         let mut response = String::new();
@@ -76,7 +57,10 @@ impl S3Server {
             .env("AWS_ACCESS_KEY_ID", "test")
             .env("AWS_SECRET_ACCESS_KEY", "test")
             .env("AWS_REGION", "us-east-1")
-            .env("AWS_ENDPOINT", format!("http://127.0.0.1:{}", self.port))
+            .env(
+                "AWS_ENDPOINT",
+                format!("http://127.0.0.1:{}", self.daemon.port),
+            )
             .env("AWS_ALLOW_HTTP", "true");
     }
 
@@ -87,7 +71,7 @@ impl S3Server {
             .with_access_key_id("test")
             .with_secret_access_key("test")
             .with_region("us-east-1")
-            .with_endpoint(format!("http://127.0.0.1:{}", self.port))
+            .with_endpoint(format!("http://127.0.0.1:{}", self.daemon.port))
             .with_allow_http(true)
             .build()
             .unwrap()
@@ -128,13 +112,6 @@ impl S3Server {
             .stdout(Stdio::piped());
         self.env(&mut command);
         command
-    }
-}
-
-impl Drop for S3Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
@@ -319,7 +296,7 @@ async fn a_run_publishes_to_s3_with_markers_and_manifest() {
     // The endpoint from the config file's [storage], not from the environment.
     let storage = format!(
         "[storage]\nendpoint = \"http://127.0.0.1:{}\"\nallow_http = true\nregion = \"us-east-1\"",
-        s3.port
+        s3.daemon.port
     );
     let config = lake_config(dir.path(), "lake", &storage);
     let out = s3
@@ -456,7 +433,7 @@ async fn a_run_archives_recordings_from_an_s3_profile_into_an_s3_root() {
         .with_access_key_id("test")
         .with_secret_access_key("test")
         .with_region("us-east-1")
-        .with_endpoint(format!("http://127.0.0.1:{}", s3.port))
+        .with_endpoint(format!("http://127.0.0.1:{}", s3.daemon.port))
         .with_allow_http(true)
         .build()
         .unwrap();
@@ -477,7 +454,7 @@ async fn a_run_archives_recordings_from_an_s3_profile_into_an_s3_root() {
          WHERE id = 11;
          UPDATE storage.files SET properties = '{{\"location\": \"recordings/2026/09/03/x.mp3\"}}',
              size = {}, sha256sum = '{}' WHERE id = 2;",
-        s3.port,
+        s3.daemon.port,
         local_store.path().display(),
         audio.len(),
         sha(&audio)
@@ -493,7 +470,7 @@ async fn a_run_archives_recordings_from_an_s3_profile_into_an_s3_root() {
              [[jobs]]\ndataset = \"recordings\"\nformat = \"csv\"\nfilters = [\"--domain\", \"1\"]\n\
              [jobs.archive]\n",
             dir.path().join("work").display(),
-            s3.port
+            s3.daemon.port
         ),
     )
     .unwrap();
@@ -710,7 +687,7 @@ async fn a_delta_table_on_s3_is_read_as_is_and_one_run_at_a_time_publishes() {
             "previous_rows": rows - 1,
             "storage_options": {
                 "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
-                "AWS_REGION": "us-east-1", "AWS_ENDPOINT_URL": format!("http://127.0.0.1:{}", s3.port),
+                "AWS_REGION": "us-east-1", "AWS_ENDPOINT_URL": format!("http://127.0.0.1:{}", s3.daemon.port),
                 "AWS_ALLOW_HTTP": "true", "AWS_S3_ALLOW_UNSAFE_RENAME": "true"
             }
         });

@@ -175,36 +175,23 @@ fn read<'c>(
 ) -> BoxStream<'c, Result<CallRow>> {
     let blocks = (slice.from.as_deref(), slice.to.as_deref());
     let (recordings, reads) = (f.reads_recordings(), f.reads);
+    // Both shapes take the same parameters: the filter's, the block slice's, what is read.
+    macro_rules! legs_from {
+        ($($query:ident)::+) => {
+            crate::query_with_calls_filter!(
+                $($query)::+,
+                db,
+                level,
+                CallRow,
+                f,
+                (blocks.0, blocks.1, recordings, reads.children, reads.attempts)
+            )
+        };
+    }
     let legs = if shape == ReadShape::SetWise {
-        crate::query_with_calls_filter!(
-            sql_bulk::query,
-            db,
-            level,
-            CallRow,
-            f,
-            (
-                blocks.0,
-                blocks.1,
-                recordings,
-                reads.children,
-                reads.attempts
-            )
-        )
+        legs_from!(sql_bulk::query)
     } else {
-        crate::query_with_calls_filter!(
-            sql::query,
-            db,
-            level,
-            CallRow,
-            f,
-            (
-                blocks.0,
-                blocks.1,
-                recordings,
-                reads.children,
-                reads.attempts
-            )
-        )
+        legs_from!(sql::query)
     };
     legs.map_err(|e| Error::database("reading calls", e))
         .boxed()
