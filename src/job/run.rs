@@ -39,30 +39,24 @@ pub async fn run(args: &RunArgs) -> Result<()> {
         format: args.log_format,
     };
     let started = Instant::now();
-    let config = match Config::load(&args.config) {
-        Ok(config) => config,
-        Err(e) => {
-            if !args.dry_run
-                && let Some(target) = MetricsTarget::salvage(&args.config)
-            {
-                let outcome = metrics::Outcome::Failure {
-                    exit_code: e.exit_code(),
-                };
-                // The config's own error is the one to report.
-                let _ = record_metrics(&target, &outcome, started, log, true).await;
-            }
-            return Err(e);
-        }
-    };
-    if let Err(e) = config.metrics.check() {
-        if !args.dry_run {
-            // The file cannot be written; a Pushgateway still hears of the failure.
+    // A run that stops before it starts is recorded too (not a dry run: it writes nothing).
+    let stopped = |target: Option<MetricsTarget>, e: Error, to_file: bool| async move {
+        if let Some(target) = target.filter(|_| !args.dry_run) {
             let outcome = metrics::Outcome::Failure {
                 exit_code: e.exit_code(),
             };
-            let _ = record_metrics(&config.metrics, &outcome, started, log, false).await;
+            // The run's own error is the one to report.
+            let _ = record_metrics(&target, &outcome, started, log, to_file).await;
         }
-        return Err(e);
+        Err(e)
+    };
+    let config = match Config::load(&args.config) {
+        Ok(config) => config,
+        Err(e) => return stopped(MetricsTarget::salvage(&args.config), e, true).await,
+    };
+    if let Err(e) = config.metrics.check() {
+        // The file cannot be written; a Pushgateway still hears of the failure.
+        return stopped(Some(config.metrics.clone()), e, false).await;
     }
     if args.dry_run {
         let (publish, tables) = destination(&config)?;
