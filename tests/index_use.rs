@@ -54,12 +54,15 @@ async fn plan(db: &TestDb, query: &str, params: &[&str]) -> String {
     lines.join("\n")
 }
 
-/// The 36 parameters of calls.sql, all "not filtered", with `set` ones replaced.
+/// The 39 parameters of calls.sql, all "not filtered", every column read, with `set` ones
+/// replaced.
 fn calls_params<'a>(set: &[(usize, &'a str)]) -> Vec<&'a str> {
-    let mut params = vec!["NULL"; 36];
+    let mut params = vec!["NULL"; 39];
     // The flag parameters: top-level only ($23) and missed only ($31).
     params[22] = "false";
     params[30] = "false";
+    // What the export writes ($37..$39): recordings, children, the attempt.
+    params[36..39].fill("true");
     for (n, value) in set {
         params[n - 1] = value;
     }

@@ -21,8 +21,6 @@ use crate::sink::{Format, Profile};
 use crate::timearg::{parse_duration, parse_instant, parse_tz};
 use crate::view::{SharedView, View, ViewRequest};
 
-pub use super::metrics::MetricsTarget;
-
 /// The file as written.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -312,6 +310,61 @@ impl Config {
             storage: raw.storage,
             jobs,
         })
+    }
+}
+
+/// Where a run's metrics go.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MetricsTarget {
+    /// The Prometheus text file every run rewrites.
+    pub file: PathBuf,
+    /// Whether `file` was named in the config (its directory must then exist); the default
+    /// lies in the root's state directory, which the run makes.
+    pub named: bool,
+    /// A Pushgateway (`http://host:9091`) to push the same metrics to.
+    pub pushgateway: Option<String>,
+    /// The Pushgateway group's `instance`: the host name unless `metrics_instance` says.
+    pub instance: String,
+}
+
+impl MetricsTarget {
+    /// Fails (exit 2) when the file cannot be written where the config names it: its
+    /// directory is missing or not writable, or the path is a directory or a link. Checked
+    /// before a run starts (and by `run --dry-run` and `check --config`), as the output root
+    /// is; the directory is never created.
+    pub fn check(&self) -> Result<()> {
+        let bad =
+            |why: String| Error::input(format!("metrics_file '{}': {why}", self.file.display()));
+        if !self.named {
+            return Ok(());
+        }
+        if let Ok(meta) = std::fs::symlink_metadata(&self.file)
+            && !meta.is_file()
+        {
+            return Err(bad("not a regular file".into()));
+        }
+        let dir = match self.file.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        if !dir.is_dir() {
+            return Err(bad(format!(
+                "its directory {} does not exist (it is not created)",
+                dir.display()
+            )));
+        }
+        // The file is replaced by renaming a temporary beside it: that needs a writable
+        // directory, which a probe proves for the run's own user.
+        tempfile::Builder::new()
+            .prefix(".webitel-export-probe")
+            .tempfile_in(dir)
+            .map(drop)
+            .map_err(|e| {
+                bad(format!(
+                    "its directory {} is not writable: {e}",
+                    dir.display()
+                ))
+            })
     }
 }
 

@@ -12,7 +12,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use chrono::{DateTime, Utc};
 
@@ -21,61 +21,6 @@ use super::state::State;
 use crate::error::{Error, Result, exit};
 
 const PREFIX: &str = "webitel_export";
-
-/// Where a run's metrics go.
-#[derive(Clone, Debug, PartialEq)]
-pub struct MetricsTarget {
-    /// The Prometheus text file every run rewrites.
-    pub file: PathBuf,
-    /// Whether `file` was named in the config (its directory must then exist); the default
-    /// lies in the root's state directory, which the run makes.
-    pub named: bool,
-    /// A Pushgateway (`http://host:9091`) to push the same metrics to.
-    pub pushgateway: Option<String>,
-    /// The Pushgateway group's `instance`: the host name unless `metrics_instance` says.
-    pub instance: String,
-}
-
-impl MetricsTarget {
-    /// Fails (exit 2) when the file cannot be written where the config names it: its
-    /// directory is missing or not writable, or the path is a directory or a link. Checked
-    /// before a run starts (and by `run --dry-run` and `check --config`), as the output root
-    /// is; the directory is never created.
-    pub fn check(&self) -> Result<()> {
-        let bad =
-            |why: String| Error::input(format!("metrics_file '{}': {why}", self.file.display()));
-        if !self.named {
-            return Ok(());
-        }
-        if let Ok(meta) = std::fs::symlink_metadata(&self.file)
-            && !meta.is_file()
-        {
-            return Err(bad("not a regular file".into()));
-        }
-        let dir = match self.file.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d,
-            _ => Path::new("."),
-        };
-        if !dir.is_dir() {
-            return Err(bad(format!(
-                "its directory {} does not exist (it is not created)",
-                dir.display()
-            )));
-        }
-        // The file is replaced by renaming a temporary beside it: that needs a writable
-        // directory, which a probe proves for the run's own user.
-        tempfile::Builder::new()
-            .prefix(".webitel-export-probe")
-            .tempfile_in(dir)
-            .map(drop)
-            .map_err(|e| {
-                bad(format!(
-                    "its directory {} is not writable: {e}",
-                    dir.display()
-                ))
-            })
-    }
-}
 
 /// How a run ended, for the metrics.
 pub(super) enum Outcome<'a> {
