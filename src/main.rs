@@ -90,12 +90,18 @@ fn fail(e: &Error, json: bool) -> ExitCode {
         Some(hint) => format!("{} ({hint})", e.one_line()),
         None => e.one_line(),
     };
+    error_line(&message, json);
+    ExitCode::from(e.exit_code())
+}
+
+/// The one error line on stderr: a JSON record under `--log-format json`, else prefixed with
+/// the program's name (with the journal's priority when stderr is the journal).
+fn error_line(message: &str, json: bool) {
     if json {
-        job::stderr_line("error", &job::json_line("error", &message));
+        job::stderr_line("error", &job::json_line("error", message));
     } else {
         job::stderr_line("error", &format!("webitel-export: {message}"));
     }
-    ExitCode::from(e.exit_code())
 }
 
 /// clap's errors span several lines; keep help/version as they are and make errors one line.
@@ -111,10 +117,6 @@ fn usage_error(e: clap::Error) -> ExitCode {
     }
     let message = format!("{} (see --help)", error::clap_one_line(&e));
     // `--log-format json` keeps every line JSON, this one too.
-    if job::json_requested(std::env::args_os()) {
-        job::stderr_line("error", &job::json_line("error", &message));
-    } else {
-        job::stderr_line("error", &format!("webitel-export: {message}"));
-    }
+    error_line(&message, job::json_requested(std::env::args_os()));
     ExitCode::from(exit::INPUT)
 }
