@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::support::daemon::Daemon;
-use crate::support::{TestDb, assert_fails, path_str, run};
+use crate::support::{TestDb, assert_fails, path_str, run, run_args};
 
 /// node_exporter reading only the textfile directory `dir`.
 fn node_exporter(dir: &Path) -> Option<Daemon> {
@@ -106,14 +106,7 @@ impl Site {
     }
 
     fn run(&self, url: &str) -> std::process::Output {
-        run(&[
-            "run",
-            "--config",
-            path_str(&self.config),
-            "--database-url",
-            url,
-            "-q",
-        ])
+        run(&run_args(&self.config, url))
     }
 }
 

@@ -10,7 +10,7 @@ use parquet::file::reader::{FileReader, SerializedFileReader};
 use sha2::{Digest, Sha256};
 use sqlx::Executor;
 
-use crate::support::{TestDb, assert_fails, parse_csv, path_str, run, run_ok};
+use crate::support::{TestDb, assert_fails, parse_csv, path_str, run, run_args, run_ok};
 
 mod archive;
 pub mod delta;
@@ -51,14 +51,7 @@ impl Lake {
     }
 
     fn args_for<'a>(&'a self, url: &'a str) -> Vec<&'a str> {
-        vec![
-            "run",
-            "--config",
-            path_str(&self.config),
-            "--database-url",
-            url,
-            "-q",
-        ]
+        run_args(&self.config, url).to_vec()
     }
 
     fn run(&self, db: &TestDb) {

@@ -12,7 +12,7 @@ use object_store::path::Path as ObjectPath;
 use object_store::{ObjectStore, ObjectStoreExt};
 
 use crate::support::daemon::Daemon;
-use crate::support::{PREVIOUS_EXPORT, TestDb, assert_fails, path_str};
+use crate::support::{PREVIOUS_EXPORT, TestDb, assert_fails, path_str, run_args};
 
 const BUCKET: &str = "exports";
 
@@ -300,14 +300,7 @@ async fn a_run_publishes_to_s3_with_markers_and_manifest() {
     );
     let config = lake_config(dir.path(), "lake", &storage);
     let out = s3
-        .export(&[
-            "run",
-            "--config",
-            path_str(&config),
-            "--database-url",
-            &db.url,
-            "-q",
-        ])
+        .export(&run_args(&config, &db.url))
         .env_remove("AWS_ENDPOINT")
         .env_remove("AWS_ALLOW_HTTP")
         .output()
@@ -354,17 +347,7 @@ async fn a_run_interrupted_mid_upload_publishes_nothing_and_the_next_completes()
     let dir = tempfile::tempdir().unwrap();
     let config = lake_config(dir.path(), "cut", "");
     let state = dir.path().join("cut-work/_state/state.json");
-    let child = s3
-        .export(&[
-            "run",
-            "--config",
-            path_str(&config),
-            "--database-url",
-            &db.url,
-            "-q",
-        ])
-        .spawn()
-        .unwrap();
+    let child = s3.export(&run_args(&config, &db.url)).spawn().unwrap();
     s3.wait_for_an_open_upload();
     // SAFETY: signalling our own child process.
     unsafe { libc::kill(i32::try_from(child.id()).unwrap(), libc::SIGTERM) };

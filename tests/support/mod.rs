@@ -302,16 +302,21 @@ pub fn run(args: &[&str]) -> Output {
         .expect("run webitel-export")
 }
 
-/// `webitel-export run --config CONFIG --database-url … -q`, asserted to succeed.
-pub fn run_config(config: &Path, db: &TestDb) -> String {
-    run_ok(&[
+/// The arguments of a quiet nightly run: `run --config CONFIG --database-url URL -q`.
+pub fn run_args<'a>(config: &'a Path, url: &'a str) -> [&'a str; 6] {
+    [
         "run",
         "--config",
         path_str(config),
         "--database-url",
-        &db.url,
+        url,
         "-q",
-    ])
+    ]
+}
+
+/// `webitel-export run --config CONFIG --database-url … -q`, asserted to succeed.
+pub fn run_config(config: &Path, db: &TestDb) -> String {
+    run_ok(&run_args(config, &db.url))
 }
 
 /// Runs the binary and asserts it succeeded; returns stdout.
