@@ -11,7 +11,9 @@ WITH win AS (
            ($1::timestamptz[])[1] AS w_from,
            ($2::timestamptz[])[cardinality($2::timestamptz[])] AS w_to
 ),
-agents AS (
+-- Not materialized: each reference reads cc_agent again (a few rows), so that the calls'
+-- joins below can run in parallel workers (a CTE's rows cannot be read by them).
+agents AS NOT MATERIALIZED (
     SELECT a.id, a.domain_id, a.team_id, a.user_id, a.status, a.status_payload,
            a.last_state_change
     FROM call_center.cc_agent a
@@ -133,10 +135,11 @@ events AS (
 ),
 -- The agent's calls, in the bucket of the offer: the attempts the agent was given, with the
 -- agent's own leg (agent_call_id, text). The window's bounds are written from the parameters
--- (not from `win`) so that the planner sees them and sizes these sets right (it misjudged
--- them 10-fold through `win` and sorted to disk instead of hashing).
-offers AS (
-    SELECT a.agent_id, a.domain_id, a.offering_at, a.bridged_at, a.agent_call_id
+-- (not from `win`) so that the planner sees them and sizes these sets right (through `win` it
+-- misjudged them 10-fold and sorted to disk instead of hashing).
+offers AS NOT MATERIALIZED (
+    SELECT a.agent_id, a.domain_id, a.bridged_at, a.agent_call_id,
+           width_bucket(a.offering_at, $1::timestamptz[]) AS i
     FROM call_center.cc_member_attempt_history a
     JOIN agents ag ON ag.id = a.agent_id
     WHERE a.channel = $7
@@ -147,11 +150,8 @@ offers AS (
 -- is created when the call is offered, so one hash join finds the legs of the window's offers
 -- (a probe per offer cost ~8 µs: 15 s for a month of 5M legs). They are matched by their id
 -- as text, as the offer names them: checking that every agent_call_id is a uuid before
--- casting it (a regular expression) cost 4 s of the month's 14 s; an id that is no uuid now
--- simply matches nothing. An offer whose leg is not among them (another domain, no user,
--- created long before, an id in capitals) is probed alone (`far`), so every leg is found as
--- before.
-near_legs AS (
+-- casting it (a regular expression) cost 4 s of the month's 14 s.
+near_legs AS NOT MATERIALIZED (
     SELECT h.id::text AS id, h.domain_id, h.cause, h.bridged_at, h.hangup_at, h.hold_sec
     FROM call_center.cc_calls_history h
     WHERE h.domain_id = ANY (ARRAY(SELECT DISTINCT ag.domain_id FROM agents ag))
@@ -159,42 +159,80 @@ near_legs AS (
       AND h.created_at < ($2::timestamptz[])[cardinality($2::timestamptz[])] + interval '1 day'
       AND h.user_id IS NOT NULL
 ),
-calls AS (
-    SELECT agent_id, i,
-           count(*) FILTER (WHERE offer_bridged_at IS NULL
-                              AND cause IN ('NO_ANSWER', 'ORIGINATOR_CANCEL')) AS abandoned,
-           avg(extract(epoch FROM hangup_at - bridged_at)) FILTER (WHERE bridged_at IS NOT NULL) AS avg_talk,
-           avg(hold_sec) FILTER (WHERE bridged_at IS NOT NULL) AS avg_hold,
-           sum(hold_sec) FILTER (WHERE bridged_at IS NOT NULL) AS hold
-    FROM (
-        SELECT o.agent_id, width_bucket(o.offering_at, $1::timestamptz[]) AS i,
-               o.bridged_at AS offer_bridged_at, c.*
-        FROM offers o
-        LEFT JOIN near_legs near ON near.domain_id = o.domain_id AND near.id = o.agent_call_id
-        LEFT JOIN LATERAL (
-            SELECT h.cause, h.bridged_at, h.hangup_at, h.hold_sec
-            FROM call_center.cc_calls_history h
-            WHERE near.id IS NULL AND o.agent_call_id IS NOT NULL
-              AND h.domain_id = o.domain_id
-              -- Only a well-formed uuid names a leg (CASE: checked before the cast).
-              AND h.id::uuid = (CASE WHEN o.agent_call_id ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
-                                     THEN o.agent_call_id::uuid END)
-            -- Kept a probe per offer (not flattened into a join with the whole history); it
-            -- runs only for an offer without a near leg.
-            OFFSET 0
-        ) far ON true
-        CROSS JOIN LATERAL (
-            SELECT COALESCE(near.cause, far.cause) AS cause,
-                   COALESCE(near.bridged_at, far.bridged_at) AS bridged_at,
-                   COALESCE(near.hangup_at, far.hangup_at) AS hangup_at,
-                   COALESCE(near.hold_sec, far.hold_sec) AS hold_sec
-        ) c
-        -- Kept apart, so that the planner counts (agent, bucket) groups by its default
-        -- rather than one per offer (a bucket's estimate follows offering_at): it then
-        -- aggregates by hash instead of sorting every offer.
-        OFFSET 0
-    ) offer_legs
+-- Per agent and bucket: the offers that name a leg.
+offer_counts AS MATERIALIZED (
+    SELECT agent_id, i, count(agent_call_id) AS named
+    FROM offers
     GROUP BY agent_id, i
+),
+-- The figures of the offers whose leg is a near leg: an inner join, which PostgreSQL runs
+-- with parallel workers (an outer join of the offers could not hash the offers in parallel
+-- before PostgreSQL 16). Averages are kept as sums and counts, to add the far legs' below.
+near_calls AS MATERIALIZED (
+    SELECT o.agent_id, o.i, count(*) AS found,
+           count(*) FILTER (WHERE o.bridged_at IS NULL
+                              AND leg.cause IN ('NO_ANSWER', 'ORIGINATOR_CANCEL')) AS abandoned,
+           sum(extract(epoch FROM leg.hangup_at - leg.bridged_at))
+               FILTER (WHERE leg.bridged_at IS NOT NULL) AS talk,
+           count(extract(epoch FROM leg.hangup_at - leg.bridged_at))
+               FILTER (WHERE leg.bridged_at IS NOT NULL) AS talked,
+           sum(leg.hold_sec) FILTER (WHERE leg.bridged_at IS NOT NULL) AS hold,
+           count(leg.hold_sec) FILTER (WHERE leg.bridged_at IS NOT NULL) AS held
+    FROM offers o
+    JOIN near_legs leg ON leg.domain_id = o.domain_id AND leg.id = o.agent_call_id
+    GROUP BY o.agent_id, o.i
+),
+-- The offers whose leg is no near leg (another domain, no user, created long before, an id in
+-- capitals), probed one by one in the buckets that found fewer legs than their offers name —
+-- none at all, without a single probe, when every named leg was found.
+far_calls AS (
+    SELECT o.agent_id, o.i,
+           count(*) FILTER (WHERE o.bridged_at IS NULL
+                              AND leg.cause IN ('NO_ANSWER', 'ORIGINATOR_CANCEL')) AS abandoned,
+           sum(extract(epoch FROM leg.hangup_at - leg.bridged_at))
+               FILTER (WHERE leg.bridged_at IS NOT NULL) AS talk,
+           count(extract(epoch FROM leg.hangup_at - leg.bridged_at))
+               FILTER (WHERE leg.bridged_at IS NOT NULL) AS talked,
+           sum(leg.hold_sec) FILTER (WHERE leg.bridged_at IS NOT NULL) AS hold,
+           count(leg.hold_sec) FILTER (WHERE leg.bridged_at IS NOT NULL) AS held
+    FROM (SELECT c.agent_id, c.i
+          FROM offer_counts c
+          LEFT JOIN near_calls n ON n.agent_id = c.agent_id AND n.i = c.i
+          WHERE c.named > COALESCE(n.found, 0)) short
+    JOIN offers o ON o.agent_id = short.agent_id AND o.i = short.i
+    CROSS JOIN LATERAL (
+        SELECT h.id, h.created_at, h.user_id, h.cause, h.bridged_at, h.hangup_at, h.hold_sec
+        FROM call_center.cc_calls_history h
+        WHERE h.domain_id = o.domain_id
+          -- Only a well-formed uuid names a leg (CASE: checked before the cast).
+          AND h.id::uuid = (CASE WHEN o.agent_call_id ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+                                 THEN o.agent_call_id::uuid END)
+        -- A probe per offer, not a join with the whole history.
+        OFFSET 0
+    ) leg
+    -- An offer finds at most one near leg, so the totals are equal only if every bucket is.
+    WHERE (SELECT sum(c.named) FROM offer_counts c) > (SELECT COALESCE(sum(n.found), 0) FROM near_calls n)
+      AND o.agent_call_id IS NOT NULL
+      -- Not the near leg the offer has already found.
+      AND NOT (leg.id::text = o.agent_call_id
+               AND o.domain_id = ANY (ARRAY(SELECT DISTINCT ag.domain_id FROM agents ag))
+               AND leg.created_at >= ($1::timestamptz[])[1] - interval '1 day'
+               AND leg.created_at < ($2::timestamptz[])[cardinality($2::timestamptz[])] + interval '1 day'
+               AND leg.user_id IS NOT NULL)
+    GROUP BY o.agent_id, o.i
+),
+calls AS (
+    SELECT c.agent_id, c.i,
+           COALESCE(n.abandoned, 0) + COALESCE(f.abandoned, 0) AS abandoned,
+           (COALESCE(n.talk, 0) + COALESCE(f.talk, 0))
+               / NULLIF(COALESCE(n.talked, 0) + COALESCE(f.talked, 0), 0) AS avg_talk,
+           (COALESCE(n.hold, 0) + COALESCE(f.hold, 0))::numeric
+               / NULLIF(COALESCE(n.held, 0) + COALESCE(f.held, 0), 0) AS avg_hold,
+           CASE WHEN n.hold IS NOT NULL OR f.hold IS NOT NULL
+                THEN COALESCE(n.hold, 0) + COALESCE(f.hold, 0) END AS hold
+    FROM offer_counts c
+    LEFT JOIN near_calls n ON n.agent_id = c.agent_id AND n.i = c.i
+    LEFT JOIN far_calls f ON f.agent_id = c.agent_id AND f.i = c.i
 ),
 keys AS (
     SELECT agent_id, i FROM times

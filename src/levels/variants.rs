@@ -76,6 +76,10 @@ const PARTS: &[(&str, &str)] = &[
         "parts/calls_joins.sql",
         include_str!("../../queries/parts/calls_joins.sql"),
     ),
+    (
+        "parts/agent_call_figures.sql",
+        include_str!("../../queries/parts/agent_call_figures.sql"),
+    ),
 ];
 
 const INCLUDE: &str = "--@include ";
