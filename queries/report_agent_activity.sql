@@ -149,7 +149,8 @@ offers AS NOT MATERIALIZED (
 -- is created when the call is offered, so one hash join finds the legs of the window's offers
 -- (a probe per offer cost ~8 µs: 15 s for a month of 5M legs). They are matched by their id
 -- as text, as the offer names them: checking that every agent_call_id is a uuid before
--- casting it (a regular expression) cost 4 s of the month's 14 s.
+-- casting it (a regular expression) cost 4 s of the month's 14 s. far_calls repeats these
+-- conditions to leave out the legs found here.
 near_legs AS NOT MATERIALIZED (
     SELECT h.id::text AS id, h.domain_id, h.cause, h.bridged_at, h.hangup_at, h.hold_sec
     FROM call_center.cc_calls_history h
@@ -198,7 +199,8 @@ far_calls AS (
     -- An offer finds at most one near leg, so the totals are equal only if every bucket is.
     WHERE (SELECT sum(c.named) FROM offer_counts c) > (SELECT COALESCE(sum(n.found), 0) FROM near_calls n)
       AND o.agent_call_id IS NOT NULL
-      -- Not the near leg the offer has already found.
+      -- Not the near leg the offer has already found: near_legs' conditions, which must stay
+      -- the same as these (a leg both near and far would count twice).
       AND NOT (leg.id::text = o.agent_call_id
                AND o.domain_id = ANY (ARRAY(SELECT DISTINCT ag.domain_id FROM agents ag))
                AND leg.created_at >= ($1::timestamptz[])[1] - interval '1 day'
