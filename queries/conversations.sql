@@ -10,13 +10,14 @@
 -- legs. A callback of a callback is not followed.
 -- Parameters (NULL = any): $1 domain ids  $2/$3 root created_at [from, to)
 --  $4/$5 root stored_at [from, to)  $6 root directions  $7 answered (true) / not (false)
---  $8 read the root leg's variables
+--  $8 read the root leg's variables  $9/$10 a slice of the table's blocks, ctid in
+--  ['(from,0)', '(to,0)'), holding the roots read (parallel connections)
 --@include parts/history_domains.sql
 --@include parts/conversation_roots.sql
-, linked(root_id, id) AS (
-    SELECT r.id, r.id FROM roots r
+, linked(root_id, root_created, root_domain, id) AS (
+    SELECT r.id, r.created_at, r.domain_id, r.id FROM roots r
     UNION
-    SELECT l.root_id, n.id
+    SELECT l.root_id, l.root_created, l.root_domain, n.id
     FROM linked l
     CROSS JOIN LATERAL (
         SELECT child.id FROM call_center.cc_calls_history child WHERE child.parent_id = l.id

@@ -2,12 +2,14 @@
 -- columns, parameters ($1..$8) and rows of conversations.sql, with the legs of each root and
 -- each conversation's ratings, transcripts, recordings, statistics and names found by joins
 -- over sets read once, instead of index probes per leg (the recursion) and per conversation
--- (the lookups), and every figure of a conversation taken in one aggregate. The demo's whole
--- history, 5M legs: 62 s instead of 140 s (bench/derived.md).
+-- (the lookups), and every figure of a conversation taken in one aggregate, grouped by the
+-- root's (created_at, id): the export's order, so the rows need no sort of their own. The
+-- figures for the demo's whole history: bench/derived.md.
 -- tests/conversations_shapes.rs proves both shapes return the same rows.
 -- Parameters (NULL = any): $1 domain ids  $2/$3 root created_at [from, to)
 --  $4/$5 root stored_at [from, to)  $6 root directions  $7 answered (true) / not (false)
---  $8 read the root leg's variables
+--  $8 read the root leg's variables  $9/$10 a slice of the table's blocks, ctid in
+--  ['(from,0)', '(to,0)'), holding the roots read (parallel connections)
 --@include parts/history_domains.sql
 --@include parts/conversation_roots.sql
 , edges AS MATERIALIZED (
@@ -20,10 +22,10 @@
     UNION ALL
     SELECT h.transfer_from, h.id FROM call_center.cc_calls_history h
     WHERE h.transfer_from IS NOT NULL
-), linked(root_id, id) AS (
-    SELECT r.id, r.id FROM roots r
+), linked(root_id, root_created, root_domain, id) AS (
+    SELECT r.id, r.created_at, r.domain_id, r.id FROM roots r
     UNION
-    SELECT l.root_id, e.id
+    SELECT l.root_id, l.root_created, l.root_domain, e.id
     FROM linked l
     JOIN edges e ON e.up = l.id
 )
@@ -33,15 +35,17 @@
     -- grouped by its key first: at most one row per leg), and its rank in the three orders
     -- that pick a conversation's first queued leg (created_at, id), its first answer
     -- (bridged_at, id, of the agent legs bridged) and its last leg (hangup_at descending,
-    -- id), which conversations.sql takes with DISTINCT ON.
+    -- id), which conversations.sql takes with DISTINCT ON. Partitioned by the root's
+    -- (created_at, id), the aggregate's groups: one sort of the legs serves the three ranks
+    -- and the aggregate.
     SELECT legs.*, r.score_required, (t.uuid IS NOT NULL) AS transcribed, ms.mos_min,
            lq.name::text AS queue_name, COALESCE(lu.name, lu.username::text) AS user_name,
            la.id AS agent_id,
-           count(legs.queue_id) OVER (PARTITION BY legs.root_id
+           count(legs.queue_id) OVER (PARTITION BY legs.root_created, legs.root_id
                                       ORDER BY legs.created_at, legs.id) AS queued_so_far,
            count(*) FILTER (WHERE legs.user_id IS NOT NULL AND legs.bridged_at IS NOT NULL)
-               OVER (PARTITION BY legs.root_id ORDER BY legs.bridged_at, legs.id) AS answered_so_far,
-           row_number() OVER (PARTITION BY legs.root_id
+               OVER (PARTITION BY legs.root_created, legs.root_id ORDER BY legs.bridged_at, legs.id) AS answered_so_far,
+           row_number() OVER (PARTITION BY legs.root_created, legs.root_id
                               ORDER BY legs.hangup_at DESC NULLS LAST, legs.id) AS hangup_rank
     FROM legs
     LEFT JOIN call_center.cc_audit_rate/*v23.05|(SELECT NULL::varchar AS call_id, NULL::numeric AS score_required WHERE false)*/ r
@@ -63,7 +67,7 @@
     -- with the root leg's own columns under the legs' names (and no id: it counts as no leg).
     -- One aggregate then reads them all: joining several sets of this size to each other
     -- would leave the plan to estimates the planner cannot make for these CTEs.
-    SELECT root_id,
+    SELECT root_id, root_created,
            -- a leg's columns (legs)
            id, created_at, bridged_at, hangup_at, talk_sec, hold_sec, user_id, queue_id, cause,
            transfer_to, blind_transfer, redial_id, sip_id,
@@ -80,26 +84,23 @@
            NULL::text AS variables
     FROM ranked_legs
     UNION ALL
-    SELECT leg_files.root_id,
+    SELECT leg_files.root_id, leg_files.root_created,
            NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
            NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
            leg_files.id,
            false, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
     FROM (
-        -- The legs' recordings first, by the leg (OFFSET 0 keeps this join apart: joined
-        -- with the roots first, by domain alone, a narrow window multiplied every root by
-        -- every file of its domain).
-        SELECT legs.root_id, leg_file.id, leg_file.domain_id
+        -- The legs' recordings, in the root's domain.
+        SELECT legs.root_id, legs.root_created, leg_file.id
         FROM leg_ids legs
-        JOIN storage.files leg_file ON leg_file.uuid = legs.id::text
+        JOIN storage.files leg_file
+            ON leg_file.uuid = legs.id::text AND leg_file.domain_id = legs.root_domain
         WHERE
         --@include parts/call_recording_file.sql
-        OFFSET 0
     ) leg_files
-    JOIN roots ON roots.id = leg_files.root_id AND roots.domain_id = leg_files.domain_id
     UNION ALL
-    SELECT roots.id,
-           NULL, roots.created_at, roots.bridged_at, NULL, NULL, NULL, roots.user_id,
+    SELECT roots.id, roots.created_at,
+           NULL, NULL, roots.bridged_at, NULL, NULL, NULL, roots.user_id,
            roots.queue_id, roots.cause,
            NULL, NULL, NULL, NULL,
            NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
@@ -110,7 +111,7 @@
     FROM roots
     LEFT JOIN call_center.cc_queue q ON q.id = roots.queue_id
 ), fam AS (
-    SELECT root_id,
+    SELECT root_id, root_created,
 --@include parts/conversation_figures.sql
            avg(score_required)::float8 AS qa_score,
            COALESCE(bool_or(transcribed), false) AS has_transcript,
@@ -137,7 +138,6 @@
            max(from_number) AS from_number,
            max(destination) AS destination,
            max(to_number) AS to_number,
-           max(created_at) FILTER (WHERE is_root) AS created_at,
            max(stored_at) AS stored_at,
            max(cause) FILTER (WHERE is_root) AS cause,
            max(hangup_by) AS hangup_by,
@@ -149,7 +149,7 @@
            max(queue_type) AS queue_type,
            max(variables) AS variables
     FROM facts
-    GROUP BY root_id
+    GROUP BY root_created, root_id
 )
 SELECT
 --@include parts/conversation_columns.sql
@@ -167,7 +167,8 @@ FROM fam
 -- the last leg.
 CROSS JOIN LATERAL (
     SELECT fam.root_id AS id, fam.domain_id, fam.direction, fam.from_number, fam.destination,
-           fam.to_number, fam.created_at, fam.stored_at, NULL::uuid AS parent_id, fam.cause,
+           fam.to_number, fam.root_created AS created_at, fam.stored_at,
+           NULL::uuid AS parent_id, fam.cause,
            fam.hangup_by, fam.amd_ai_result, fam.hide_missed, fam.user_id, fam.bridged_at,
            fam.queue_id
 ) c

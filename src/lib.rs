@@ -13,6 +13,7 @@ pub mod export;
 pub mod job;
 pub mod levels;
 pub mod memory;
+pub mod merge;
 pub mod pg_server;
 pub mod pseudonym;
 pub mod record;

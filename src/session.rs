@@ -3,6 +3,7 @@
 //! guarantees (one `REPEATABLE READ READ ONLY` snapshot, the statement timeout, JIT off, the
 //! `--domain` check, per-dataset schema levels, the release check) holds for all of them.
 
+use futures_util::StreamExt;
 use futures_util::stream::BoxStream;
 use sqlx::Executor;
 use sqlx::postgres::PgConnection;
@@ -112,7 +113,7 @@ impl Session {
 }
 
 fn empty<'c, R: Send + 'c>() -> BoxStream<'c, Result<R>> {
-    futures_util::StreamExt::boxed(futures_util::stream::empty())
+    futures_util::stream::empty().boxed()
 }
 
 /// A dataset's subcommand: opens the destination (a bad path fails before the database is
@@ -141,7 +142,10 @@ pub async fn export<D: Dataset>(
     for (helper, slice) in helpers.iter_mut().zip(&slices[1..]) {
         streams.push(D::slice_rows(helper, level, filter, slice));
     }
-    let rows = futures_util::stream::select_all(streams);
+    let rows = match D::SLICE_ORDER {
+        Some(order) if streams.len() > 1 => crate::merge::merge_in_order(streams, order),
+        _ => futures_util::stream::select_all(streams).boxed(),
+    };
     let mut summary = export::write_all(D::NAME, rows, destination, writer, &options).await?;
     summary.connections = slices.len();
     D::after(&mut session.db, level, filter, extra, options.quiet).await?;

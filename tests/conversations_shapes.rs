@@ -6,8 +6,8 @@ use webitel_export::datasets::conversations::{Conversations, ConversationsArgs, 
 use webitel_export::datasets::{Dataset, ReadShape};
 use webitel_export::session::Session;
 
-use crate::support::TestDb;
 use crate::support::shapes::{column, same_in_both_shapes};
+use crate::support::{TestDb, run};
 
 /// What the set-wise shape must do as the probes do, on top of the fixture: recordings of
 /// several legs of conversation A (ids interleaved, so only a sort orders them), a removed
@@ -128,4 +128,48 @@ async fn auto_reads_the_whole_history_and_long_windows_set_wise_and_a_day_per_ro
     assert_eq!(auto_shape(&db, &day).await, ReadShape::PerRow);
     let empty = TestDb::new().await;
     assert_eq!(auto_shape(&empty, &day).await, ReadShape::PerRow);
+}
+
+#[tokio::test]
+async fn parallel_slices_return_the_rows_of_one_connection_in_its_order() {
+    let db = TestDb::seeded(20_000, 5).await;
+    let export = |flags: &[&str]| {
+        let mut args = vec!["conversations", "--database-url", &db.url, "-f", "csv"];
+        args.extend_from_slice(flags);
+        let out = run(&args);
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let summary = String::from_utf8(out.stderr).expect("utf-8 stderr");
+        (
+            String::from_utf8(out.stdout).expect("utf-8 stdout"),
+            summary,
+        )
+    };
+    let (one, summary) = export(&["--parallel", "1"]);
+    assert!(!summary.contains("connections"), "{summary}");
+    // The whole history, set-wise (auto), in two slices of the table's blocks: every
+    // conversation once, merged in the order one connection returns them.
+    let (two, summary) = export(&["--parallel", "2"]);
+    assert!(summary.contains("over 2 connections"), "{summary}");
+    assert_eq!(two.lines().count(), one.lines().count());
+    assert!(
+        two == one,
+        "the merged slices differ from one connection's rows or order"
+    );
+    // A window, or the per-row shape, is read on one connection.
+    let (_, summary) = export(&[
+        "--parallel",
+        "2",
+        "--from",
+        "2026-09-01",
+        "--to",
+        "2026-09-29",
+    ]);
+    assert!(!summary.contains("connections"), "{summary}");
+    let (per_row, summary) = export(&["--parallel", "2", "--shape", "per-row"]);
+    assert!(!summary.contains("connections"), "{summary}");
+    assert!(per_row == one);
 }

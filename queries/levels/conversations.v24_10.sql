@@ -11,7 +11,8 @@
 -- legs. A callback of a callback is not followed.
 -- Parameters (NULL = any): $1 domain ids  $2/$3 root created_at [from, to)
 --  $4/$5 root stored_at [from, to)  $6 root directions  $7 answered (true) / not (false)
---  $8 read the root leg's variables
+--  $8 read the root leg's variables  $9/$10 a slice of the table's blocks, ctid in
+--  ['(from,0)', '(to,0)'), holding the roots read (parallel connections)
 WITH RECURSIVE history_domains(id) AS (
     SELECT min(h.domain_id) FROM call_center.cc_calls_history h
     UNION ALL
@@ -40,11 +41,15 @@ WITH RECURSIVE history_domains(id) AS (
       AND ($4::timestamptz IS NULL OR c.stored_at >= $4)
       AND ($5::timestamptz IS NULL OR c.stored_at < $5)
       AND ($6::text[] IS NULL OR c.direction = ANY ($6))
+      -- A slice of the table's blocks: the roots it holds, when connections read a bulk
+      -- export in parallel (each conversation in the slice of its root).
+      AND ($9::text IS NULL OR c.ctid >= $9::text::tid)
+      AND ($10::text IS NULL OR c.ctid < $10::text::tid)
 )
-, linked(root_id, id) AS (
-    SELECT r.id, r.id FROM roots r
+, linked(root_id, root_created, root_domain, id) AS (
+    SELECT r.id, r.created_at, r.domain_id, r.id FROM roots r
     UNION
-    SELECT l.root_id, n.id
+    SELECT l.root_id, l.root_created, l.root_domain, n.id
     FROM linked l
     CROSS JOIN LATERAL (
         SELECT child.id FROM call_center.cc_calls_history child WHERE child.parent_id = l.id
@@ -52,11 +57,11 @@ WITH RECURSIVE history_domains(id) AS (
         SELECT next.id FROM call_center.cc_calls_history next WHERE next.transfer_from = l.id
     ) n
 )
-, redialed(root_id, id) AS (
+, redialed(root_id, root_created, root_domain, id) AS (
     -- The callbacks are few (none on Webitel's own data) and have no index: one pass over
     -- the history finds them, and their set is hashed (sorting every leg by redial_id to
     -- merge them with the conversations' legs cost more than the pass).
-    SELECT l.root_id, redial.id
+    SELECT l.root_id, l.root_created, l.root_domain, redial.id
     -- (Before v24.02 no leg is a callback; NULLIF(h.id, h.id) is a NULL of the ids' type,
     -- varchar before v23.05, uuid after.)
     FROM (SELECT h.id, h.redial_id AS redial_id
@@ -64,7 +69,7 @@ WITH RECURSIVE history_domains(id) AS (
           WHERE h.redial_id IS NOT NULL) redial
     JOIN linked l ON l.id = redial.redial_id
     UNION
-    SELECT r.root_id, n.id
+    SELECT r.root_id, r.root_created, r.root_domain, n.id
     FROM redialed r
     CROSS JOIN LATERAL (
         SELECT child.id FROM call_center.cc_calls_history child WHERE child.parent_id = r.id
@@ -80,12 +85,15 @@ WITH RECURSIVE history_domains(id) AS (
     WHERE NOT EXISTS (SELECT 1 FROM linked l WHERE l.root_id = r.root_id AND l.id = r.id)
 ), legs AS (
     -- Materialized where it is read more than once (the per-row shape's aggregates); the
-    -- set-wise shape reads it once, as it is joined.
-    SELECT f.root_id, l.id, l.created_at, l.bridged_at, l.hangup_at, l.talk_sec, l.hold_sec,
+    -- set-wise shape reads it once, as it is joined. OFFSET 0 keeps the join of the ids to
+    -- their legs apart, before the lookups: joined to the history first, they were hashed
+    -- for every leg of the table, where a slice of the roots needs only its own.
+    SELECT f.root_id, f.root_created, l.id, l.created_at, l.bridged_at, l.hangup_at, l.talk_sec, l.hold_sec,
            l.user_id, l.queue_id, l.cause, l.transfer_to, l.blind_transfer,
            l.redial_id AS redial_id, l.params ->> 'sip_id' AS sip_id
     FROM leg_ids f
     JOIN call_center.cc_calls_history l ON l.id = f.id
+    OFFSET 0
 )
 , fam AS (
     SELECT root_id,
@@ -144,9 +152,11 @@ SELECT
     fam.hold_sec                                 AS "hold_sec!",
     -- An attended transfer may mark two legs: the handed-off one, and the consulted agent's
     -- pointing back at it; the second is a mark whose transfer_to names a leg with its own.
+    -- (Counted only where a leg has transfer_to: array_agg leaves NULL where none has.)
     (fam.blind_transfers
-     + (SELECT count(*) FROM unnest(fam.transfer_targets) t
-        WHERE t <> ALL (fam.transferring_ids)))::int8 AS "transfers!",
+     + CASE WHEN fam.transfer_targets IS NULL THEN 0
+            ELSE (SELECT count(*) FROM unnest(fam.transfer_targets) t
+                  WHERE t <> ALL (fam.transferring_ids)) END)::int8 AS "transfers!",
     fam.redials                                  AS "redials!",
     (answer.bridged_at IS NOT NULL)              AS "answered!",
     (answer.bridged_at IS NULL AND c.direction = 'inbound'

@@ -3,12 +3,14 @@
 -- columns, parameters ($1..$8) and rows of conversations.sql, with the legs of each root and
 -- each conversation's ratings, transcripts, recordings, statistics and names found by joins
 -- over sets read once, instead of index probes per leg (the recursion) and per conversation
--- (the lookups), and every figure of a conversation taken in one aggregate. The demo's whole
--- history, 5M legs: 62 s instead of 140 s (bench/derived.md).
+-- (the lookups), and every figure of a conversation taken in one aggregate, grouped by the
+-- root's (created_at, id): the export's order, so the rows need no sort of their own. The
+-- figures for the demo's whole history: bench/derived.md.
 -- tests/conversations_shapes.rs proves both shapes return the same rows.
 -- Parameters (NULL = any): $1 domain ids  $2/$3 root created_at [from, to)
 --  $4/$5 root stored_at [from, to)  $6 root directions  $7 answered (true) / not (false)
---  $8 read the root leg's variables
+--  $8 read the root leg's variables  $9/$10 a slice of the table's blocks, ctid in
+--  ['(from,0)', '(to,0)'), holding the roots read (parallel connections)
 WITH RECURSIVE history_domains(id) AS (
     SELECT min(h.domain_id) FROM call_center.cc_calls_history h
     UNION ALL
@@ -37,6 +39,10 @@ WITH RECURSIVE history_domains(id) AS (
       AND ($4::timestamptz IS NULL OR c.stored_at >= $4)
       AND ($5::timestamptz IS NULL OR c.stored_at < $5)
       AND ($6::text[] IS NULL OR c.direction = ANY ($6))
+      -- A slice of the table's blocks: the roots it holds, when connections read a bulk
+      -- export in parallel (each conversation in the slice of its root).
+      AND ($9::text IS NULL OR c.ctid >= $9::text::tid)
+      AND ($10::text IS NULL OR c.ctid < $10::text::tid)
 )
 , edges AS MATERIALIZED (
     -- Every leg that continues another: its parent's, or the one it was transferred from. As
@@ -48,18 +54,18 @@ WITH RECURSIVE history_domains(id) AS (
     UNION ALL
     SELECT h.transfer_from, h.id FROM call_center.cc_calls_history h
     WHERE h.transfer_from IS NOT NULL
-), linked(root_id, id) AS (
-    SELECT r.id, r.id FROM roots r
+), linked(root_id, root_created, root_domain, id) AS (
+    SELECT r.id, r.created_at, r.domain_id, r.id FROM roots r
     UNION
-    SELECT l.root_id, e.id
+    SELECT l.root_id, l.root_created, l.root_domain, e.id
     FROM linked l
     JOIN edges e ON e.up = l.id
 )
-, redialed(root_id, id) AS (
+, redialed(root_id, root_created, root_domain, id) AS (
     -- The callbacks are few (none on Webitel's own data) and have no index: one pass over
     -- the history finds them, and their set is hashed (sorting every leg by redial_id to
     -- merge them with the conversations' legs cost more than the pass).
-    SELECT l.root_id, redial.id
+    SELECT l.root_id, l.root_created, l.root_domain, redial.id
     -- (Before v24.02 no leg is a callback; NULLIF(h.id, h.id) is a NULL of the ids' type,
     -- varchar before v23.05, uuid after.)
     FROM (SELECT h.id, h.redial_id AS redial_id
@@ -67,7 +73,7 @@ WITH RECURSIVE history_domains(id) AS (
           WHERE h.redial_id IS NOT NULL) redial
     JOIN linked l ON l.id = redial.redial_id
     UNION
-    SELECT r.root_id, n.id
+    SELECT r.root_id, r.root_created, r.root_domain, n.id
     FROM redialed r
     CROSS JOIN LATERAL (
         SELECT child.id FROM call_center.cc_calls_history child WHERE child.parent_id = r.id
@@ -83,27 +89,32 @@ WITH RECURSIVE history_domains(id) AS (
     WHERE NOT EXISTS (SELECT 1 FROM linked l WHERE l.root_id = r.root_id AND l.id = r.id)
 ), legs AS (
     -- Materialized where it is read more than once (the per-row shape's aggregates); the
-    -- set-wise shape reads it once, as it is joined.
-    SELECT f.root_id, l.id, l.created_at, l.bridged_at, l.hangup_at, l.talk_sec, l.hold_sec,
+    -- set-wise shape reads it once, as it is joined. OFFSET 0 keeps the join of the ids to
+    -- their legs apart, before the lookups: joined to the history first, they were hashed
+    -- for every leg of the table, where a slice of the roots needs only its own.
+    SELECT f.root_id, f.root_created, l.id, l.created_at, l.bridged_at, l.hangup_at, l.talk_sec, l.hold_sec,
            l.user_id, l.queue_id, l.cause, l.transfer_to, l.blind_transfer,
            l.redial_id AS redial_id, l.params ->> 'sip_id' AS sip_id
     FROM leg_ids f
     JOIN call_center.cc_calls_history l ON l.id = f.id
+    OFFSET 0
 )
 , ranked_legs AS (
     -- Each leg with its rating, whether it has a transcript, its lowest MOS (each lookup is
     -- grouped by its key first: at most one row per leg), and its rank in the three orders
     -- that pick a conversation's first queued leg (created_at, id), its first answer
     -- (bridged_at, id, of the agent legs bridged) and its last leg (hangup_at descending,
-    -- id), which conversations.sql takes with DISTINCT ON.
+    -- id), which conversations.sql takes with DISTINCT ON. Partitioned by the root's
+    -- (created_at, id), the aggregate's groups: one sort of the legs serves the three ranks
+    -- and the aggregate.
     SELECT legs.*, r.score_required, (t.uuid IS NOT NULL) AS transcribed, ms.mos_min,
            lq.name::text AS queue_name, COALESCE(lu.name, lu.username::text) AS user_name,
            la.id AS agent_id,
-           count(legs.queue_id) OVER (PARTITION BY legs.root_id
+           count(legs.queue_id) OVER (PARTITION BY legs.root_created, legs.root_id
                                       ORDER BY legs.created_at, legs.id) AS queued_so_far,
            count(*) FILTER (WHERE legs.user_id IS NOT NULL AND legs.bridged_at IS NOT NULL)
-               OVER (PARTITION BY legs.root_id ORDER BY legs.bridged_at, legs.id) AS answered_so_far,
-           row_number() OVER (PARTITION BY legs.root_id
+               OVER (PARTITION BY legs.root_created, legs.root_id ORDER BY legs.bridged_at, legs.id) AS answered_so_far,
+           row_number() OVER (PARTITION BY legs.root_created, legs.root_id
                               ORDER BY legs.hangup_at DESC NULLS LAST, legs.id) AS hangup_rank
     FROM legs
     LEFT JOIN call_center.cc_audit_rate r
@@ -125,7 +136,7 @@ WITH RECURSIVE history_domains(id) AS (
     -- with the root leg's own columns under the legs' names (and no id: it counts as no leg).
     -- One aggregate then reads them all: joining several sets of this size to each other
     -- would leave the plan to estimates the planner cannot make for these CTEs.
-    SELECT root_id,
+    SELECT root_id, root_created,
            -- a leg's columns (legs)
            id, created_at, bridged_at, hangup_at, talk_sec, hold_sec, user_id, queue_id, cause,
            transfer_to, blind_transfer, redial_id, sip_id,
@@ -142,27 +153,24 @@ WITH RECURSIVE history_domains(id) AS (
            NULL::text AS variables
     FROM ranked_legs
     UNION ALL
-    SELECT leg_files.root_id,
+    SELECT leg_files.root_id, leg_files.root_created,
            NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
            NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
            leg_files.id,
            false, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
     FROM (
-        -- The legs' recordings first, by the leg (OFFSET 0 keeps this join apart: joined
-        -- with the roots first, by domain alone, a narrow window multiplied every root by
-        -- every file of its domain).
-        SELECT legs.root_id, leg_file.id, leg_file.domain_id
+        -- The legs' recordings, in the root's domain.
+        SELECT legs.root_id, legs.root_created, leg_file.id
         FROM leg_ids legs
-        JOIN storage.files leg_file ON leg_file.uuid = legs.id::text
+        JOIN storage.files leg_file
+            ON leg_file.uuid = legs.id::text AND leg_file.domain_id = legs.root_domain
         WHERE
         (leg_file.removed IS NOT TRUE AND leg_file.not_exists IS NOT TRUE
          AND (NULL::varchar IS NULL OR NULL::varchar = 'call'))
-        OFFSET 0
     ) leg_files
-    JOIN roots ON roots.id = leg_files.root_id AND roots.domain_id = leg_files.domain_id
     UNION ALL
-    SELECT roots.id,
-           NULL, roots.created_at, roots.bridged_at, NULL, NULL, NULL, roots.user_id,
+    SELECT roots.id, roots.created_at,
+           NULL, NULL, roots.bridged_at, NULL, NULL, NULL, roots.user_id,
            roots.queue_id, roots.cause,
            NULL, NULL, NULL, NULL,
            NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
@@ -173,7 +181,7 @@ WITH RECURSIVE history_domains(id) AS (
     FROM roots
     LEFT JOIN call_center.cc_queue q ON q.id = roots.queue_id
 ), fam AS (
-    SELECT root_id,
+    SELECT root_id, root_created,
            count(id)::int8 AS legs,
            max(hangup_at) AS ended_at,
            -- The customer's talk: their leg's (the root's, and a callback's), as the call
@@ -212,7 +220,6 @@ WITH RECURSIVE history_domains(id) AS (
            max(from_number) AS from_number,
            max(destination) AS destination,
            max(to_number) AS to_number,
-           max(created_at) FILTER (WHERE is_root) AS created_at,
            max(stored_at) AS stored_at,
            max(cause) FILTER (WHERE is_root) AS cause,
            max(hangup_by) AS hangup_by,
@@ -224,7 +231,7 @@ WITH RECURSIVE history_domains(id) AS (
            max(queue_type) AS queue_type,
            max(variables) AS variables
     FROM facts
-    GROUP BY root_id
+    GROUP BY root_created, root_id
 )
 SELECT
     c.id::text                                   AS "conversation_id!",
@@ -247,9 +254,11 @@ SELECT
     fam.hold_sec                                 AS "hold_sec!",
     -- An attended transfer may mark two legs: the handed-off one, and the consulted agent's
     -- pointing back at it; the second is a mark whose transfer_to names a leg with its own.
+    -- (Counted only where a leg has transfer_to: array_agg leaves NULL where none has.)
     (fam.blind_transfers
-     + (SELECT count(*) FROM unnest(fam.transfer_targets) t
-        WHERE t <> ALL (fam.transferring_ids)))::int8 AS "transfers!",
+     + CASE WHEN fam.transfer_targets IS NULL THEN 0
+            ELSE (SELECT count(*) FROM unnest(fam.transfer_targets) t
+                  WHERE t <> ALL (fam.transferring_ids)) END)::int8 AS "transfers!",
     fam.redials                                  AS "redials!",
     (answer.bridged_at IS NOT NULL)              AS "answered!",
     (answer.bridged_at IS NULL AND c.direction = 'inbound'
@@ -288,7 +297,8 @@ FROM fam
 -- the last leg.
 CROSS JOIN LATERAL (
     SELECT fam.root_id AS id, fam.domain_id, fam.direction, fam.from_number, fam.destination,
-           fam.to_number, fam.created_at, fam.stored_at, NULL::uuid AS parent_id, fam.cause,
+           fam.to_number, fam.root_created AS created_at, fam.stored_at,
+           NULL::uuid AS parent_id, fam.cause,
            fam.hangup_by, fam.amd_ai_result, fam.hide_missed, fam.user_id, fam.bridged_at,
            fam.queue_id
 ) c

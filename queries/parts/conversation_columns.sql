@@ -20,9 +20,11 @@
     fam.hold_sec                                 AS "hold_sec!",
     -- An attended transfer may mark two legs: the handed-off one, and the consulted agent's
     -- pointing back at it; the second is a mark whose transfer_to names a leg with its own.
+    -- (Counted only where a leg has transfer_to: array_agg leaves NULL where none has.)
     (fam.blind_transfers
-     + (SELECT count(*) FROM unnest(fam.transfer_targets) t
-        WHERE t <> ALL (fam.transferring_ids)))::int8 AS "transfers!",
+     + CASE WHEN fam.transfer_targets IS NULL THEN 0
+            ELSE (SELECT count(*) FROM unnest(fam.transfer_targets) t
+                  WHERE t <> ALL (fam.transferring_ids)) END)::int8 AS "transfers!",
     fam.redials                                  AS "redials!",
     (answer.bridged_at IS NOT NULL)              AS "answered!",
     (answer.bridged_at IS NULL AND c.direction = 'inbound'

@@ -1,11 +1,12 @@
--- After `linked` (the legs reachable from each root through parent_id and transfer_from):
--- the callbacks (redial_id) and their legs, and every leg's figures, for both shapes of the
--- conversations query.
-, redialed(root_id, id) AS (
+-- After `linked(root_id, root_created, root_domain, id)` (the legs reachable from each root
+-- through parent_id and transfer_from, with the root's created_at and domain, which the
+-- set-wise shape groups and joins by): the callbacks (redial_id) and their legs, and every
+-- leg's figures, for both shapes of the conversations query.
+, redialed(root_id, root_created, root_domain, id) AS (
     -- The callbacks are few (none on Webitel's own data) and have no index: one pass over
     -- the history finds them, and their set is hashed (sorting every leg by redial_id to
     -- merge them with the conversations' legs cost more than the pass).
-    SELECT l.root_id, redial.id
+    SELECT l.root_id, l.root_created, l.root_domain, redial.id
     -- (Before v24.02 no leg is a callback; NULLIF(h.id, h.id) is a NULL of the ids' type,
     -- varchar before v23.05, uuid after.)
     FROM (SELECT h.id, h.redial_id/*v24.02|NULLIF(h.id, h.id)*/ AS redial_id
@@ -13,7 +14,7 @@
           WHERE h.redial_id/*v24.02|NULL*/ IS NOT NULL) redial
     JOIN linked l ON l.id = redial.redial_id
     UNION
-    SELECT r.root_id, n.id
+    SELECT r.root_id, r.root_created, r.root_domain, n.id
     FROM redialed r
     CROSS JOIN LATERAL (
         SELECT child.id FROM call_center.cc_calls_history child WHERE child.parent_id = r.id
@@ -29,10 +30,13 @@
     WHERE NOT EXISTS (SELECT 1 FROM linked l WHERE l.root_id = r.root_id AND l.id = r.id)
 ), legs AS (
     -- Materialized where it is read more than once (the per-row shape's aggregates); the
-    -- set-wise shape reads it once, as it is joined.
-    SELECT f.root_id, l.id, l.created_at, l.bridged_at, l.hangup_at, l.talk_sec, l.hold_sec,
+    -- set-wise shape reads it once, as it is joined. OFFSET 0 keeps the join of the ids to
+    -- their legs apart, before the lookups: joined to the history first, they were hashed
+    -- for every leg of the table, where a slice of the roots needs only its own.
+    SELECT f.root_id, f.root_created, l.id, l.created_at, l.bridged_at, l.hangup_at, l.talk_sec, l.hold_sec,
            l.user_id, l.queue_id, l.cause, l.transfer_to, l.blind_transfer,
            l.redial_id/*v24.02|NULL::uuid*/ AS redial_id, l.params ->> 'sip_id' AS sip_id
     FROM leg_ids f
     JOIN call_center.cc_calls_history l ON l.id = f.id
+    OFFSET 0
 )

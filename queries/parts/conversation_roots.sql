@@ -1,5 +1,6 @@
--- The root legs of the conversations an export reads (conversations.sql's parameters $1..$6, $8),
--- the first CTE after history_domains. One definition for both shapes of the conversations query.
+-- The root legs of the conversations an export reads (conversations.sql's parameters $1..$6, $8,
+-- $9/$10), the first CTE after history_domains. One definition for both shapes of the
+-- conversations query.
 , roots AS MATERIALIZED (
     -- The root leg's own columns are read by the set-wise shape.
     SELECT c.id, c.domain_id, c.direction, c.from_number, c.destination, c.to_number,
@@ -17,4 +18,8 @@
       AND ($4::timestamptz IS NULL OR c.stored_at >= $4)
       AND ($5::timestamptz IS NULL OR c.stored_at < $5)
       AND ($6::text[] IS NULL OR c.direction = ANY ($6))
+      -- A slice of the table's blocks: the roots it holds, when connections read a bulk
+      -- export in parallel (each conversation in the slice of its root).
+      AND ($9::text IS NULL OR c.ctid >= $9::text::tid)
+      AND ($10::text IS NULL OR c.ctid < $10::text::tid)
 )

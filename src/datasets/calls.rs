@@ -225,9 +225,6 @@ pub async fn choose_shape(
     shape::by_history_share(db, level, &f.domains, &windows, SET_WISE_SHARE).await
 }
 
-/// Slices smaller than this many blocks (8 KiB each, so 4 MiB) are not worth another connection.
-const MIN_SLICE_BLOCKS: i64 = 512;
-
 impl CallsFilter {
     /// Whether the export reads most of the table (no time window, no id list), where reading
     /// block slices in parallel pays; a narrow window is an index scan and stays on one
@@ -249,36 +246,16 @@ async fn plan_slices(
     f: &CallsFilter,
     flags: &CallsFlags,
 ) -> Result<Vec<BlockSlice>> {
-    let whole = BlockSlice {
-        shape: flags.shape,
-        ..BlockSlice::default()
-    };
-    let parallel = usize::from(flags.parallel);
     // A bulk export is read set-wise unless told otherwise, on one connection: every slice
     // would build the same hashes again (measured on the demo: 5M legs in 50 s on one
     // connection, 64 s on two).
-    if parallel < 2 || !f.is_bulk() || flags.shape != ReadShape::PerRow {
-        return Ok(vec![whole]);
-    }
-    let table = sqlx::query_file!("queries/calls_table_blocks.sql")
-        .fetch_one(&mut *db)
-        .await
-        .map_err(|e| Error::database("reading the size of cc_calls_history", e))?;
-    let n = i64::try_from(parallel)
-        .unwrap_or(1)
-        .min(table.blocks / MIN_SLICE_BLOCKS)
-        .max(1);
-    if table.partitioned || n < 2 {
-        return Ok(vec![whole]);
-    }
-    let bound = |i: i64| (i > 0 && i < n).then(|| format!("({},0)", table.blocks * i / n));
-    Ok((0..n)
-        .map(|i| BlockSlice {
-            from: bound(i),
-            to: bound(i + 1),
+    if flags.parallel < 2 || !f.is_bulk() || flags.shape != ReadShape::PerRow {
+        return Ok(vec![BlockSlice {
             shape: flags.shape,
-        })
-        .collect())
+            ..BlockSlice::default()
+        }]);
+    }
+    super::history_block_slices(db, flags.parallel, flags.shape).await
 }
 
 /// `webitel-export calls`.

@@ -189,6 +189,10 @@ pub trait Dataset: Sized + 'static {
         Ok(vec![BlockSlice::default()])
     }
 
+    /// How the rows of several slices are put together: in this order, each slice's rows
+    /// being in it already (a merge), or `None`, as they arrive.
+    const SLICE_ORDER: Option<crate::merge::RowOrder<Self::Row>> = None;
+
     /// The rows of one slice ([`Self::rows`] for the whole table).
     fn slice_rows<'c>(
         db: &'c mut PgConnection,
@@ -224,6 +228,41 @@ pub struct BlockSlice {
     pub from: Option<String>,
     pub to: Option<String>,
     pub shape: ReadShape,
+}
+
+/// Slices smaller than this many blocks (8 KiB each, so 4 MiB) are not worth another connection.
+const MIN_SLICE_BLOCKS: i64 = 512;
+
+/// Cuts call_center.cc_calls_history into up to `parallel` block slices of about the same size,
+/// each read in `shape`: one slice, the whole table, when it is partitioned (its parent has
+/// no blocks) or too small to pay for another connection.
+pub async fn history_block_slices(
+    db: &mut PgConnection,
+    parallel: u16,
+    shape: ReadShape,
+) -> Result<Vec<BlockSlice>> {
+    let whole = BlockSlice {
+        shape,
+        ..BlockSlice::default()
+    };
+    let table = sqlx::query_file!("queries/calls_table_blocks.sql")
+        .fetch_one(&mut *db)
+        .await
+        .map_err(|e| crate::error::Error::database("reading the size of cc_calls_history", e))?;
+    let n = i64::from(parallel)
+        .min(table.blocks / MIN_SLICE_BLOCKS)
+        .max(1);
+    if table.partitioned || n < 2 {
+        return Ok(vec![whole]);
+    }
+    let bound = |i: i64| (i > 0 && i < n).then(|| format!("({},0)", table.blocks * i / n));
+    Ok((0..n)
+        .map(|i| BlockSlice {
+            from: bound(i),
+            to: bound(i + 1),
+            shape,
+        })
+        .collect())
 }
 
 /// How a derived dataset's query finds what it joins to each row: by probing an index per row,
