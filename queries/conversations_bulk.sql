@@ -8,8 +8,8 @@
 -- tests/conversations_shapes.rs proves both shapes return the same rows.
 -- Parameters (NULL = any): $1 domain ids  $2/$3 root created_at [from, to)
 --  $4/$5 root stored_at [from, to)  $6 root directions  $7 answered (true) / not (false)
---  $8 read the root leg's variables  $9/$10 a slice of the table's blocks, ctid in
---  ['(from,0)', '(to,0)'), holding the roots read (parallel connections)
+--  $8 read the root leg's variables  $9/$10 read part $10 (0-based) of $9 parts of the
+--  roots (parallel connections)
 --@include parts/history_domains.sql
 --@include parts/conversation_roots.sql
 , edges AS MATERIALIZED (

@@ -9,8 +9,8 @@
 -- tests/conversations_shapes.rs proves both shapes return the same rows.
 -- Parameters (NULL = any): $1 domain ids  $2/$3 root created_at [from, to)
 --  $4/$5 root stored_at [from, to)  $6 root directions  $7 answered (true) / not (false)
---  $8 read the root leg's variables  $9/$10 a slice of the table's blocks, ctid in
---  ['(from,0)', '(to,0)'), holding the roots read (parallel connections)
+--  $8 read the root leg's variables  $9/$10 read part $10 (0-based) of $9 parts of the
+--  roots (parallel connections)
 WITH RECURSIVE history_domains(id) AS (
     SELECT min(h.domain_id) FROM call_center.cc_calls_history h
     UNION ALL
@@ -39,10 +39,11 @@ WITH RECURSIVE history_domains(id) AS (
       AND ($4::timestamptz IS NULL OR c.stored_at >= $4)
       AND ($5::timestamptz IS NULL OR c.stored_at < $5)
       AND ($6::text[] IS NULL OR c.direction = ANY ($6))
-      -- A slice of the table's blocks: the roots it holds, when connections read a bulk
-      -- export in parallel (each conversation in the slice of its root).
-      AND ($9::text IS NULL OR c.ctid >= $9::text::tid)
-      AND ($10::text IS NULL OR c.ctid < $10::text::tid)
+      -- Part $10 of $9 of the roots, by a hash of the root's id, when connections read a
+      -- bulk export in parallel (each conversation in the part of its root). Not a range of
+      -- the table's blocks: the history is written in time order, so the merge of ordered
+      -- parts would read one range after the other, each waiting for the one before.
+      AND ($9::int4 IS NULL OR (hashtext(c.id::text) & 2147483647) % $9 = $10)
 )
 , edges AS MATERIALIZED (
     -- Every leg that continues another: its parent's, or the one it was transferred from. As

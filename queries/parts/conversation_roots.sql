@@ -18,8 +18,9 @@
       AND ($4::timestamptz IS NULL OR c.stored_at >= $4)
       AND ($5::timestamptz IS NULL OR c.stored_at < $5)
       AND ($6::text[] IS NULL OR c.direction = ANY ($6))
-      -- A slice of the table's blocks: the roots it holds, when connections read a bulk
-      -- export in parallel (each conversation in the slice of its root).
-      AND ($9::text IS NULL OR c.ctid >= $9::text::tid)
-      AND ($10::text IS NULL OR c.ctid < $10::text::tid)
+      -- Part $10 of $9 of the roots, by a hash of the root's id, when connections read a
+      -- bulk export in parallel (each conversation in the part of its root). Not a range of
+      -- the table's blocks: the history is written in time order, so the merge of ordered
+      -- parts would read one range after the other, each waiting for the one before.
+      AND ($9::int4 IS NULL OR (hashtext(c.id::text) & 2147483647) % $9 = $10)
 )

@@ -221,12 +221,15 @@ pub trait Dataset: Sized + 'static {
     }
 }
 
-/// A range of the table's blocks, `ctid` in `['(from,0)', '(to,0)')`; `None` is open: the
-/// default is the whole table. With the shape its query reads it in.
+/// What one connection of an export reads: a range of the table's blocks, `ctid` in
+/// `['(from,0)', '(to,0)')` (`None` is open), or `part` `(k, n)`: part k (0-based) of n of
+/// the rows, by a hash of their id. The default is the whole table. With the shape its query
+/// reads it in.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct BlockSlice {
     pub from: Option<String>,
     pub to: Option<String>,
+    pub part: Option<(i32, i32)>,
     pub shape: ReadShape,
 }
 
@@ -260,6 +263,7 @@ pub async fn history_block_slices(
         .map(|i| BlockSlice {
             from: bound(i),
             to: bound(i + 1),
+            part: None,
             shape,
         })
         .collect())
