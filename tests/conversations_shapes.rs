@@ -150,7 +150,7 @@ async fn parallel_slices_return_the_rows_of_one_connection_in_its_order() {
     };
     let (one, summary) = export(&["--parallel", "1"]);
     assert!(!summary.contains("connections"), "{summary}");
-    // The whole history, set-wise (auto), in two slices of the table's blocks: every
+    // The whole history, set-wise (auto), in two parts of the roots (by a hash of the id): every
     // conversation once, merged in the order one connection returns them.
     let (two, summary) = export(&["--parallel", "2"]);
     assert!(summary.contains("over 2 connections"), "{summary}");

@@ -137,7 +137,7 @@ pub struct ConversationsFilter {
     pub with_variables: bool,
 }
 
-/// The conversations matching `f` whose root leg is in `slice`, streamed from `db` (inside the
+/// The conversations matching `f` whose root leg is in `slice` (its part of the roots), streamed from `db` (inside the
 /// caller's snapshot), read in the slice's shape or the one [`choose_shape`] picks.
 pub fn rows<'c>(
     db: &'c mut PgConnection,
@@ -269,7 +269,7 @@ pub struct Conversations;
 pub struct ConversationsFlags {
     /// Read an export of the whole history (no --from/--to, --stored-from/--stored-to)
     /// set-wise over this many connections sharing one snapshot, each taking the
-    /// conversations whose root leg is in its slice of the table's blocks; the rows are
+    /// conversations of its part of the roots (by a hash of the root's id); the rows are
     /// merged in the export's order. 1 = one connection.
     #[arg(long, value_name = "N", default_value_t = 2,
           value_parser = clap::value_parser!(u16).range(1..=32), help_heading = "Performance")]
