@@ -1,5 +1,5 @@
 -- Conversations, the set-wise shape for bulk exports (the whole history, long windows): the
--- columns, parameters ($1..$8) and rows of conversations.sql, with the legs of each root and
+-- columns, parameters ($1..$10) and rows of conversations.sql, with the legs of each root and
 -- each conversation's ratings, transcripts, recordings, statistics and names found by joins
 -- over sets read once, instead of index probes per leg (the recursion) and per conversation
 -- (the lookups), and every figure of a conversation taken in one aggregate, grouped by the
@@ -44,7 +44,8 @@
            count(legs.queue_id) OVER (PARTITION BY legs.root_created, legs.root_id
                                       ORDER BY legs.created_at, legs.id) AS queued_so_far,
            count(*) FILTER (WHERE legs.user_id IS NOT NULL AND legs.bridged_at IS NOT NULL)
-               OVER (PARTITION BY legs.root_created, legs.root_id ORDER BY legs.bridged_at, legs.id) AS answered_so_far,
+               OVER (PARTITION BY legs.root_created, legs.root_id
+                     ORDER BY legs.bridged_at, legs.id) AS answered_so_far,
            row_number() OVER (PARTITION BY legs.root_created, legs.root_id
                               ORDER BY legs.hangup_at DESC NULLS LAST, legs.id) AS hangup_rank
     FROM legs

@@ -137,8 +137,9 @@ pub struct ConversationsFilter {
     pub with_variables: bool,
 }
 
-/// The conversations matching `f` whose root leg is in `slice` (its part of the roots), streamed from `db` (inside the
-/// caller's snapshot), read in the slice's shape or the one [`choose_shape`] picks.
+/// The conversations matching `f` whose root leg is in `slice` (its part of the roots),
+/// streamed from `db` (inside the caller's snapshot), read in the slice's shape or the one
+/// [`choose_shape`] picks.
 pub fn rows<'c>(
     db: &'c mut PgConnection,
     level: Level,
