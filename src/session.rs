@@ -12,7 +12,9 @@ use crate::datasets::{BlockSlice, Dataset};
 use crate::error::{Error, Result};
 use crate::export::{self, ExportOptions, Summary};
 use crate::levels::{Fit, Level, Schema};
-use crate::source::{ConnArgs, apply_transaction_settings, check_domains, join_snapshot};
+use crate::source::{
+    ConnArgs, apply_transaction_settings, apply_work_mem, check_domains, join_snapshot,
+};
 
 /// A connection inside the export's read-only snapshot, with the schema it sees.
 pub struct Session {
@@ -85,6 +87,8 @@ impl Session {
         if level < D::SINCE {
             return Ok(None);
         }
+        // Every dataset starts with --work-mem, whatever the one before gave back.
+        apply_work_mem(&mut self.db, &self.args).await?;
         D::prepare(&mut self.db, filter).await?;
         Ok(Some(level))
     }

@@ -1,9 +1,12 @@
 //! The calls query's two shapes, per-row probes (queries/calls.sql) and set-wise hash joins
 //! (queries/calls_bulk.sql), return the same rows, cell for cell; `auto` reads bulk exports
-//! set-wise and narrow ones per row; `--work-mem` reaches the export's transaction.
+//! set-wise and narrow ones per row; `--work-mem` reaches the export's transaction, except a
+//! narrow read per row, which gets the server's work_mem.
 
-use webitel_export::datasets::ReadShape;
+use futures_util::TryStreamExt;
 use webitel_export::datasets::calls::{Calls, CallsArgs, choose_shape};
+use webitel_export::datasets::conversations::{Conversations, ConversationsArgs};
+use webitel_export::datasets::{BlockSlice, Dataset, ReadShape};
 use webitel_export::session::Session;
 
 use crate::support::shapes::{self, column};
@@ -159,6 +162,86 @@ async fn work_mem_reaches_the_export_transaction_and_is_bounded() {
         let err = assert_fails(&out, 2);
         assert!(err.contains("--work-mem"), "{bad}: {err}");
     }
+}
+
+/// The work_mem of the session's transaction, as the server shows it.
+async fn work_mem(session: &mut Session) -> String {
+    sqlx::query_scalar("SELECT current_setting('work_mem')")
+        .fetch_one(session.db())
+        .await
+        .unwrap()
+}
+
+/// Reads every row of `D` matching `filter` in `session`.
+async fn read_all<D: Dataset>(session: &mut Session, filter: &D::Filter) -> usize {
+    let rows = session.read::<D>(filter).await.expect("read");
+    rows.try_collect::<Vec<_>>().await.expect("rows").len()
+}
+
+#[tokio::test]
+async fn a_narrow_read_per_row_runs_with_the_servers_work_mem_and_the_next_gets_the_exports() {
+    let db = TestDb::seeded(3000, 2).await;
+    // The database's own setting, which a narrow read must get back (not a built-in default).
+    sqlx::query(
+        "DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET work_mem = %L', \
+         current_database(), '3MB'); END $$",
+    )
+    .execute(&mut db.connect().await)
+    .await
+    .unwrap();
+    let day = ["--stored-from", "2026-09-10", "--stored-to", "2026-09-11"];
+    let calls = |flags: &[&str]| {
+        let argv = std::iter::once("calls").chain(flags.iter().copied());
+        #[derive(clap::Parser)]
+        struct Line {
+            #[command(flatten)]
+            args: CallsArgs,
+        }
+        let line = <Line as clap::Parser>::try_parse_from(argv).expect("flags parse");
+        line.args.to_filter().expect("a valid filter")
+    };
+    let conversations = |flags: &[&str]| {
+        let argv = std::iter::once("conversations").chain(flags.iter().copied());
+        #[derive(clap::Parser)]
+        struct Line {
+            #[command(flatten)]
+            args: ConversationsArgs,
+        }
+        let line = <Line as clap::Parser>::try_parse_from(argv).expect("flags parse");
+        Conversations::filter(&line.args).expect("a valid filter")
+    };
+    let mut session = Session::open(&db.conn_args(), &[]).await.expect("session");
+    assert_eq!(work_mem(&mut session).await, "64MB", "--work-mem's default");
+    assert!(read_all::<Calls>(&mut session, &calls(&day)).await > 0);
+    assert_eq!(work_mem(&mut session).await, "3MB", "a day read per row");
+    // The next dataset starts with --work-mem again; a bulk read keeps it.
+    assert!(read_all::<Calls>(&mut session, &calls(&[])).await > 0);
+    assert_eq!(
+        work_mem(&mut session).await,
+        "64MB",
+        "the whole table, set-wise"
+    );
+    // The whole table forced per row keeps --work-mem: its joins hash whole tables.
+    let level = session.level::<Calls>().expect("level");
+    let per_row = BlockSlice {
+        shape: ReadShape::PerRow,
+        ..BlockSlice::default()
+    };
+    let whole = calls(&[]);
+    let legs = webitel_export::datasets::calls::rows(session.db(), level, &whole, &per_row);
+    assert!(!legs.try_collect::<Vec<_>>().await.expect("rows").is_empty());
+    assert_eq!(
+        work_mem(&mut session).await,
+        "64MB",
+        "the whole table per row"
+    );
+    assert!(read_all::<Conversations>(&mut session, &conversations(&day)).await > 0);
+    assert_eq!(
+        work_mem(&mut session).await,
+        "3MB",
+        "a day of conversations"
+    );
+    session.close().await;
 }
 
 /// Sequential and index scans of `table` counted by the server's statistics, once every

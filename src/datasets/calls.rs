@@ -160,6 +160,7 @@ pub fn rows<'c>(
             ReadShape::Auto => choose_shape(&mut *db, level, &f).await?,
             chosen => chosen,
         };
+        shape::ready_memory(&mut *db, shape, !f.is_bulk()).await?;
         Ok(read(db, level, &f, &slice, shape))
     })
     .try_flatten()

@@ -137,6 +137,13 @@ pub struct ConversationsFilter {
     pub with_variables: bool,
 }
 
+impl ConversationsFilter {
+    /// Whether the export reads the whole history (no window on the roots).
+    fn reads_whole_history(&self) -> bool {
+        self.created == Window::default() && self.stored == Window::default()
+    }
+}
+
 /// The conversations matching `f` whose root leg is in `slice` (its part of the roots),
 /// streamed from `db` (inside the caller's snapshot), read in the slice's shape or the one
 /// [`choose_shape`] picks.
@@ -152,6 +159,7 @@ pub fn rows<'c>(
             ReadShape::Auto => choose_shape(&mut *db, level, &f).await?,
             chosen => chosen,
         };
+        shape::ready_memory(&mut *db, shape, !f.reads_whole_history()).await?;
         Ok(read(db, level, &f, &slice, shape))
     })
     .try_flatten()
@@ -169,8 +177,7 @@ async fn plan_slices(
     f: &ConversationsFilter,
     flags: &ConversationsFlags,
 ) -> Result<Vec<BlockSlice>> {
-    let whole_history = f.created == Window::default() && f.stored == Window::default();
-    if flags.parallel < 2 || !whole_history || f.args.shape == ReadShape::PerRow {
+    if flags.parallel < 2 || !f.reads_whole_history() || f.args.shape == ReadShape::PerRow {
         return Ok(vec![BlockSlice {
             shape: f.args.shape,
             ..BlockSlice::default()

@@ -58,6 +58,16 @@ pub async fn by_history_share(
     })
 }
 
+/// Readies the transaction's memory for a read in `shape`: a narrow read (`narrow`: a window or
+/// an id list) per row, which probes indexes, runs with the server's own work_mem; every other
+/// read keeps `--work-mem`, which its hashes (or a per-row read of the whole table) want.
+pub async fn ready_memory(db: &mut PgConnection, shape: ReadShape, narrow: bool) -> Result<()> {
+    if narrow && shape == ReadShape::PerRow {
+        crate::source::use_server_work_mem(db).await?;
+    }
+    Ok(())
+}
+
 /// The first and last `created_at` and `stored_at` of the legs of the domains read.
 struct HistorySpan {
     created_first: Option<DateTime<Utc>>,
