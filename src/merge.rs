@@ -21,29 +21,51 @@ struct Heads<'c, R> {
 }
 
 impl<R> Heads<'_, R> {
-    /// Reads the next row of every open stream that has none waiting. They are polled
-    /// together: a slice's query is sent when its stream is first polled, so waiting for one
-    /// slice's first row before asking for the next would run the queries one after another.
+    /// Reads the next row of every open stream that has none waiting.
     async fn fill(&mut self) -> Result<()> {
-        let wanted: Vec<usize> = (0..self.streams.len())
-            .filter(|&i| self.open[i] && self.next[i].is_none())
-            .collect();
+        let (first, second) = {
+            let mut wanted =
+                (0..self.streams.len()).filter(|&i| self.open[i] && self.next[i].is_none());
+            (wanted.next(), wanted.next())
+        };
+        match (first, second) {
+            (None, _) => Ok(()),
+            // After the first rows only the stream whose row was just taken wants another.
+            (Some(i), None) => {
+                let read = self.streams[i].try_next().await;
+                self.settle(i, read)
+            }
+            _ => self.fill_together().await,
+        }
+    }
+
+    /// Reads the next row of every stream that wants one, polled together: a slice's query is
+    /// sent when its stream is first polled, so waiting for one slice's first row before
+    /// asking for the next would run the queries one after another.
+    async fn fill_together(&mut self) -> Result<()> {
+        let (open, next) = (&self.open, &self.next);
         let reads = self
             .streams
             .iter_mut()
             .enumerate()
-            .filter(|(i, _)| wanted.contains(i))
+            .filter(|(i, _)| open[*i] && next[*i].is_none())
             .map(|(i, s)| async move { (i, s.try_next().await) });
         for (i, read) in join_all(reads).await {
-            match read {
-                Ok(Some(row)) => self.next[i] = Some(row),
-                Ok(None) => self.open[i] = false,
-                Err(e) => {
-                    // The export fails: nothing more is read or written.
-                    self.open.iter_mut().for_each(|open| *open = false);
-                    self.next.iter_mut().for_each(|row| *row = None);
-                    return Err(e);
-                }
+            self.settle(i, read)?;
+        }
+        Ok(())
+    }
+
+    /// Keeps what stream `i` gave: its next row, its end, or an error, which ends the merge.
+    fn settle(&mut self, i: usize, read: Result<Option<R>>) -> Result<()> {
+        match read {
+            Ok(Some(row)) => self.next[i] = Some(row),
+            Ok(None) => self.open[i] = false,
+            Err(e) => {
+                // The export fails: nothing more is read or written.
+                self.open.iter_mut().for_each(|open| *open = false);
+                self.next.iter_mut().for_each(|row| *row = None);
+                return Err(e);
             }
         }
         Ok(())

@@ -183,10 +183,7 @@ async fn plan_slices(
             ..BlockSlice::default()
         }]);
     }
-    let n = super::history_block_slices(db, flags.parallel, ReadShape::SetWise)
-        .await?
-        .len();
-    let n = i32::try_from(n).unwrap_or(1);
+    let n = i32::from(super::history_slice_count(db, flags.parallel).await?);
     Ok((0..n)
         .map(|k| BlockSlice {
             part: (n > 1).then_some((k, n)),

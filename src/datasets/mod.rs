@@ -236,29 +236,23 @@ pub struct BlockSlice {
 /// Slices smaller than this many blocks (8 KiB each, so 4 MiB) are not worth another connection.
 const MIN_SLICE_BLOCKS: i64 = 512;
 
-/// Cuts call_center.cc_calls_history into up to `parallel` block slices of about the same size,
-/// each read in `shape`: one slice, the whole table, when it is partitioned (its parent has
-/// no blocks) or too small to pay for another connection.
+/// Into how many slices call_center.cc_calls_history is read over up to `parallel`
+/// connections: one, the whole table, when it is partitioned (its parent has no blocks) or
+/// too small to pay for another connection.
+pub async fn history_slice_count(db: &mut PgConnection, parallel: u16) -> Result<u16> {
+    Ok(history_slicing(db, parallel).await?.count)
+}
+
+/// Cuts call_center.cc_calls_history into [`history_slice_count`] block slices of about the
+/// same size, each read in `shape`.
 pub async fn history_block_slices(
     db: &mut PgConnection,
     parallel: u16,
     shape: ReadShape,
 ) -> Result<Vec<BlockSlice>> {
-    let whole = BlockSlice {
-        shape,
-        ..BlockSlice::default()
-    };
-    let table = sqlx::query_file!("queries/calls_table_blocks.sql")
-        .fetch_one(&mut *db)
-        .await
-        .map_err(|e| crate::error::Error::database("reading the size of cc_calls_history", e))?;
-    let n = i64::from(parallel)
-        .min(table.blocks / MIN_SLICE_BLOCKS)
-        .max(1);
-    if table.partitioned || n < 2 {
-        return Ok(vec![whole]);
-    }
-    let bound = |i: i64| (i > 0 && i < n).then(|| format!("({},0)", table.blocks * i / n));
+    let HistorySlicing { blocks, count } = history_slicing(db, parallel).await?;
+    let n = i64::from(count);
+    let bound = |i: i64| (i > 0 && i < n).then(|| format!("({},0)", blocks * i / n));
     Ok((0..n)
         .map(|i| BlockSlice {
             from: bound(i),
@@ -267,6 +261,29 @@ pub async fn history_block_slices(
             shape,
         })
         .collect())
+}
+
+/// The history's size in blocks, and the number of slices it is read in.
+struct HistorySlicing {
+    blocks: i64,
+    count: u16,
+}
+
+async fn history_slicing(db: &mut PgConnection, parallel: u16) -> Result<HistorySlicing> {
+    let table = sqlx::query_file!("queries/calls_table_blocks.sql")
+        .fetch_one(&mut *db)
+        .await
+        .map_err(|e| crate::error::Error::database("reading the size of cc_calls_history", e))?;
+    let by_size = u16::try_from(table.blocks / MIN_SLICE_BLOCKS).unwrap_or(u16::MAX);
+    let count = if table.partitioned {
+        1
+    } else {
+        parallel.min(by_size).max(1)
+    };
+    Ok(HistorySlicing {
+        blocks: table.blocks,
+        count,
+    })
 }
 
 /// How a derived dataset's query finds what it joins to each row: by probing an index per row,
