@@ -30,6 +30,16 @@
     JOIN edges e ON e.up = l.id
 )
 --@include parts/conversation_legs.sql
+, legs AS (
+    -- Read once, as it is joined. OFFSET 0 keeps the join of the ids to their legs apart,
+    -- before the lookups: joined to the history first, they were hashed for every leg of the
+    -- table, where a part of the roots needs only its own.
+    SELECT
+    --@include parts/conversation_leg_columns.sql
+    FROM leg_ids f
+    JOIN call_center.cc_calls_history l ON l.id = f.id
+    OFFSET 0
+)
 , ranked_legs AS (
     -- Each leg with its rating, whether it has a transcript, its lowest MOS (each lookup is
     -- grouped by its key first: at most one row per leg), and its rank in the three orders

@@ -88,14 +88,15 @@ WITH RECURSIVE history_domains(id) AS (
     UNION ALL
     SELECT * FROM redialed r
     WHERE NOT EXISTS (SELECT 1 FROM linked l WHERE l.root_id = r.root_id AND l.id = r.id)
-), legs AS (
-    -- Materialized where it is read more than once (the per-row shape's aggregates); the
-    -- set-wise shape reads it once, as it is joined. OFFSET 0 keeps the join of the ids to
-    -- their legs apart, before the lookups: joined to the history first, they were hashed
-    -- for every leg of the table, where a part of the roots needs only its own.
-    SELECT f.root_id, f.root_created, l.id, l.created_at, l.bridged_at, l.hangup_at,
-           l.talk_sec, l.hold_sec, l.user_id, l.queue_id, l.cause, l.transfer_to, l.blind_transfer,
-           l.redial_id AS redial_id, l.params ->> 'sip_id' AS sip_id
+)
+, legs AS (
+    -- Read once, as it is joined. OFFSET 0 keeps the join of the ids to their legs apart,
+    -- before the lookups: joined to the history first, they were hashed for every leg of the
+    -- table, where a part of the roots needs only its own.
+    SELECT
+    f.root_id, f.root_created, l.id, l.created_at, l.bridged_at, l.hangup_at,
+    l.talk_sec, l.hold_sec, l.user_id, l.queue_id, l.cause, l.transfer_to, l.blind_transfer,
+    l.redial_id AS redial_id, l.params ->> 'sip_id' AS sip_id
     FROM leg_ids f
     JOIN call_center.cc_calls_history l ON l.id = f.id
     OFFSET 0

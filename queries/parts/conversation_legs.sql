@@ -1,7 +1,8 @@
 -- After `linked(root_id, root_created, root_domain, id)` (the legs reachable from each root
 -- through parent_id and transfer_from, with the root's created_at and domain, which the
--- set-wise shape groups and joins by): the callbacks (redial_id) and their legs, and every
--- leg's figures, for both shapes of the conversations query.
+-- set-wise shape groups and joins by): the callbacks (redial_id) and their legs, and the ids
+-- of every leg of a conversation, `leg_ids`, for both shapes of the conversations query; each
+-- shape joins them to their legs its own way (conversation_leg_columns.sql).
 , redialed(root_id, root_created, root_domain, id) AS (
     -- The callbacks are few (none on Webitel's own data) and have no index: one pass over
     -- the history finds them, and their set is hashed (sorting every leg by redial_id to
@@ -28,15 +29,4 @@
     UNION ALL
     SELECT * FROM redialed r
     WHERE NOT EXISTS (SELECT 1 FROM linked l WHERE l.root_id = r.root_id AND l.id = r.id)
-), legs AS (
-    -- Materialized where it is read more than once (the per-row shape's aggregates); the
-    -- set-wise shape reads it once, as it is joined. OFFSET 0 keeps the join of the ids to
-    -- their legs apart, before the lookups: joined to the history first, they were hashed
-    -- for every leg of the table, where a part of the roots needs only its own.
-    SELECT f.root_id, f.root_created, l.id, l.created_at, l.bridged_at, l.hangup_at,
-           l.talk_sec, l.hold_sec, l.user_id, l.queue_id, l.cause, l.transfer_to, l.blind_transfer,
-           l.redial_id/*v24.02|NULL::uuid*/ AS redial_id, l.params ->> 'sip_id' AS sip_id
-    FROM leg_ids f
-    JOIN call_center.cc_calls_history l ON l.id = f.id
-    OFFSET 0
 )

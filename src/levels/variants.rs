@@ -49,6 +49,10 @@ const PARTS: &[(&str, &str)] = &[
         include_str!("../../queries/parts/conversation_legs.sql"),
     ),
     (
+        "parts/conversation_leg_columns.sql",
+        include_str!("../../queries/parts/conversation_leg_columns.sql"),
+    ),
+    (
         "parts/conversation_columns.sql",
         include_str!("../../queries/parts/conversation_columns.sql"),
     ),
