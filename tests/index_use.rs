@@ -184,7 +184,10 @@ async fn every_windowed_or_searched_export_reads_through_an_index() {
 }
 
 /// call-quality finds each statistics row's leg through (domain_id, created_at), also for a
-/// row stored with domain 0 (then in every domain), never by reading the history whole.
+/// row stored with domain 0 (then in every domain), never by reading the history whole, and
+/// by one probe per domain: with the domains as one `ANY` list the index cannot give the legs
+/// newest first, and every probe read the whole two days (90 ms a row on 5M legs; on a big
+/// history the planner now reads the legs newest first and stops at the first match).
 #[tokio::test]
 async fn call_quality_finds_legs_through_the_domain_and_time_index() {
     let db = TestDb::new().await;
@@ -202,6 +205,10 @@ async fn call_quality_finds_legs_through_the_domain_and_time_index() {
         &p,
         "cc_calls_history_domain_id_created_at_index",
         "cc_calls_history",
+    );
+    assert!(
+        p.contains("Index Cond: ((domain_id = dom.id) AND (created_at <= ms.created_at)"),
+        "a probe searches more than one domain:\n{p}"
     );
 }
 
