@@ -273,3 +273,43 @@ async fn calls_count_exactly_the_files_recordings_exports() {
     with_files.sort();
     assert_eq!(has_file, with_files);
 }
+
+/// On demo data, recordings with call filters (read from the legs that match them) list exactly
+/// the files of the calls export with the same filters: each file whose uuid is such a leg's id
+/// or its parent's, in the leg's domain, taken from the recordings export without call filters
+/// (read from the files).
+#[tokio::test]
+async fn call_filters_list_the_files_of_exactly_the_legs_that_match_on_demo_data() {
+    let db = TestDb::seeded(3000, 7).await;
+    let files = export_rows(&db, "recordings", &[]);
+    let cases: [&[&str]; 5] = [
+        &["--from", "2026-09-10", "--to", "2026-09-12"],
+        &["--stored-from", "2026-09-20", "--stored-to", "2026-09-21"],
+        &["--direction", "inbound", "--domain", "2"],
+        &["--top-level", "--from", "2026-09-05", "--to", "2026-09-08"],
+        &["--has-transfer"],
+    ];
+    for filters in cases {
+        let owners: std::collections::HashSet<(String, String)> =
+            export_rows(&db, "calls", filters)
+                .iter()
+                .flat_map(|leg| {
+                    [&leg["id"], &leg["parent_id"]]
+                        .map(|owner| (leg["domain_id"].clone(), owner.clone()))
+                })
+                .filter(|(_, owner)| !owner.is_empty())
+                .collect();
+        let mut expected: Vec<u32> = files
+            .iter()
+            .filter(|f| owners.contains(&(f["domain_id"].clone(), f["call_id"].clone())))
+            .map(|f| f["file_id"].parse().expect("an integer id"))
+            .collect();
+        expected.sort();
+        assert!(!expected.is_empty(), "filters {filters:?} select no file");
+        assert_eq!(
+            export_ids(&db, "recordings", "file_id", filters),
+            expected,
+            "filters {filters:?}"
+        );
+    }
+}

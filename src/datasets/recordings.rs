@@ -13,6 +13,7 @@ use sqlx::postgres::PgConnection;
 use crate::error::{Error, Result};
 use crate::levels::Level;
 use crate::levels::sql::recordings as sql;
+use crate::levels::sql::recordings_by_calls as sql_by_calls;
 use crate::timearg::Window;
 use copy::CopyOptions;
 
@@ -133,23 +134,35 @@ impl RecordingsFilter {
         level: Level,
     ) -> BoxStream<'c, Result<RecordingRow>> {
         let (args, f) = (&self.args, &self.calls);
-        crate::query_with_calls_filter!(
-            sql::query,
-            db,
-            level,
-            RecordingRow,
-            f,
-            (
-                self.by_calls,
-                list(&args.file_ids),
-                self.mime.as_deref(),
-                self.uploaded.from,
-                self.uploaded.to,
-                args.include_removed,
-            )
-        )
-        .map_err(|e| Error::database("reading recordings", e))
-        .boxed()
+        // Both queries take the same parameters.
+        macro_rules! recordings_from {
+            ($($query:ident)::+) => {
+                crate::query_with_calls_filter!(
+                    $($query)::+,
+                    db,
+                    level,
+                    RecordingRow,
+                    f,
+                    (
+                        self.by_calls,
+                        list(&args.file_ids),
+                        self.mime.as_deref(),
+                        self.uploaded.from,
+                        self.uploaded.to,
+                        args.include_removed,
+                    )
+                )
+            };
+        }
+        // With call filters, the files are found from the legs that match them.
+        let files = if self.by_calls {
+            recordings_from!(sql_by_calls::query)
+        } else {
+            recordings_from!(sql::query)
+        };
+        files
+            .map_err(|e| Error::database("reading recordings", e))
+            .boxed()
     }
 }
 

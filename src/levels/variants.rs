@@ -49,6 +49,18 @@ const PARTS: &[(&str, &str)] = &[
         include_str!("../../queries/parts/conversation_legs.sql"),
     ),
     (
+        "parts/recording_columns.sql",
+        include_str!("../../queries/parts/recording_columns.sql"),
+    ),
+    (
+        "parts/recording_joins.sql",
+        include_str!("../../queries/parts/recording_joins.sql"),
+    ),
+    (
+        "parts/recording_file_filter.sql",
+        include_str!("../../queries/parts/recording_file_filter.sql"),
+    ),
+    (
         "parts/conversation_leg_columns.sql",
         include_str!("../../queries/parts/conversation_leg_columns.sql"),
     ),
