@@ -231,7 +231,9 @@ where
 /// Where batches of rows go, on the encoder thread: one sink, or a partitioned set of files.
 pub trait BatchConsumer<R>: Send + 'static {
     type Output: Send + 'static;
-    fn consume(&mut self, batch: Vec<R>) -> Result<()>;
+    /// Takes the rows of `batch`; whatever it leaves there is dropped, and the emptied vector
+    /// goes back to the reader for the next batch.
+    fn consume(&mut self, batch: &mut Vec<R>) -> Result<()>;
     fn finish(self) -> Result<Self::Output>;
 }
 
@@ -242,8 +244,8 @@ struct SinkConsumer {
 
 impl<R: Record> BatchConsumer<R> for SinkConsumer {
     type Output = OutputWriter;
-    fn consume(&mut self, batch: Vec<R>) -> Result<()> {
-        self.sink.write_rows(&batch)
+    fn consume(&mut self, batch: &mut Vec<R>) -> Result<()> {
+        self.sink.write_rows(batch)
     }
     fn finish(self) -> Result<OutputWriter> {
         self.sink.finish()
@@ -264,8 +266,10 @@ where
     C: BatchConsumer<R>,
 {
     let (batches_tx, batches_rx) = tokio::sync::mpsc::channel::<Vec<R>>(CHANNEL_BATCHES);
-    let encoder = tokio::task::spawn_blocking(move || encode(consumer, batches_rx, progress));
-    let read = read_batches(rows, batches_tx, stall_timeout).await;
+    let (spare_tx, spare_rx) = tokio::sync::mpsc::unbounded_channel::<Vec<R>>();
+    let encoder =
+        tokio::task::spawn_blocking(move || encode(consumer, batches_rx, spare_tx, progress));
+    let read = read_batches(rows, batches_tx, spare_rx, stall_timeout).await;
     let encoded = encoder
         .await
         .map_err(|e| Error::Other(format!("encoder thread failed: {e}")))?;
@@ -274,9 +278,13 @@ where
     encoded
 }
 
+/// Reads rows into batches. The vectors the encoder has emptied come back through `spare`
+/// and are filled again: a batch of wide rows (a call row is ~1 KiB) in fresh memory would
+/// fault its pages in on every batch.
 async fn read_batches<R: Record, S>(
     rows: S,
     batches: tokio::sync::mpsc::Sender<Vec<R>>,
+    mut spare: tokio::sync::mpsc::UnboundedReceiver<Vec<R>>,
     stall_timeout: Option<Duration>,
 ) -> Result<()>
 where
@@ -291,7 +299,10 @@ where
         batch.push(row);
         if batch.len() == BATCH_ROWS || batch_bytes >= BATCH_BYTES {
             batch_bytes = 0;
-            let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH_ROWS));
+            let next = spare
+                .try_recv()
+                .unwrap_or_else(|_| Vec::with_capacity(BATCH_ROWS));
+            let full = std::mem::replace(&mut batch, next);
             if batches.send(full).await.is_err() {
                 // The encoder stopped: its own error is reported by the caller.
                 return Ok(());
@@ -328,12 +339,16 @@ async fn next_or_stall<S: Stream + Unpin>(
 fn encode<R, C: BatchConsumer<R>>(
     mut consumer: C,
     mut batches: tokio::sync::mpsc::Receiver<Vec<R>>,
+    spare: tokio::sync::mpsc::UnboundedSender<Vec<R>>,
     mut progress: Progress,
 ) -> Result<(C::Output, u64)> {
     let mut rows = 0u64;
-    while let Some(batch) = batches.blocking_recv() {
+    while let Some(mut batch) = batches.blocking_recv() {
         let n = batch.len() as u64;
-        consumer.consume(batch)?;
+        consumer.consume(&mut batch)?;
+        batch.clear();
+        // The reader may be done and gone; then the vector is simply dropped.
+        let _ = spare.send(batch);
         rows += n;
         progress.tick(rows);
     }

@@ -350,10 +350,10 @@ impl<R: Record> PartWriter<R> {
 impl<R: Record> BatchConsumer<R> for PartWriter<R> {
     type Output = Vec<FileEntry>;
 
-    fn consume(&mut self, batch: Vec<R>) -> Result<()> {
+    fn consume(&mut self, batch: &mut Vec<R>) -> Result<()> {
         // Group the batch by partition, keeping row order within each.
         let mut groups: Vec<(String, Vec<R>)> = Vec::new();
-        for row in batch {
+        for row in batch.drain(..) {
             let key = self.partitioning.key(&row);
             if !self.keep.admits(&key) {
                 continue;
@@ -395,7 +395,7 @@ pub struct Unfinished<R>(pub PartWriter<R>);
 impl<R: Record> BatchConsumer<R> for Unfinished<R> {
     type Output = PartWriter<R>;
 
-    fn consume(&mut self, batch: Vec<R>) -> Result<()> {
+    fn consume(&mut self, batch: &mut Vec<R>) -> Result<()> {
         self.0.consume(batch)
     }
 
