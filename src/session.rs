@@ -21,6 +21,9 @@ pub struct Session {
     args: ConnArgs,
     db: PgConnection,
     schema: Schema,
+    /// Whether the transaction's work_mem is still `--work-mem` as the snapshot set it: true
+    /// until a dataset starts, as its read may give the server's setting back.
+    work_mem_as_set: bool,
 }
 
 impl Session {
@@ -44,6 +47,7 @@ impl Session {
             args: args.clone(),
             db,
             schema,
+            work_mem_as_set: true,
         })
     }
 
@@ -88,7 +92,9 @@ impl Session {
             return Ok(None);
         }
         // Every dataset starts with --work-mem, whatever the one before gave back.
-        apply_work_mem(&mut self.db, &self.args).await?;
+        if !std::mem::replace(&mut self.work_mem_as_set, false) {
+            apply_work_mem(&mut self.db, &self.args).await?;
+        }
         D::prepare(&mut self.db, filter).await?;
         Ok(Some(level))
     }
